@@ -1,0 +1,1 @@
+"""Async-first client for LlamaCloud Classify v2 jobs."""

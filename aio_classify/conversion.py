@@ -1,0 +1,152 @@
+"""The one cattrs converter that owns every JSON shape the client reads or writes.
+
+Strict on what we send (``unstructure`` drops unset fields), tolerant on what we read: unknown
+keys are ignored, unknown enum values stay plain strings, and both spellings of the input field
+are accepted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+
+from .errors import ResponseValidationError
+from .models import (
+    ClassifyConfiguration,
+    ClassifyJob,
+    ClassifyMode,
+    ClassifyResult,
+    ClassifyRule,
+    JobStatus,
+    Page,
+    ParsingConfiguration,
+    Usage,
+)
+
+__all__ = ["converter", "structure_job", "structure_page", "to_utc"]
+
+_T = TypeVar("_T")
+
+converter = cattrs.Converter(detailed_validation=False)
+
+
+def to_utc(value: datetime) -> datetime:
+    """A naive datetime is taken as UTC, so every datetime we hold is aware."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _structure_datetime(value: Any, _: type) -> datetime:
+    if isinstance(value, datetime):
+        return to_utc(value)
+    return to_utc(datetime.fromisoformat(value))
+
+
+converter.register_structure_hook(datetime, _structure_datetime)
+converter.register_unstructure_hook(datetime, lambda value: to_utc(value).isoformat())
+
+
+def _json_scalar(value: Any, _: Any) -> Any:
+    """JSON already decoded these; coercing every optional scalar would only cost time."""
+    return value
+
+
+for _scalar in (str | None, int | None, float | None):
+    converter.register_structure_hook(_scalar, _json_scalar)
+
+
+def _keep_unknown(enum: type[StrEnum]) -> None:
+    """Known values become members; any other string is kept as it came, never an error."""
+    members: dict[str, StrEnum] = {member.value: member for member in enum}
+
+    def structure(value: Any, _: Any) -> StrEnum | str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a string for {enum.__name__}, got {value!r}")
+        return members.get(value, value)
+
+    converter.register_structure_hook(enum | str, structure)
+    _optional(enum | str, structure)
+
+
+def _optional(type_: Any, hook: Any) -> None:
+    """``X | None`` without cattrs' generic union dispatch, which dominates the per-job cost."""
+
+    def structure(value: Any, _: Any) -> Any:
+        return None if value is None else hook(value, type_)
+
+    converter.register_structure_hook(type_ | None, structure)
+
+
+def _tuple_of(cls: type[_T]) -> None:
+    """JSON arrays of records become tuples (frozen records hold no mutable lists)."""
+    item_hook = converter.get_structure_hook(cls)
+
+    def structure(values: Any, _: Any) -> tuple[_T, ...]:
+        return tuple([item_hook(value, cls) for value in values])
+
+    converter.register_structure_hook_func(lambda type_: type_ == tuple[cls, ...], structure)  # type: ignore[valid-type]
+
+
+def _records(*classes: type[Any]) -> None:
+    for cls in classes:
+        _optional(cls, converter.get_structure_hook(cls))
+
+
+_keep_unknown(JobStatus)
+_keep_unknown(ClassifyMode)
+_tuple_of(ClassifyRule)
+_records(ParsingConfiguration, ClassifyConfiguration, ClassifyResult, Usage)
+_optional(datetime, _structure_datetime)
+
+for _cls in (ClassifyRule, ParsingConfiguration, ClassifyConfiguration):
+    converter.register_unstructure_hook(
+        _cls, make_dict_unstructure_fn(_cls, converter, _cattrs_omit_if_default=True)
+    )
+
+_structure_job_fields = make_dict_structure_fn(ClassifyJob, converter)
+
+
+def _structure_job(data: Any, _: type) -> ClassifyJob:
+    file_input = data.get("file_input")
+    document_input_value = data.get("document_input_value")
+    if file_input is None:
+        if document_input_value is not None:
+            data["file_input"] = document_input_value
+    elif document_input_value is None:
+        data["document_input_value"] = file_input
+    return _structure_job_fields(data, ClassifyJob)
+
+
+converter.register_structure_hook(ClassifyJob, _structure_job)
+_tuple_of(ClassifyJob)
+
+
+def _structure(data: Any, cls: type[_T], what: str) -> _T:
+    if not isinstance(data, dict):
+        raise ResponseValidationError(f"expected a JSON object for {what}, got {_preview(data)}")
+    try:
+        return converter.structure(data, cls)
+    except KeyError as exc:
+        raise ResponseValidationError(
+            f"{what} lacks the required field {exc.args[0]!r}: {_preview(data)}"
+        ) from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ResponseValidationError(
+            f"{what} has an invalid field ({exc}): {_preview(data)}"
+        ) from None
+
+
+def structure_job(data: Any) -> ClassifyJob:
+    return _structure(data, ClassifyJob, "job")
+
+
+def structure_page(data: Any) -> Page:
+    return _structure(data, Page, "page")
+
+
+def _preview(data: Any, limit: int = 200) -> str:
+    text = repr(data)
+    return text if len(text) <= limit else text[:limit] + "..."

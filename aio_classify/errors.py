@@ -1,0 +1,148 @@
+"""The exception hierarchy users catch; every error the client raises is a ``ClassifyError``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import ClassifyJob
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClassifyError",
+    "ConflictError",
+    "InternalServerError",
+    "JobFailedError",
+    "NotFoundError",
+    "PaginationError",
+    "PermissionDeniedError",
+    "PollingTimeoutError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "UnprocessableEntityError",
+]
+
+
+class ClassifyError(Exception):
+    """Base class of every error raised by aio_classify."""
+
+
+class APIError(ClassifyError):
+    """The service could not be reached, or answered something we cannot use."""
+
+
+class APIStatusError(APIError):
+    """The service answered with a non-2xx status.
+
+    ``retry_after`` and ``should_retry`` are the server's own hints, read from the response
+    headers; the retry policy consults them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any,
+        headers: Mapping[str, str],
+        retry_after: float | None = None,
+        should_retry: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body
+        self.headers = headers
+        self.retry_after = retry_after
+        self.should_retry = should_retry
+
+
+class BadRequestError(APIStatusError):
+    """400."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, wrong or revoked."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403."""
+
+
+class NotFoundError(APIStatusError):
+    """404: e.g. an unknown job id."""
+
+
+class ConflictError(APIStatusError):
+    """409: e.g. cancelling a job that already finished."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the service rejected the query or body."""
+
+
+class RateLimitError(APIStatusError):
+    """429."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx."""
+
+
+class APIConnectionError(APIError):
+    """The request never got an HTTP answer (refused, reset, DNS, TLS...)."""
+
+
+class APITimeoutError(APIConnectionError):
+    """One attempt took longer than the client's ``timeout``."""
+
+
+class ResponseValidationError(APIError):
+    """A 2xx response that is not JSON, or lacks a field the client requires."""
+
+
+class PaginationError(ClassifyError):
+    """The server handed back a page token it had already given: following it would loop."""
+
+
+class JobFailedError(ClassifyError):
+    """``wait_for_job(raise_on_failure=True)`` saw the job end FAILED or CANCELLED."""
+
+    def __init__(self, job: ClassifyJob) -> None:
+        detail = f": {job.error_message}" if job.error_message else ""
+        super().__init__(f"job {job.id} ended {job.status}{detail}")
+        self.job = job
+
+
+class PollingTimeoutError(ClassifyError, TimeoutError):
+    """Jobs were still pending at the deadline; ``finished`` and ``pending`` say which."""
+
+    def __init__(
+        self, message: str, *, finished: Mapping[str, ClassifyJob], pending: Iterable[str]
+    ) -> None:
+        super().__init__(message)
+        self.finished = dict(finished)
+        self.pending = list(pending)
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status: int) -> type[APIStatusError]:
+    """The most specific error class for an HTTP status."""
+    if status >= 500:
+        return InternalServerError
+    return _STATUS_ERRORS.get(status, APIStatusError)

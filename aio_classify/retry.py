@@ -1,0 +1,70 @@
+"""The retry policy as data; ``transport`` asks it for a fresh ``AsyncRetrying`` per request.
+
+A fresh object per request matters: an ``AsyncRetrying`` keeps its attempt state on itself, so
+one shared between concurrent tasks would mix their attempts up.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from attrs import field, frozen
+from attrs.validators import ge
+from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential_jitter
+
+from .errors import APIConnectionError, APIStatusError
+
+__all__ = ["RETRYABLE_STATUSES", "RetryPolicy"]
+
+logger = logging.getLogger("aio_classify")
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+@frozen(kw_only=True)
+class RetryPolicy:
+    """What is retried and how long to wait: backoff doubles from ``initial_backoff`` up to
+    ``max_backoff`` with up to ``jitter`` seconds added; a server's ``Retry-After`` wins, capped
+    at ``max_retry_after``."""
+
+    max_retries: int = field(default=5, validator=ge(0))
+    initial_backoff: float = field(default=0.5, validator=ge(0))
+    max_backoff: float = field(default=8.0, validator=ge(0))
+    jitter: float = field(default=0.5, validator=ge(0))
+    max_retry_after: float = field(default=60.0, validator=ge(0))
+
+    def retrying(self) -> AsyncRetrying:
+        return AsyncRetrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=self._wait,
+            retry=self._should_retry,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+
+    @staticmethod
+    def is_retryable(exc: BaseException) -> bool:
+        if isinstance(exc, APIStatusError):
+            if exc.should_retry is not None:
+                return exc.should_retry
+            return exc.status_code in RETRYABLE_STATUSES
+        return isinstance(exc, APIConnectionError)
+
+    def _should_retry(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        return exc is not None and self.is_retryable(exc)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, APIStatusError) and exc.retry_after is not None:
+            return min(exc.retry_after, self.max_retry_after)
+        backoff = wait_exponential_jitter(
+            multiplier=self.initial_backoff, max=self.max_backoff, jitter=self.jitter
+        )
+        return float(backoff(state))
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    sleep = state.next_action.sleep if state.next_action else 0.0
+    logger.info("attempt %d failed (%s); retrying in %.2fs", state.attempt_number, exc, sleep)

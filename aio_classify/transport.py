@@ -1,0 +1,122 @@
+"""The aiohttp adapter: one place that sends a request, with retries, and owns the session.
+
+A session passed in by the caller is used as is and never closed; one we create is made
+lazily inside the running loop (aiohttp binds a session to its loop) and closed exactly once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from .errors import APIConnectionError, APITimeoutError
+from .protocol import decode_response
+from .retry import RetryPolicy
+
+__all__ = ["Query", "Transport", "check_base_url"]
+
+logger = logging.getLogger("aio_classify")
+
+Query = Sequence[tuple[str, str]]
+
+
+def check_base_url(base_url: str) -> URL:
+    """Refuse a URL that would send the key in clear text to anything but this machine."""
+    url = URL(base_url)
+    if url.scheme not in {"http", "https"} or not url.host:
+        raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise ValueError(
+            f"base_url {base_url!r} uses plain http:// for a host that is not loopback; "
+            "use https:// so the API key is never sent in clear text"
+        )
+    return url.with_query(None).with_fragment(None)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Transport:
+    """Sends one API request (retried per ``RetryPolicy``) and returns its decoded JSON."""
+
+    def __init__(
+        self,
+        *,
+        base_url: URL,
+        api_key: str,
+        timeout: float,
+        retry_policy: RetryPolicy,
+        max_connections: int,
+        session: aiohttp.ClientSession | None,
+    ) -> None:
+        self.base_url = base_url
+        self._prefix = str(base_url).rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self.retry_policy = retry_policy
+        self._max_connections = max_connections
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def request(self, method: str, path: str, *, params: Query = (), json: Any = None) -> Any:
+        """``path`` must already be percent-encoded (see ``protocol.job_path``)."""
+        url = URL(self._prefix + path, encoded=True)
+        retrying = self.retry_policy.retrying()
+        return await retrying(self._send_once, method, url, params, json)
+
+    async def _send_once(self, method: str, url: URL, params: Query, json: Any) -> Any:
+        session = self._get_session()
+        label = f"{method} {url.path}"
+        started = time.perf_counter()
+        try:
+            async with session.request(
+                method,
+                url,
+                params=params or None,
+                json=json,
+                headers=self._headers,
+                timeout=self._timeout,
+                allow_redirects=False,  # never carry the Authorization header elsewhere
+            ) as response:
+                body = await response.read()
+                status, headers = response.status, response.headers
+        except TimeoutError:
+            raise APITimeoutError(f"{label} timed out after {self._timeout.total}s") from None
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(f"{label} failed: {exc}") from None
+        logger.debug("%s -> %d in %.1f ms", label, status, (time.perf_counter() - started) * 1e3)
+        return decode_response(status, headers, body, request=label)
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("this ClassifyClient is closed; create a new one")
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._max_connections)
+            self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session if we created it; a caller's session is left open."""
+        if self._closed:
+            return
+        self._closed = True
+        session, self._session = self._session, None
+        if self._owns_session and session is not None:
+            await session.close()

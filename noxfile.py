@@ -51,3 +51,11 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".", "mypy", *TEST_DEPS)
     session.run("mypy", "--strict", "aio_classify")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks, side by side with the floor and the official SDK (installed only here)."""
+    session.install("-e", ".", "llama-cloud")
+    for name in session.posargs or ["bench_list"]:
+        session.run("python", "-m", f"benchmarks.{name}")

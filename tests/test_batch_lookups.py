@@ -174,13 +174,18 @@ async def test_failing_batch_cancels_the_others_and_raises(
     assert server.in_flight == 0
 
 
-async def test_retried_batch_recovers(server: FakeClassifyServer, client: ClassifyClient) -> None:
+async def test_retried_batches_recover_within_the_concurrency_limit(
+    server: FakeClassifyServer, client: ClassifyClient
+) -> None:
     ids = server.seed_jobs(300)
+    server.latency = 0.01
     server.fail_next(503, count=2, path=LIST)
     server.drop_next(2, path=LIST)
-    jobs = await client.get_jobs(ids, concurrency=2)
+    server.fail_next(429, path=LIST, headers={"Retry-After": "0.02"})
+    jobs = await client.get_jobs(ids, concurrency=2, batch_size=20)
     assert list(jobs) == ids
-    assert len(lookups(server)) == 3 + 4
+    assert len(lookups(server)) == 15 + 5
+    assert server.max_in_flight <= 2  # retries' attempts count against the limit too
 
 
 async def test_bad_id_mid_stream_raises_before_its_batch_is_sent(

@@ -1,0 +1,226 @@
+"""The aiohttp application: wire-format routes, admin routes, and the middleware around them.
+
+The middleware does, in order: record the request and count it in flight, sleep the injected
+latency, apply the next matching fault, check the bearer token. Admin routes (``/_fake/...``) only
+check the token, so controlling the server never disturbs what a benchmark measures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from aio_classify.testing import paging, seed, validation
+from aio_classify.testing.faults import RecordedRequest
+
+if TYPE_CHECKING:
+    from aio_classify.testing.server import FakeClassifyServer
+
+SERVER: web.AppKey[FakeClassifyServer] = web.AppKey("server")
+ADMIN_PREFIX = "/_fake/"
+
+
+def detail(status: int, message: Any, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"detail": message}, status=status, headers=headers)
+
+
+def raw_json(body: bytes, status: int = 200) -> web.Response:
+    return web.Response(body=body, status=status, content_type="application/json")
+
+
+@web.middleware
+async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    server = request.app[SERVER]
+    authorized = request.headers.get("Authorization") == f"Bearer {server.api_key}"
+    try:
+        if not request.path.startswith(ADMIN_PREFIX):
+            return await _api_request(request, handler, authorized)
+        if not authorized:
+            return detail(401, "Invalid authentication credentials")
+        try:
+            return await handler(request)
+        except (TypeError, ValueError, KeyError) as exc:
+            return detail(422, f"Bad admin request: {exc!r}")
+    except validation.Invalid as exc:
+        return detail(422, exc.errors)
+
+
+async def _api_request(
+    request: web.Request, handler: Handler, authorized: bool
+) -> web.StreamResponse:
+    server = request.app[SERVER]
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else request.path
+    server.stats.enter(
+        RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=tuple(request.query.items()),
+            headers=dict(request.headers),
+            time=time.time(),
+            route=f"{request.method} {route}",
+        )
+    )
+    try:
+        if server.latency > 0:
+            await asyncio.sleep(server.latency)
+        fault = server.faults.take(request.method, request.path)
+        if fault is not None and fault.kind == "drop":
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)  # never sent: aiohttp drops the write quietly
+        if fault is not None:
+            return web.Response(
+                body=fault.body,
+                status=fault.status,
+                headers=dict(fault.headers),
+                content_type=fault.content_type,
+            )
+        if not authorized:
+            return detail(401, "Invalid authentication credentials")
+        return await handler(request)
+    finally:
+        server.stats.leave()
+
+
+async def list_jobs(request: web.Request) -> web.Response:
+    filters, page_size, token = validation.list_query(request.query)
+    try:
+        body = paging.page_body(request.app[SERVER].store, filters, page_size, token)
+    except paging.BadToken as exc:
+        raise validation.Invalid(
+            [validation.error(("query", "page_token"), str(exc), "value_error")]
+        ) from exc
+    return raw_json(body)
+
+
+async def get_job(request: web.Request) -> web.Response:
+    job = request.app[SERVER].store.get(request.match_info["job_id"])
+    return raw_json(job.raw()) if job is not None else detail(404, "Job not found")
+
+
+async def create_job(request: web.Request) -> web.Response:
+    server = request.app[SERVER]
+    try:
+        body = await request.json()
+    except ValueError:
+        raise validation.Invalid(
+            [validation.error(("body", 0), "JSON decode error", "json_invalid")]
+        ) from None
+    file_input, configuration, configuration_id, transaction_id = validation.create_body(body)
+    job = server.create(
+        file_input,
+        configuration=configuration,
+        configuration_id=configuration_id,
+        transaction_id=transaction_id,
+        project_id=request.query.get("project_id"),
+    )
+    return raw_json(job.raw())
+
+
+async def cancel_job(request: web.Request) -> web.Response:
+    server = request.app[SERVER]
+    job = server.store.get(request.match_info["job_id"])
+    if job is None:
+        return detail(404, "Job not found")
+    status = job.data.get("status")
+    if status in seed.TERMINAL:
+        return detail(409, f"Job is already {status} and cannot be cancelled")
+    server.store.set_status(job, "CANCELLED")
+    return raw_json(job.raw())
+
+
+async def delete_job(request: web.Request) -> web.Response:
+    server = request.app[SERVER]
+    job = server.store.get(request.match_info["job_id"])
+    if job is None:
+        return detail(404, "Job not found")
+    status = job.data.get("status")
+    if status not in seed.TERMINAL:
+        return detail(409, f"Job is {status}; only finished jobs can be deleted")
+    server.store.remove(job.key[1])
+    return web.json_response({"id": job.key[1], "project_id": job.data.get("project_id")})
+
+
+async def admin_stats(request: web.Request) -> web.Response:
+    stats = request.app[SERVER].stats
+    return web.json_response(
+        {
+            "requests": len(stats.requests),
+            "in_flight": stats.in_flight,
+            "max_in_flight": stats.max_in_flight,
+            "by_route": stats.by_route(),
+        }
+    )
+
+
+async def admin_reset_stats(request: web.Request) -> web.Response:
+    request.app[SERVER].reset_stats()
+    return web.json_response({})
+
+
+async def admin_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except ValueError:
+        raise validation.Invalid(
+            [validation.error(("body", 0), "JSON decode error", "json_invalid")]
+        ) from None
+    if not isinstance(body, dict):
+        raise validation.Invalid(
+            [validation.error(("body",), "Input should be a valid dictionary", "dict_type")]
+        )
+    return body
+
+
+async def admin_latency(request: web.Request) -> web.Response:
+    body = await admin_body(request)
+    request.app[SERVER].latency = float(body.get("seconds", 0.0))
+    return web.json_response({"seconds": request.app[SERVER].latency})
+
+
+async def admin_seed(request: web.Request) -> web.Response:
+    body = await admin_body(request)
+    ids = request.app[SERVER].seed_jobs(
+        int(body.get("count", 0)),
+        statuses=body.get("statuses"),
+        project_id=body.get("project_id"),
+        configuration_id=body.get("configuration_id"),
+    )
+    return web.json_response({"ids": ids})
+
+
+async def admin_finish_later(request: web.Request) -> web.Response:
+    body = await admin_body(request)
+    due = request.app[SERVER].finish_later(
+        list(body.get("job_ids", [])),
+        within=float(body.get("within", 10.0)),
+        seed=int(body.get("seed", 0)),
+        fail_ratio=float(body.get("fail_ratio", 0.0)),
+    )
+    return web.json_response({"due": due})
+
+
+async def admin_terminal_times(request: web.Request) -> web.Response:
+    return web.json_response(request.app[SERVER].terminal_times())
+
+
+def build_app(server: FakeClassifyServer) -> web.Application:
+    app = web.Application(middlewares=[middleware])
+    app[SERVER] = server
+    app.router.add_get("/api/v2/classify", list_jobs)
+    app.router.add_post("/api/v2/classify", create_job)
+    app.router.add_get("/api/v2/classify/{job_id}", get_job)
+    app.router.add_delete("/api/v2/classify/{job_id}", delete_job)
+    app.router.add_post("/api/v2/classify/{job_id}/cancel", cancel_job)
+    app.router.add_get(ADMIN_PREFIX + "stats", admin_stats)
+    app.router.add_post(ADMIN_PREFIX + "reset-stats", admin_reset_stats)
+    app.router.add_post(ADMIN_PREFIX + "latency", admin_latency)
+    app.router.add_post(ADMIN_PREFIX + "seed", admin_seed)
+    app.router.add_post(ADMIN_PREFIX + "finish-later", admin_finish_later)
+    app.router.add_get(ADMIN_PREFIX + "terminal-times", admin_terminal_times)
+    return app

@@ -1,0 +1,335 @@
+"""``FakeClassifyServer``: a real loopback HTTP server speaking the Classify v2 wire format.
+
+The Python API seeds jobs, drives them through their lifecycle, injects faults and reads what the
+server saw; the same controls are reachable over HTTP under ``/_fake/`` (see ``app.py``) for a
+server running in another process.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import attrs
+from aiohttp import web
+
+from aio_classify.testing import seed as gen
+from aio_classify.testing.app import build_app
+from aio_classify.testing.faults import Fault, FaultQueue, RecordedRequest, Stats
+from aio_classify.testing.store import Job, JobStore
+
+
+@attrs.frozen
+class Lifecycle:
+    """How jobs created through ``POST`` move on their own: seconds after creation."""
+
+    running_after: float = 0.5
+    finish_after: float = 2.0
+    #: Share of jobs that end FAILED instead of COMPLETED (decided by the server's seed).
+    fail_ratio: float = 0.0
+
+
+class FakeClassifyServer:
+    """Start with ``async with FakeClassifyServer(api_key="test-key") as server:``."""
+
+    def __init__(
+        self,
+        api_key: str = "test-key",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        jobs: int = 0,
+        seed: int = 0,
+        project_id: str = "prj-default",
+        lifecycle: Lifecycle | None = None,
+        latency: float = 0.0,
+    ) -> None:
+        self.api_key = api_key
+        self.host = host
+        self.project_id = project_id
+        self.lifecycle = lifecycle
+        #: Seconds added to every wire-format request; may be changed while serving.
+        self.latency = latency
+        self.store = JobStore()
+        self.faults = FaultQueue()
+        self.stats = Stats()
+        self._rng = random.Random(seed)
+        self.user_id = gen.new_id(self._rng, "usr")
+        self._port = port
+        self._last_created = 0.0
+        self._runner: web.AppRunner | None = None
+        self._closed = False
+        if jobs:
+            self.seed_jobs(jobs)
+
+    # -- serving ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        if self._runner is None:
+            raise RuntimeError("the fake server is not running; call start() first")
+        return f"http://{self.host}:{self._port}"
+
+    async def start(self) -> None:
+        if self._closed:
+            raise RuntimeError("a closed fake server cannot be restarted")
+        if self._runner is not None:
+            return
+        runner = web.AppRunner(build_app(self), access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.host, self._port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._port = runner.addresses[0][1]
+        self._runner = runner
+
+    async def close(self) -> None:
+        """Stop serving and close every connection; later calls do nothing."""
+        self._closed = True
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def seed_jobs(
+        self,
+        count: int,
+        *,
+        statuses: str | Mapping[str, float] | None = None,
+        project_id: str | None = None,
+        configuration_id: str | None = None,
+        span: float = 30 * 86400.0,
+        before: float | None = None,
+    ) -> list[str]:
+        """Add ``count`` realistic jobs created during the ``span`` seconds before ``before``
+        (default now); return their ids newest first, the listing order.
+
+        ``statuses`` is one status for all, or weights such as ``{"COMPLETED": 9, "FAILED": 1}``;
+        by default a realistic mix, mostly COMPLETED.
+        """
+        rng = self._rng
+        weights = {statuses: 1.0} if isinstance(statuses, str) else statuses or gen.STATUS_MIX
+        chosen = rng.choices(list(weights), list(weights.values()), k=count)
+        end = time.time() if before is None else before
+        offsets = sorted(rng.uniform(0.0, span) for _ in range(count))
+        records = [
+            gen.seeded_job(
+                rng,
+                created=end - offset,
+                status=status,
+                project_id=project_id or self.project_id,
+                user_id=self.user_id,
+                configuration_id=configuration_id,
+            )
+            for offset, status in zip(offsets, chosen, strict=True)
+        ]
+        self.store.add(records)
+        return [r["id"] for r in records]
+
+    def add_job(self, **overrides: Any) -> dict[str, Any]:
+        """Add one job, created now, with any fields replaced (even to invalid values such as
+        ``status="QUEUED"``); a key set to ``...`` is removed. Returns the job as served."""
+        status = overrides.get("status")
+        data = gen.seeded_job(
+            self._rng,
+            created=self._next_created(),
+            status=status if status in gen.TERMINAL | {"RUNNING"} else "PENDING",
+            project_id=self.project_id,
+            user_id=self.user_id,
+            configuration_id=None,
+        )
+        data["updated_at"] = data["created_at"]
+        data.update(overrides)
+        for key in [k for k, v in overrides.items() if v is ...]:
+            del data[key]
+        data.setdefault("id", gen.new_id(self._rng, "cls"))
+        (job,) = self.store.add([data])
+        return self._copy(job)
+
+    def create(
+        self,
+        file_input: str,
+        *,
+        configuration: dict[str, Any] | None = None,
+        configuration_id: str | None = None,
+        transaction_id: str | None = None,
+        project_id: str | None = None,
+    ) -> Job:
+        """What ``POST /api/v2/classify`` does once the body is valid: a reused transaction id
+        returns the original job; a new job follows ``lifecycle`` if one is set."""
+        project_id = project_id or self.project_id
+        if transaction_id is not None:
+            existing = self.store.by_transaction(project_id, transaction_id)
+            if existing is not None:
+                return existing
+        created = self._next_created()
+        data = gen.new_job(
+            job_id=gen.new_id(self._rng, "cls"),
+            file_input=file_input,
+            configuration=configuration or gen.configuration_for(configuration_id or ""),
+            configuration_id=configuration_id,
+            project_id=project_id,
+            user_id=self.user_id,
+            created=created,
+            transaction_id=transaction_id,
+        )
+        (job,) = self.store.add([data])
+        if self.lifecycle is not None:
+            life = self.lifecycle
+            final = "FAILED" if self._rng.random() < life.fail_ratio else "COMPLETED"
+            steps = [
+                (created + life.running_after, "RUNNING"),
+                (created + life.finish_after, final),
+            ]
+            self.store.schedule(job, steps)
+        return job
+
+    def job(self, job_id: str) -> dict[str, Any] | None:
+        """A copy of the job as the server would send it now, or None."""
+        job = self.store.get(job_id)
+        return None if job is None else self._copy(job)
+
+    @property
+    def job_ids(self) -> list[str]:
+        """Every job id, newest first (the listing order)."""
+        return [key[1] for key in reversed(self.store.order)]
+
+    def set_status(
+        self, job_id: str, status: str, *, error_message: str | None = None
+    ) -> dict[str, Any]:
+        """Move a job now (cancelling any scheduled steps); COMPLETED fills in the result."""
+        job = self._get(job_id)
+        self.store.set_status(job, status, error_message)
+        return self._copy(job)
+
+    def complete(self, job_id: str) -> dict[str, Any]:
+        return self.set_status(job_id, "COMPLETED")
+
+    def fail(self, job_id: str, message: str = "Classification failed") -> dict[str, Any]:
+        return self.set_status(job_id, "FAILED", error_message=message)
+
+    def finish_later(
+        self,
+        job_ids: Iterable[str],
+        *,
+        within: float = 10.0,
+        seed: int = 0,
+        fail_ratio: float = 0.0,
+    ) -> dict[str, float]:
+        """Give each unfinished job a random terminal time in (0, within] seconds from now,
+        RUNNING halfway there. Unknown and finished jobs are skipped. Returns the due times."""
+        rng = random.Random(seed)
+        now = time.time()
+        due: dict[str, float] = {}
+        for job_id in job_ids:
+            job = self.store.get(job_id)
+            if job is None or job.data.get("status") in gen.TERMINAL:
+                continue
+            delay = within * (1.0 - rng.random())
+            final = "FAILED" if rng.random() < fail_ratio else "COMPLETED"
+            self.store.schedule(job, [(now + delay / 2, "RUNNING"), (now + delay, final)])
+            due[job_id] = now + delay
+        return due
+
+    def terminal_times(self) -> dict[str, float]:
+        """When each job became terminal while served (epoch seconds); seeded ones excluded."""
+        return self.store.terminal_times()
+
+    # -- faults ----------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        status: int,
+        count: int = 1,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | dict[str, Any] | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Answer the next ``count`` matching requests with ``status`` (e.g. 503, or 429 with
+        ``headers={"Retry-After": "1"}``) and a JSON ``detail`` body unless one is given."""
+        payload = {"detail": f"Injected fault: HTTP {status}"} if body is None else body
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        fault = Fault("status", status, dict(headers or {}), raw, method=method, path=path)
+        self.faults.push(fault, count)
+
+    def drop_next(
+        self, count: int = 1, *, method: str | None = None, path: str | None = None
+    ) -> None:
+        """Close the connection of the next ``count`` matching requests without answering.
+        aiohttp clients resend an idempotent request once on a dropped kept-alive connection,
+        so reaching a client's own retry code takes ``drop_next(2)``."""
+        self.faults.push(Fault("drop", method=method, path=path), count)
+
+    def malformed_next(
+        self,
+        count: int = 1,
+        *,
+        body: bytes = b'{"items": [',
+        status: int = 200,
+        content_type: str = "application/json",
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        fault = Fault("malformed", status, {}, body, content_type, method, path)
+        self.faults.push(fault, count)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    # -- observations ----------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Wire-format requests received since the last ``reset_stats()`` (admin ones excluded)."""
+        return self.stats.requests
+
+    @property
+    def in_flight(self) -> int:
+        return self.stats.in_flight
+
+    @property
+    def max_in_flight(self) -> int:
+        return self.stats.max_in_flight
+
+    def reset_stats(self) -> None:
+        self.stats.reset()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _get(self, job_id: str) -> Job:
+        job = self.store.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        return job
+
+    def _next_created(self) -> float:
+        """Now, but at least 1 ms after the last job made here, so newest-first is exact."""
+        self._last_created = max(round(time.time(), 3), round(self._last_created + 0.001, 3))
+        return self._last_created
+
+    @staticmethod
+    def _copy(job: Job) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(job.raw())
+        return result

@@ -1,0 +1,157 @@
+"""The jobs: records, creation order, lazy lifecycle, serialized-JSON cache.
+
+Each job keeps its JSON bytes until it changes, so listing pages is joining bytes. Lifecycle steps
+sit in a heap of due times and are applied when anything reads the store, so no background task
+is needed and a test that never reads sees nothing move.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from aio_classify.testing import seed
+
+if TYPE_CHECKING:
+    from aio_classify.testing.paging import Filters
+
+#: Sort key of a job: (created_at in epoch microseconds, id). Listings run newest first.
+Key = tuple[int, str]
+
+
+def created_us(value: object) -> int:
+    """The sort position of a ``created_at`` value; unparsable or missing sorts oldest."""
+    if not isinstance(value, str):
+        return 0
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return 0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1_000_000)
+
+
+@attrs.define
+class Job:
+    data: dict[str, Any]
+    key: Key
+    #: Wall-clock time it became terminal while served (not set for jobs seeded as terminal).
+    terminal_at: float | None = None
+    #: Bumped whenever the schedule is replaced, so stale heap entries are ignored.
+    generation: int = 0
+    raw_cache: bytes | None = None
+
+    def raw(self) -> bytes:
+        if self.raw_cache is None:
+            self.raw_cache = json.dumps(self.data, separators=(",", ":")).encode()
+        return self.raw_cache
+
+
+@attrs.define
+class JobStore:
+    clock: Callable[[], float] = time.time
+    jobs: dict[str, Job] = attrs.field(factory=dict)
+    #: Every job key, ascending; listings walk it backwards.
+    order: list[Key] = attrs.field(factory=list)
+    #: Bumped on every change; invalidates cached filter results.
+    version: int = 0
+    _by_transaction: dict[tuple[str, str], str] = attrs.field(factory=dict)
+    _heap: list[tuple[float, int, str, int, str]] = attrs.field(factory=list)
+    _seq: int = 0
+    _matches: dict[Filters, tuple[int, list[Key], list[Job]]] = attrs.field(factory=dict)
+
+    def add(self, records: Iterable[dict[str, Any]]) -> list[Job]:
+        added = []
+        for data in records:
+            job = Job(data, (created_us(data.get("created_at")), str(data["id"])))
+            old = self.jobs.get(job.key[1])
+            if old is not None:
+                self.remove(job.key[1])
+            self.jobs[job.key[1]] = job
+            self.order.append(job.key)
+            txn = data.get("transaction_id")
+            if isinstance(txn, str):
+                self._by_transaction[(str(data.get("project_id")), txn)] = job.key[1]
+            added.append(job)
+        self.order.sort()
+        self.version += 1
+        return added
+
+    def remove(self, job_id: str) -> Job | None:
+        job = self.jobs.pop(job_id, None)
+        if job is not None:
+            self.order.remove(job.key)
+            txn = (str(job.data.get("project_id")), str(job.data.get("transaction_id")))
+            if self._by_transaction.get(txn) == job_id:
+                del self._by_transaction[txn]
+            job.generation += 1
+            self.version += 1
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        self.advance()
+        return self.jobs.get(job_id)
+
+    def by_transaction(self, project_id: str, transaction_id: str) -> Job | None:
+        job_id = self._by_transaction.get((project_id, transaction_id))
+        return self.get(job_id) if job_id else None
+
+    def set_status(
+        self, job: Job, status: str, error_message: str | None = None, at: float | None = None
+    ) -> None:
+        """Move a job now (or at ``at``, for lifecycle steps); cancels any pending schedule."""
+        job.generation += 1
+        self._apply(job, status, error_message, self.clock() if at is None else at)
+
+    def schedule(self, job: Job, steps: Iterable[tuple[float, str]]) -> None:
+        """Replace the job's future: (due epoch seconds, status) steps applied once due."""
+        job.generation += 1
+        for due, status in steps:
+            self._seq += 1
+            heapq.heappush(self._heap, (due, self._seq, job.key[1], job.generation, status))
+
+    def advance(self) -> None:
+        """Apply every lifecycle step that is due, stamped with its due time."""
+        now = self.clock()
+        while self._heap and self._heap[0][0] <= now:
+            due, _, job_id, generation, status = heapq.heappop(self._heap)
+            job = self.jobs.get(job_id)
+            if job is not None and job.generation == generation:
+                self._apply(job, status, None, due)
+
+    def matching(self, filters: Filters) -> tuple[list[Key], list[Job]]:
+        """Keys and jobs that pass ``filters``, ascending; cached until the store changes."""
+        self.advance()
+        cached = self._matches.get(filters)
+        if cached is not None and cached[0] == self.version:
+            return cached[1], cached[2]
+        if filters.job_ids is not None:
+            found = (self.jobs.get(i) for i in set(filters.job_ids))
+            candidates = sorted((j for j in found if j is not None), key=lambda j: j.key)
+        else:
+            candidates = [self.jobs[key[1]] for key in self.order]
+        jobs = [j for j in candidates if filters.matches(j)]
+        keys = [j.key for j in jobs]
+        if filters.job_ids is None:  # id lists rarely repeat; caching them would only grow
+            if len(self._matches) > 32:
+                self._matches.clear()
+            self._matches[filters] = (self.version, keys, jobs)
+        return keys, jobs
+
+    def terminal_times(self) -> dict[str, float]:
+        self.advance()
+        return {i: j.terminal_at for i, j in self.jobs.items() if j.terminal_at is not None}
+
+    def _apply(self, job: Job, status: str, error_message: str | None, at: float) -> None:
+        seed.finish(job.data, status, error_message)
+        job.data["updated_at"] = seed.iso(at)
+        job.terminal_at = at if status in seed.TERMINAL else None
+        job.raw_cache = None
+        self.version += 1

@@ -1,0 +1,182 @@
+"""Request validation with the service's FastAPI-style 422 details.
+
+Each error is ``{"loc": [...], "msg": ..., "type": ...}``, with ``loc`` starting at ``"query"`` or
+``"body"``, so a client's error handling sees what the real service would send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from multidict import MultiMapping
+
+from aio_classify.testing.paging import Filters
+
+STATUSES = ("PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
+Loc = tuple[str | int, ...]
+
+
+class Invalid(Exception):
+    """Raised with the list of errors to send as the 422 ``detail``."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def error(loc: Loc, msg: str, kind: str) -> dict[str, Any]:
+    return {"loc": list(loc), "msg": msg, "type": kind}
+
+
+def _datetime_us(value: str, loc: Loc, errors: list[dict[str, Any]]) -> int | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        errors.append(error(loc, "Input should be a valid datetime", "datetime_parsing"))
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1_000_000)
+
+
+def list_query(query: MultiMapping[str]) -> tuple[Filters, int, str | None]:
+    """Filters, page size and page token of a list request."""
+    errors: list[dict[str, Any]] = []
+    status = query.get("status")
+    if status is not None and status not in STATUSES:
+        choices = ", ".join(f"'{s}'" for s in STATUSES)
+        errors.append(error(("query", "status"), f"Input should be {choices}", "enum"))
+    page_size = 50
+    if "page_size" in query:
+        loc = ("query", "page_size")
+        try:
+            page_size = int(query["page_size"])
+        except ValueError:
+            errors.append(error(loc, "Input should be a valid integer", "int_parsing"))
+        else:
+            if page_size < 1:
+                errors.append(error(loc, "Input should be >= 1", "greater_than_equal"))
+            elif page_size > 100:
+                errors.append(error(loc, "Input should be <= 100", "less_than_equal"))
+    bounds = {}
+    for name in ("created_at_on_or_after", "created_at_on_or_before"):
+        value = query.get(name)
+        bounds[name] = None if value is None else _datetime_us(value, ("query", name), errors)
+    if errors:
+        raise Invalid(errors)
+    filters = Filters(
+        status=status,
+        configuration_id=query.get("configuration_id"),
+        job_ids=tuple(query.getall("job_ids")) if "job_ids" in query else None,
+        after_us=bounds["created_at_on_or_after"],
+        before_us=bounds["created_at_on_or_before"],
+        project_id=query.get("project_id"),
+        organization_id=query.get("organization_id"),
+    )
+    return filters, page_size, query.get("page_token")
+
+
+def _text(value: object, loc: Loc, lo: int, hi: int, errors: list[dict[str, Any]]) -> None:
+    if not isinstance(value, str):
+        errors.append(error(loc, "Input should be a valid string", "string_type"))
+    elif len(value) < lo:
+        errors.append(
+            error(loc, f"String should have at least {lo} characters", "string_too_short")
+        )
+    elif len(value) > hi:
+        errors.append(error(loc, f"String should have at most {hi} characters", "string_too_long"))
+
+
+def _configuration(config: object, errors: list[dict[str, Any]]) -> None:
+    loc: Loc = ("body", "configuration")
+    if not isinstance(config, Mapping):
+        errors.append(error(loc, "Input should be a valid dictionary", "dict_type"))
+        return
+    rules = config.get("rules")
+    if not isinstance(rules, list):
+        kind = "missing" if rules is None else "list_type"
+        msg = "Field required" if rules is None else "Input should be a valid list"
+        errors.append(error((*loc, "rules"), msg, kind))
+    elif not rules:
+        msg = "List should have at least 1 item after validation, not 0"
+        errors.append(error((*loc, "rules"), msg, "too_short"))
+    else:
+        for i, rule in enumerate(rules):
+            if not isinstance(rule, Mapping):
+                errors.append(
+                    error((*loc, "rules", i), "Input should be a valid dictionary", "dict_type")
+                )
+                continue
+            for field, lo, hi in (("type", 1, 50), ("description", 10, 500)):
+                if field not in rule:
+                    errors.append(error((*loc, "rules", i, field), "Field required", "missing"))
+                else:
+                    _text(rule[field], (*loc, "rules", i, field), lo, hi, errors)
+    if config.get("mode") not in (None, "FAST"):
+        errors.append(error((*loc, "mode"), "Input should be 'FAST'", "literal_error"))
+    parsing = config.get("parsing_configuration")
+    if parsing is not None:
+        ploc = (*loc, "parsing_configuration")
+        if not isinstance(parsing, Mapping):
+            errors.append(error(ploc, "Input should be a valid dictionary", "dict_type"))
+            return
+        max_pages = parsing.get("max_pages")
+        if max_pages is not None and (
+            not isinstance(max_pages, int) or isinstance(max_pages, bool)
+        ):
+            errors.append(
+                error((*ploc, "max_pages"), "Input should be a valid integer", "int_type")
+            )
+        elif max_pages is not None and max_pages < 1:
+            msg = "Input should be greater than or equal to 1"
+            errors.append(error((*ploc, "max_pages"), msg, "greater_than_equal"))
+
+
+def create_body(body: object) -> tuple[str, dict[str, Any] | None, str | None, str | None]:
+    """``(file_input, configuration, configuration_id, transaction_id)`` of a create request."""
+    if not isinstance(body, Mapping):
+        raise Invalid([error(("body",), "Input should be a valid dictionary", "dict_type")])
+    errors: list[dict[str, Any]] = []
+    file_input = body.get("file_input") or body.get("file_id") or body.get("parse_job_id")
+    if file_input is None:
+        errors.append(error(("body", "file_input"), "Field required", "missing"))
+    else:
+        _text(file_input, ("body", "file_input"), 1, 1000, errors)
+    config, config_id = body.get("configuration"), body.get("configuration_id")
+    if (config is None) == (config_id is None):
+        msg = "Value error, exactly one of configuration or configuration_id is required"
+        errors.append(error(("body",), msg, "value_error"))
+    elif config is not None:
+        _configuration(config, errors)
+    else:
+        _text(config_id, ("body", "configuration_id"), 1, 200, errors)
+    transaction_id = body.get("transaction_id")
+    if transaction_id is not None:
+        _text(transaction_id, ("body", "transaction_id"), 1, 200, errors)
+    webhooks = body.get("webhook_configuration_ids")
+    if webhooks is not None and not (
+        isinstance(webhooks, list) and all(isinstance(w, str) for w in webhooks)
+    ):
+        errors.append(
+            error(
+                ("body", "webhook_configuration_ids"), "Input should be a valid list", "list_type"
+            )
+        )
+    if errors:
+        raise Invalid(errors)
+    configuration = None if config is None else _normalized(config)
+    return str(file_input), configuration, config_id, transaction_id
+
+
+def _normalized(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The configuration as the service echoes it: every field present."""
+    parsing = config.get("parsing_configuration")
+    return {
+        "rules": [{"type": r["type"], "description": r["description"]} for r in config["rules"]],
+        "mode": config.get("mode") or "FAST",
+        "parsing_configuration": None
+        if parsing is None
+        else {k: parsing.get(k) for k in ("lang", "max_pages", "target_pages")},
+    }

@@ -13,21 +13,21 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Any, NoReturn
 
 from .client import ClassifyClient
 from .errors import ClassifyError
-from .models import ClassifyJob, JobStatus
+from .models import JobStatus
 from .output import FORMATS, make_writer
-from .progress import Progress
+from .progress import watch_with_progress
 
 __all__ = ["build_parser", "main"]
 
 PROG = "aio-classify"
 
-Handler = Callable[[argparse.Namespace], Awaitable[int]]
+Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 class UsageError(Exception):
@@ -102,13 +102,13 @@ def _iso_datetime(text: str) -> datetime:
 # -- the parser -------------------------------------------------------------------------------
 
 
-def _connection_options() -> argparse.ArgumentParser:
+def _connection_options() -> _Parser:
     """Options shared by every command that talks to the API.
 
     They are accepted before or after the command name; ``SUPPRESS`` keeps a value given before
     it from being reset by the subcommand's defaults.
     """
-    options = argparse.ArgumentParser(add_help=False)
+    options = _Parser(add_help=False)
     group = options.add_argument_group("connection (also read from the environment)")
     quiet = argparse.SUPPRESS
     group.add_argument("--base-url", default=quiet, help="default: $LLAMA_CLOUD_BASE_URL")
@@ -127,8 +127,8 @@ def _connection_options() -> argparse.ArgumentParser:
     return options
 
 
-def _output_options() -> argparse.ArgumentParser:
-    options = argparse.ArgumentParser(add_help=False)
+def _output_options() -> _Parser:
+    options = _Parser(add_help=False)
     options.add_argument(
         "--format",
         choices=FORMATS,
@@ -184,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("wait", run_wait, "wait until jobs finish, with progress on stderr"),
     ):
         command = commands.add_parser(name, parents=[connection, output], help=summary)
-        command.add_argument("ids", nargs="+", metavar="ID", help="job ids; - reads them from stdin")
+        command.add_argument(
+            "ids", nargs="+", metavar="ID", help="job ids; - reads them from stdin"
+        )
         command.add_argument(
             "--concurrency", type=_positive_int, default=8, help="requests in flight (8)"
         )
@@ -224,8 +226,13 @@ def make_client(args: argparse.Namespace) -> ClassifyClient:
         for name in ("base_url", "project_id", "organization_id", "timeout", "max_retries")
         if hasattr(args, name)
     }
+    api_key = getattr(args, "api_key", None) or os.environ.get("LLAMA_CLOUD_API_KEY")
+    if not api_key:
+        raise UsageError(
+            f"no API key: pass --api-key or set LLAMA_CLOUD_API_KEY (`{PROG} demo` needs none)"
+        )
     try:
-        return ClassifyClient(getattr(args, "api_key", None), **options)
+        return ClassifyClient(api_key, **options)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -242,17 +249,19 @@ async def run_list(args: argparse.Namespace) -> int:
             page_token=args.page_token,
             limit=args.limit,
         )
-        writer = make_writer(args.format, sys.stdout)
+        writer = None
         remaining = args.limit
         # Page by page, flushing after each, so a pipe sees rows before the last page is asked.
+        # The writer starts with the first page: a failed listing prints no header.
         async for page in pager.pages():
+            writer = writer or make_writer(args.format, sys.stdout)
             items = page.items if remaining is None else page.items[:remaining]
             for job in items:
                 writer.write(job)
             sys.stdout.flush()
             if remaining is not None:
                 remaining -= len(items)
-        writer.finish()
+        (writer or make_writer(args.format, sys.stdout)).finish()
     return 0
 
 
@@ -287,7 +296,7 @@ async def run_get(args: argparse.Namespace) -> int:
 async def run_wait(args: argparse.Namespace) -> int:
     ids = read_ids(args.ids, sys.stdin)
     async with make_client(args) as client:
-        await wait_with_progress(
+        await watch_with_progress(
             client,
             ids,
             print_jobs=make_writer(args.format, sys.stdout).write,
@@ -298,26 +307,6 @@ async def run_wait(args: argparse.Namespace) -> int:
         )
     sys.stdout.flush()
     return 0
-
-
-async def wait_with_progress(
-    client: ClassifyClient,
-    ids: list[str],
-    *,
-    print_jobs: Callable[[ClassifyJob], None] | None = None,
-    **watch_options: Any,
-) -> dict[str, ClassifyJob]:
-    """Watch ``ids`` until all are terminal, counting them on stderr; shared with the demo."""
-    finished: dict[str, ClassifyJob] = {}
-    async with Progress(len(ids), sys.stderr) as progress:
-        async for job in client.watch_jobs(ids, **watch_options):
-            finished[job.id] = job
-            progress.record(job)
-            if print_jobs is not None:
-                progress.clear()
-                print_jobs(job)
-                sys.stdout.flush()
-    return finished
 
 
 async def run_fake_server(args: argparse.Namespace) -> int:

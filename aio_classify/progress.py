@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self, TextIO
+from typing import Any, Self, TextIO
 
+from .client import ClassifyClient
 from .models import ClassifyJob, JobStatus
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "watch_with_progress"]
 
 BAR_WIDTH = 24
 
@@ -107,3 +110,25 @@ class Progress:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
         self.render(final=True)
+
+
+async def watch_with_progress(
+    client: ClassifyClient,
+    ids: list[str],
+    *,
+    print_jobs: Callable[[ClassifyJob], None] | None = None,
+    stream: TextIO | None = None,
+    **watch_options: Any,
+) -> dict[str, ClassifyJob]:
+    """``client.watch_jobs(ids)`` with its progress on ``stream`` (stderr); each finished job is
+    passed to ``print_jobs`` as it arrives. Used by ``aio-classify wait`` and the demo."""
+    finished: dict[str, ClassifyJob] = {}
+    async with Progress(len(ids), stream or sys.stderr) as progress:
+        async for job in client.watch_jobs(ids, **watch_options):
+            finished[job.id] = job
+            progress.record(job)
+            if print_jobs is not None:
+                progress.clear()
+                print_jobs(job)
+                sys.stdout.flush()
+    return finished

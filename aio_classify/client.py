@@ -4,21 +4,36 @@ requests to ``Transport``; the work itself lives in the module for each concern.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Iterable
+from contextlib import aclosing
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import aiohttp
 from attrs import evolve
 
-from .conversion import structure_job, structure_page
-from .models import ClassifyJob, JobStatus, Page
+from .batching import BatchLookup, JobIds
+from .conversion import create_body, structure_job, structure_page
+from .errors import BadRequestError, ConflictError
+from .models import ClassifyConfiguration, ClassifyJob, JobStatus, Page
 from .pagination import JobPager, PageFetcher
+from .polling import PollOptions, wait_for_job, watch_jobs
 from .protocol import JOBS_PATH, job_path
 from .retry import RetryPolicy
 from .transport import Query, Transport, check_base_url
-from .validation import check_int, check_job_id, check_optional_str, check_status, iso_datetime
+from .validation import (
+    check_configuration,
+    check_int,
+    check_job_id,
+    check_job_ids_source,
+    check_optional_str,
+    check_seconds,
+    check_status,
+    check_str_list,
+    iso_datetime,
+)
 
 __all__ = ["DEFAULT_BASE_URL", "ClassifyClient"]
 
@@ -174,6 +189,284 @@ class ClassifyClient:
         path = job_path(check_job_id(job_id))
         params = self._scope(project_id, organization_id)
         return structure_job(await self._transport.request("GET", path, params=params))
+
+    # -- batch lookups ---------------------------------------------------------------------
+
+    async def get_jobs(
+        self,
+        job_ids: JobIds,
+        *,
+        concurrency: int = 8,
+        batch_size: int = 100,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> dict[str, ClassifyJob]:
+        """The jobs among ``job_ids`` (an iterable or async iterable), keyed by id in input order.
+
+        Distinct ids are looked up in batches of at most ``batch_size`` with one filtered list
+        call each, at most ``concurrency`` requests in flight. Ids the server does not know are
+        absent. A failing batch cancels the others and its error is raised.
+        """
+        _check_given_ids(job_ids)
+        lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
+        return await lookup.get_jobs(job_ids)
+
+    def iter_jobs(
+        self,
+        job_ids: JobIds,
+        *,
+        concurrency: int = 8,
+        batch_size: int = 100,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> AsyncGenerator[ClassifyJob, None]:
+        """Like ``get_jobs``, but yields jobs as their batches arrive and reads ``job_ids``
+        lazily: only about ``concurrency`` batches of ids are held at once (plus the set of ids
+        already seen, to skip duplicates). Arguments are checked at once; closing the generator
+        (``contextlib.aclosing``) cancels and awaits the batches under way."""
+        _check_given_ids(job_ids)
+        lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
+        return lookup.iter_jobs(job_ids)
+
+    def _batch_lookup(
+        self,
+        concurrency: int,
+        batch_size: int,
+        project_id: str | None,
+        organization_id: str | None,
+    ) -> BatchLookup:
+        return BatchLookup(
+            self._page_fetcher,
+            scope=self._scope(project_id, organization_id),
+            base_bytes=len(str(self._transport.base_url).rstrip("/") + JOBS_PATH),
+            concurrency=check_int(concurrency, "concurrency", low=1),
+            batch_size=check_int(batch_size, "batch_size", low=1, high=100),
+        )
+
+    # -- polling ---------------------------------------------------------------------------
+
+    async def wait_for_job(
+        self,
+        job_id: str,
+        *,
+        poll_interval: float = 1.0,
+        max_interval: float = 5.0,
+        timeout: float = 7200.0,  # noqa: ASYNC109 (the contract's name: the whole wait)
+        raise_on_failure: bool = True,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> ClassifyJob:
+        """Poll one job (first look at once) until COMPLETED, FAILED or CANCELLED.
+
+        With ``raise_on_failure``, FAILED or CANCELLED raises ``JobFailedError``. An unknown id
+        raises ``NotFoundError``; past ``timeout``, ``PollingTimeoutError``.
+        """
+        check_job_id(job_id)
+        options = _poll_options(poll_interval, max_interval, timeout)
+        self._scope(project_id, organization_id)  # checked now, not on the first poll
+
+        def fetch() -> Awaitable[ClassifyJob]:
+            return self.get_job(job_id, project_id=project_id, organization_id=organization_id)
+
+        return await wait_for_job(fetch, job_id, options, raise_on_failure=raise_on_failure)
+
+    async def wait_for_jobs(
+        self,
+        job_ids: JobIds,
+        *,
+        poll_interval: float = 1.0,
+        max_interval: float = 5.0,
+        timeout: float = 7200.0,  # noqa: ASYNC109 (the contract's name: the whole wait)
+        concurrency: int = 8,
+        batch_size: int = 100,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> dict[str, ClassifyJob]:
+        """Every job of ``job_ids`` once terminal, keyed by id in input order; never raises for
+        a failed job. Each round asks, in batches, only about the jobs still pending.
+
+        Past ``timeout``: ``PollingTimeoutError`` with ``.finished`` and ``.pending``. An id the
+        server does not know raises ``NotFoundError`` (it could never finish).
+        """
+        options = _poll_options(poll_interval, max_interval, timeout)
+        check_job_ids_source(job_ids)
+        lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
+        ids = await _distinct_ids(job_ids)
+        finished: dict[str, ClassifyJob] = {}
+        async with aclosing(watch_jobs(lookup, ids, options, finished)) as jobs:
+            async for _ in jobs:
+                pass
+        return {job_id: finished[job_id] for job_id in ids}
+
+    def watch_jobs(
+        self,
+        job_ids: JobIds,
+        *,
+        poll_interval: float = 1.0,
+        max_interval: float = 5.0,
+        timeout: float = 7200.0,
+        concurrency: int = 8,
+        batch_size: int = 100,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> AsyncGenerator[ClassifyJob, None]:
+        """Yield each job of ``job_ids`` once, as soon as a round sees it terminal; end when all
+        are. Same options and errors as ``wait_for_jobs``. Arguments are checked at once."""
+        options = _poll_options(poll_interval, max_interval, timeout)
+        check_job_ids_source(job_ids)
+        lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
+        return self._watch(job_ids, lookup, options)
+
+    async def _watch(
+        self, job_ids: JobIds, lookup: BatchLookup, options: PollOptions
+    ) -> AsyncGenerator[ClassifyJob, None]:
+        ids = await _distinct_ids(job_ids)
+        async with aclosing(watch_jobs(lookup, ids, options, {})) as jobs:
+            async for job in jobs:
+                yield job
+
+    # -- creating, cancelling, deleting ----------------------------------------------------
+
+    async def create_job(
+        self,
+        file_input: str,
+        configuration: ClassifyConfiguration | dict[str, Any] | None = None,
+        *,
+        configuration_id: str | None = None,
+        transaction_id: str | None = None,
+        webhook_configuration_ids: Iterable[str] | None = None,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> ClassifyJob:
+        """Start a classify job on ``file_input`` (a file id, URL or parse job id).
+
+        Exactly one of ``configuration`` and ``configuration_id``; rules are checked before
+        sending. Without a ``transaction_id`` one is made (a UUID): the service returns the
+        original job for a reused id, so a POST retried after a lost response makes one job.
+        """
+        if not isinstance(file_input, str) or not file_input:
+            raise TypeError(f"file_input must be a non-empty str; got {file_input!r}")
+        checked_configuration, checked_configuration_id = check_configuration(
+            configuration, configuration_id
+        )
+        if transaction_id is not None and (
+            not isinstance(transaction_id, str) or not transaction_id
+        ):
+            raise TypeError(f"transaction_id must be a non-empty str; got {transaction_id!r}")
+        body = create_body(
+            file_input=file_input,
+            configuration=checked_configuration,
+            configuration_id=checked_configuration_id,
+            transaction_id=transaction_id or str(uuid.uuid4()),
+            webhook_configuration_ids=check_str_list(
+                webhook_configuration_ids, "webhook_configuration_ids"
+            ),
+        )
+        params = self._scope(project_id, organization_id)
+        return structure_job(
+            await self._transport.request("POST", JOBS_PATH, params=params, json=body)
+        )
+
+    async def run(
+        self,
+        file_input: str,
+        configuration: ClassifyConfiguration | dict[str, Any] | None = None,
+        *,
+        configuration_id: str | None = None,
+        transaction_id: str | None = None,
+        webhook_configuration_ids: Iterable[str] | None = None,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+        poll_interval: float = 1.0,
+        max_interval: float = 5.0,
+        timeout: float = 7200.0,  # noqa: ASYNC109 (the contract's name: the whole wait)
+        raise_on_failure: bool = True,
+    ) -> ClassifyJob:
+        """``create_job`` then ``wait_for_job``; the polling options are checked before the job
+        is created. On ``PollingTimeoutError`` the job is left running (its id is in
+        ``.pending``)."""
+        _poll_options(poll_interval, max_interval, timeout)
+        job = await self.create_job(
+            file_input,
+            configuration,
+            configuration_id=configuration_id,
+            transaction_id=transaction_id,
+            webhook_configuration_ids=webhook_configuration_ids,
+            project_id=project_id,
+            organization_id=organization_id,
+        )
+        return await self.wait_for_job(
+            job.id,
+            poll_interval=poll_interval,
+            max_interval=max_interval,
+            timeout=timeout,
+            raise_on_failure=raise_on_failure,
+            project_id=project_id,
+            organization_id=organization_id,
+        )
+
+    async def cancel_job(
+        self, job_id: str, *, project_id: str | None = None, organization_id: str | None = None
+    ) -> ClassifyJob:
+        """Cancel a job; returns it CANCELLED.
+
+        Idempotent: if the service refuses because the job already ended (409, or 400) and it
+        ended CANCELLED, that job is returned. This is what makes a retried cancel whose first
+        attempt went through (the response was lost) succeed. A job that ended COMPLETED or
+        FAILED raises the service's ``ConflictError`` / ``BadRequestError``.
+        """
+        path = job_path(check_job_id(job_id), "cancel")
+        params = self._scope(project_id, organization_id)
+        try:
+            return structure_job(await self._transport.request("POST", path, params=params))
+        except (ConflictError, BadRequestError) as refused:
+            job = await self.get_job(job_id, project_id=project_id, organization_id=organization_id)
+            if job.status == JobStatus.CANCELLED:
+                return job
+            raise refused
+
+    async def delete_job(
+        self, job_id: str, *, project_id: str | None = None, organization_id: str | None = None
+    ) -> None:
+        """Delete a terminal job; a job still running is refused (``ConflictError``)."""
+        path = job_path(check_job_id(job_id))
+        params = self._scope(project_id, organization_id)
+        await self._transport.request("DELETE", path, params=params)
+
+
+def _poll_options(poll_interval: float, max_interval: float, timeout: float) -> PollOptions:
+    poll_interval = check_seconds(poll_interval, "poll_interval")
+    max_interval = check_seconds(max_interval, "max_interval")
+    if max_interval < poll_interval:
+        raise ValueError(
+            f"max_interval ({max_interval}) must not be below poll_interval ({poll_interval})"
+        )
+    return PollOptions(
+        poll_interval=poll_interval,
+        max_interval=max_interval,
+        timeout=check_seconds(timeout, "timeout"),
+    )
+
+
+def _check_given_ids(job_ids: JobIds) -> None:
+    """Ids already in memory are all checked now, so a bad one costs no request at all; an
+    iterator is checked as it is read, before the request for each id's batch."""
+    check_job_ids_source(job_ids)
+    if isinstance(job_ids, list | tuple | set | frozenset | dict):
+        for job_id in job_ids:
+            check_job_id(job_id, "job_ids item")
+
+
+async def _distinct_ids(job_ids: JobIds) -> list[str]:
+    """Every id to wait for, once each, in input order (a wait needs the whole set)."""
+    ids: dict[str, None] = {}
+    if isinstance(job_ids, AsyncIterable):
+        async for job_id in job_ids:
+            ids[check_job_id(job_id, "job_ids item")] = None
+    else:
+        for job_id in job_ids:
+            ids[check_job_id(job_id, "job_ids item")] = None
+    return list(ids)
 
 
 def _check_job_ids(job_ids: Iterable[str]) -> list[str]:

@@ -27,7 +27,14 @@ from .models import (
     Usage,
 )
 
-__all__ = ["converter", "structure_job", "structure_page", "to_utc"]
+__all__ = [
+    "converter",
+    "create_body",
+    "structure_configuration",
+    "structure_job",
+    "structure_page",
+    "to_utc",
+]
 
 _T = TypeVar("_T")
 
@@ -152,6 +159,35 @@ def structure_job(data: Any) -> ClassifyJob:
 
 def structure_page(data: Any) -> Page:
     return _structure(data, Page, "page")
+
+
+def structure_configuration(data: dict[str, Any]) -> ClassifyConfiguration:
+    """A configuration given as a plain dict; a wrong shape is the caller's ``ValueError``."""
+    try:
+        return converter.structure(data, ClassifyConfiguration)
+    except KeyError as exc:
+        raise ValueError(f"configuration lacks the field {exc.args[0]!r}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"configuration is not a valid configuration: {exc}") from None
+
+
+def create_body(
+    *,
+    file_input: str,
+    configuration: ClassifyConfiguration | None,
+    configuration_id: str | None,
+    transaction_id: str,
+    webhook_configuration_ids: list[str] | None,
+) -> dict[str, Any]:
+    """The JSON body of ``POST /api/v2/classify``."""
+    body: dict[str, Any] = {"file_input": file_input, "transaction_id": transaction_id}
+    if configuration is not None:
+        body["configuration"] = converter.unstructure(configuration)
+    else:
+        body["configuration_id"] = configuration_id
+    if webhook_configuration_ids is not None:
+        body["webhook_configuration_ids"] = webhook_configuration_ids
+    return body
 
 
 def _preview(data: Any, limit: int = 200) -> str:

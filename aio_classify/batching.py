@@ -1,0 +1,206 @@
+"""Batched lookups of many jobs: ids grouped into filtered ``list`` calls, fanned out under one
+limit on requests in flight.
+
+Three pieces: ``read_batches`` reads ids lazily (sync or async iterable), drops duplicates and
+cuts batches by count and URL bytes; ``BatchLookup`` runs one batch per task with every request
+under a single ``asyncio.Semaphore``; ``fan_out`` keeps a bounded number of batch tasks alive so
+input is read only as fast as results are produced, and cancels and awaits every task when the
+consumer stops or a batch fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Coroutine, Iterable
+from contextlib import aclosing
+from typing import Any
+from urllib.parse import quote
+
+from .models import ClassifyJob, Page
+from .pagination import JobPager, PageFetcher
+from .transport import Query
+from .validation import check_job_id
+
+__all__ = ["MAX_URL_BYTES", "BatchLookup", "JobIds", "fan_out", "read_batches"]
+
+JobIds = Iterable[str] | AsyncIterable[str]
+
+MAX_URL_BYTES = 8 * 1024
+"""Servers and proxies commonly refuse longer request lines; every batch URL stays under it."""
+
+PAGE_TOKEN_RESERVE = 512
+"""Bytes kept free in a batch URL for the opaque ``page_token`` of a follow-up page."""
+
+_JOB_IDS_PARAM = len("&job_ids=")
+
+
+def query_bytes(params: Query) -> int:
+    """Length of ``k=v&k=v`` with every key and value percent-encoded as strictly as possible,
+    so the count is an upper bound of what the HTTP library actually sends."""
+    return sum(len(quote(key, safe="")) + len(quote(value, safe="")) + 2 for key, value in params)
+
+
+async def _aiter(job_ids: JobIds) -> AsyncGenerator[Any, None]:
+    if isinstance(job_ids, AsyncIterable):
+        async for job_id in job_ids:
+            yield job_id
+    else:
+        for job_id in job_ids:
+            yield job_id
+
+
+async def read_batches(
+    job_ids: JobIds, *, batch_size: int, byte_budget: int, seen: dict[str, None]
+) -> AsyncGenerator[list[str], None]:
+    """Distinct ids in input order, in batches of at most ``batch_size`` ids whose
+    ``job_ids=...`` query parts add up to at most ``byte_budget`` bytes.
+
+    Ids are read one at a time; each new one is recorded in ``seen`` (in input order), which
+    is how duplicates are skipped and how ``get_jobs`` orders its result. A bad id raises here,
+    before any request for its batch.
+    """
+    batch: list[str] = []
+    used = 0
+    async with aclosing(_aiter(job_ids)) as ids:
+        async for job_id in ids:
+            check_job_id(job_id, "job_ids item")
+            if job_id in seen:
+                continue
+            cost = _JOB_IDS_PARAM + len(quote(job_id, safe=""))
+            if cost > byte_budget:
+                raise ValueError(
+                    f"job id {job_id[:40]!r}... is too long to fit in a {MAX_URL_BYTES}-byte URL"
+                )
+            if batch and (len(batch) == batch_size or used + cost > byte_budget):
+                yield batch
+                batch, used = [], 0
+            seen[job_id] = None
+            batch.append(job_id)
+            used += cost
+    if batch:
+        yield batch
+
+
+async def fan_out(
+    batches: AsyncGenerator[list[str], None],
+    fetch: Callable[[list[str]], Coroutine[Any, Any, list[ClassifyJob]]],
+    *,
+    max_tasks: int,
+) -> AsyncGenerator[list[ClassifyJob], None]:
+    """Each batch's jobs, as batches finish, with at most ``max_tasks`` batches under way.
+
+    Tasks are managed by hand rather than by a ``TaskGroup``: a task group left open across a
+    ``yield`` would cancel the *consumer's* task when a batch fails (PEP 789). Here, whatever
+    ends the generator (exhaustion, a failed batch, a bad id in the input, ``aclose()`` or
+    cancellation of the consumer), the ``finally`` cancels the batches still running and awaits
+    them, and every task's exception is retrieved.
+    """
+    running: set[asyncio.Task[list[ClassifyJob]]] = set()
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(running) < max_tasks:
+                batch = await anext(batches, None)
+                if batch is None:
+                    exhausted = True
+                else:
+                    running.add(asyncio.create_task(fetch(batch)))
+            if not running:
+                return
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            errors = [error for task in done if (error := task.exception()) is not None]
+            if errors:
+                raise errors[0]
+            for task in done:
+                yield task.result()
+    finally:
+        try:
+            await _cancel_and_wait(running)
+        finally:
+            await batches.aclose()
+
+
+async def _cancel_and_wait(tasks: set[asyncio.Task[list[ClassifyJob]]]) -> None:
+    """Cancel ``tasks`` and wait until all have ended, even if we are cancelled meanwhile
+    (then re-raise that cancellation); leave no exception unretrieved."""
+    for task in tasks:
+        task.cancel()
+    waiting = set(tasks)
+    interrupted = False
+    while waiting:
+        try:
+            _, waiting = await asyncio.wait(waiting)
+        except asyncio.CancelledError:
+            interrupted = True
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()
+    if interrupted:
+        raise asyncio.CancelledError
+
+
+class BatchLookup:
+    """Looks jobs up by id with filtered ``list`` calls, for one user call (one limiter).
+
+    ``page_fetcher`` turns a query into a page fetcher (``ClassifyClient._page_fetcher``);
+    ``scope`` is the project / organization query; ``base_bytes`` the length of base URL and path.
+    """
+
+    def __init__(
+        self,
+        page_fetcher: Callable[[Query], PageFetcher],
+        *,
+        scope: Query,
+        base_bytes: int,
+        concurrency: int,
+        batch_size: int,
+    ) -> None:
+        self._page_fetcher = page_fetcher
+        self._fixed_query = [*scope, ("page_size", "100")]
+        self._byte_budget = (
+            MAX_URL_BYTES
+            - base_bytes
+            - 1  # "?"
+            - query_bytes(self._fixed_query)
+            - PAGE_TOKEN_RESERVE
+        )
+        self._limiter = asyncio.Semaphore(concurrency)
+        self._max_tasks = concurrency
+        self._batch_size = batch_size
+
+    async def iter_jobs(
+        self, job_ids: JobIds, seen: dict[str, None] | None = None
+    ) -> AsyncGenerator[ClassifyJob, None]:
+        """Every job the server knows among ``job_ids``, batch by batch as batches complete."""
+        batches = read_batches(
+            job_ids,
+            batch_size=self._batch_size,
+            byte_budget=self._byte_budget,
+            seen={} if seen is None else seen,
+        )
+        async with aclosing(fan_out(batches, self._fetch_batch, max_tasks=self._max_tasks)) as rs:
+            async for jobs in rs:
+                for job in jobs:
+                    yield job
+
+    async def get_jobs(self, job_ids: JobIds) -> dict[str, ClassifyJob]:
+        """The jobs the server knows among ``job_ids``, keyed by id in input order."""
+        seen: dict[str, None] = {}
+        found: dict[str, ClassifyJob] = {}
+        async with aclosing(self.iter_jobs(job_ids, seen)) as jobs:
+            async for job in jobs:
+                found[job.id] = job
+        return {job_id: found[job_id] for job_id in seen if job_id in found}
+
+    async def _fetch_batch(self, ids: list[str]) -> list[ClassifyJob]:
+        """One filtered listing, following its pages; each page request holds the limiter for
+        all its attempts, so requests in flight never exceed ``concurrency``."""
+        fetch_page = self._page_fetcher([*self._fixed_query, *(("job_ids", i) for i in ids)])
+
+        async def limited_fetch_page(token: str | None) -> Page:
+            async with self._limiter:
+                return await fetch_page(token)
+
+        wanted = set(ids)
+        pager = JobPager(limited_fetch_page, page_token=None, limit=None)
+        return [job async for job in pager if job.id in wanted]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import random
 import sys
 import time
 from collections import Counter
@@ -35,6 +36,8 @@ RULES = (
     ClassifyRule(type="resume", description="A CV with work experience, education and skills."),
 )
 #: File names the fake classifies by: a rule's type in the name matches that rule.
+#: Seconds the fake adds to each request, so concurrency has something to overlap.
+LATENCY = 0.02
 STEMS = ("invoice", "invoice", "receipt", "contract", "resume", "scan", "memo")
 
 
@@ -50,11 +53,12 @@ async def run(
 
     say("aio-classify demo: a fake LlamaCloud Classify server on this machine; no key, no network.")
     say()
-    async with FakeClassifyServer(api_key=DEMO_KEY, seed=seed) as server:
+    async with FakeClassifyServer(api_key=DEMO_KEY, seed=seed, latency=LATENCY) as server:
         saved = jobs // 6
         server.seed_jobs(jobs - saved)
         server.seed_jobs(saved, configuration_id=SAVED_CONFIGURATION)
-        say(f"  server    {server.url}  ({jobs:,} jobs seeded over the last 30 days)")
+        say(f"  server    {server.url}  ({jobs:,} jobs seeded over the last 30 days,")
+        say(f"            {LATENCY * 1000:.0f} ms added to each request, like a nearby service)")
         async with ClassifyClient(DEMO_KEY, base_url=server.url) as client:
             await _list_everything(client, say)
             await _filters(client, say)
@@ -118,7 +122,7 @@ async def _filters(client: ClassifyClient, say: Say) -> None:
     say("            the 5 newest COMPLETED jobs:")
     page = await client.list_jobs(status="COMPLETED", page_size=5).first_page()
     rendered = io.StringIO()
-    table = TableWriter(rendered, width=88)
+    table = TableWriter(rendered, width=92)
     for job in page.items:
         table.write(job)
     for line in rendered.getvalue().splitlines():
@@ -129,10 +133,11 @@ async def _create(client: ClassifyClient, count: int, seed: int, say: Say) -> li
     """Create ``count`` jobs, 16 requests at a time, through the one shared client."""
     configuration = ClassifyConfiguration(rules=RULES)
     limit = asyncio.Semaphore(16)
+    names = random.Random(seed)
     started = time.monotonic()
 
     async def create(number: int) -> ClassifyJob:
-        stem = STEMS[(number * 7 + seed) % len(STEMS)]
+        stem = names.choice(STEMS)
         async with limit:
             return await client.create_job(
                 file_input=f"dfl-{stem}-2026-{number:04d}.pdf", configuration=configuration
@@ -141,10 +146,7 @@ async def _create(client: ClassifyClient, count: int, seed: int, say: Say) -> li
     async with asyncio.TaskGroup() as group:
         tasks = [group.create_task(create(number)) for number in range(count)]
     seconds = time.monotonic() - started
-    say(
-        f"  create    {count} jobs in {seconds:.2f} s ({count / seconds:,.0f} jobs/s), "
-        "16 requests in flight"
-    )
+    say(f"  create    {count} jobs in {seconds:.2f} s ({count / seconds:,.0f} jobs/s)")
     return [task.result().id for task in tasks]
 
 

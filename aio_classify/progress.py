@@ -12,6 +12,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Callable
+from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Self, TextIO
 
@@ -124,11 +125,12 @@ async def watch_with_progress(
     passed to ``print_jobs`` as it arrives. Used by ``aio-classify wait`` and the demo."""
     finished: dict[str, ClassifyJob] = {}
     async with Progress(len(ids), stream or sys.stderr) as progress:
-        async for job in client.watch_jobs(ids, **watch_options):
-            finished[job.id] = job
-            progress.record(job)
-            if print_jobs is not None:
-                progress.clear()
-                print_jobs(job)
-                sys.stdout.flush()
+        async with aclosing(client.watch_jobs(ids, **watch_options)) as jobs:
+            async for job in jobs:
+                finished[job.id] = job
+                progress.record(job)
+                if print_jobs is not None:
+                    progress.clear()
+                    print_jobs(job)
+                    sys.stdout.flush()
     return finished

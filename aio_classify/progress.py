@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -75,8 +76,11 @@ class Progress:
     def render(self, *, final: bool = False) -> None:
         counts = (self.done, self.failed)
         if self._live:
-            # Clear to the end of the line: a shorter line must not leave old characters behind.
-            self._stream.write("\r" + self.line() + "\x1b[K" + ("\n" if final else ""))
+            # Never wider than the terminal (a wrapped line cannot be redrawn with \r), and
+            # cleared to its end so a shorter line leaves no old characters behind.
+            width = shutil.get_terminal_size().columns - 1
+            text = self.line()[:width]
+            self._stream.write("\r" + text + "\x1b[K" + ("\n" if final else ""))
         elif final or counts != self._last_printed:
             self._stream.write(self.line() + "\n")
         self._last_printed = counts
@@ -124,13 +128,15 @@ async def watch_with_progress(
     """``client.watch_jobs(ids)`` with its progress on ``stream`` (stderr); each finished job is
     passed to ``print_jobs`` as it arrives. Used by ``aio-classify wait`` and the demo."""
     finished: dict[str, ClassifyJob] = {}
-    async with Progress(len(ids), stream or sys.stderr) as progress:
-        async with aclosing(client.watch_jobs(ids, **watch_options)) as jobs:
-            async for job in jobs:
-                finished[job.id] = job
-                progress.record(job)
-                if print_jobs is not None:
-                    progress.clear()
-                    print_jobs(job)
-                    sys.stdout.flush()
+    async with (
+        Progress(len(ids), stream or sys.stderr) as progress,
+        aclosing(client.watch_jobs(ids, **watch_options)) as jobs,
+    ):
+        async for job in jobs:
+            finished[job.id] = job
+            progress.record(job)
+            if print_jobs is not None:
+                progress.clear()
+                print_jobs(job)
+                sys.stdout.flush()
     return finished

@@ -21,7 +21,7 @@ TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0"]
 def tests(session: nox.Session) -> None:
     """The whole suite: loopback tests on the newest aiohttp, then the pinned sessions."""
     session.install("-e", ".", *TEST_DEPS)
-    session.run("pytest", "-m", "not aioresponses and not sdk", *session.posargs)
+    session.run("pytest", "--ignore=tests/mocked", "-m", "not sdk", *session.posargs)
     session.notify("unit")
     session.notify("sdk")
 
@@ -30,12 +30,12 @@ def tests(session: nox.Session) -> None:
 def unit(session: nox.Session) -> None:
     """Unit tests scripted with aioresponses, on aiohttp 3.13.x (see module docstring)."""
     session.install("-e", ".", *TEST_DEPS, "aioresponses==0.7.9", "aiohttp>=3.13,<3.14")
-    session.run("pytest", "-m", "aioresponses", *session.posargs)
+    session.run("pytest", "tests/mocked", *session.posargs)
 
 
 @nox.session
 def sdk(session: nox.Session) -> None:
-    """The official llama-cloud SDK against our fake server: the fake speaks the real wire format."""
+    """The official llama-cloud SDK against our fake: proof that it speaks the real wire format."""
     session.install("-e", ".", *TEST_DEPS, "llama-cloud")
     session.run("pytest", "-m", "sdk", *session.posargs)
 
@@ -51,3 +51,11 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".", "mypy", *TEST_DEPS)
     session.run("mypy", "--strict", "aio_classify")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks, side by side with the floor and the official SDK (installed only here)."""
+    session.install("-e", ".", "llama-cloud")
+    for name in session.posargs or ["bench_list"]:
+        session.run("python", "-m", f"benchmarks.{name}")

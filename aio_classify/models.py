@@ -57,6 +57,8 @@ class ParsingConfiguration:
 
 
 def _to_tuple(rules: object) -> tuple[ClassifyRule, ...]:
+    if type(rules) is tuple:  # what the converter builds: the common case, kept cheap
+        return rules
     if isinstance(rules, (str, bytes)) or not hasattr(rules, "__iter__"):
         raise TypeError(f"rules must be a sequence of ClassifyRule, not {type(rules).__name__}")
     return tuple(rules)

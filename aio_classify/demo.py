@@ -83,8 +83,9 @@ async def run(
     say(f"  time taken           {time.monotonic() - started:.1f} s")
     say()
     say(
-        "Next: `aio-classify fake-server --jobs 1000` in one terminal, then "
-        "`aio-classify list --help` in another."
+        "Next: `aio-classify fake-server --jobs 1000 --finish-after 3` serves the fake until "
+        "Ctrl-C;\nset LLAMA_CLOUD_BASE_URL and LLAMA_CLOUD_API_KEY to the URL and key it prints, "
+        "then try `aio-classify list`."
     )
     return 0
 

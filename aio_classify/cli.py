@@ -296,16 +296,17 @@ async def run_get(args: argparse.Namespace) -> int:
 async def run_wait(args: argparse.Namespace) -> int:
     ids = read_ids(args.ids, sys.stdin)
     async with make_client(args) as client:
+        writer = make_writer(args.format, sys.stdout)
         await watch_with_progress(
             client,
             ids,
-            print_jobs=make_writer(args.format, sys.stdout).write,
+            print_jobs=writer.write,
             poll_interval=args.poll_interval,
             max_interval=args.max_interval,
             timeout=args.max_wait,
             concurrency=args.concurrency,
         )
-    sys.stdout.flush()
+        writer.finish()
     return 0
 
 

@@ -329,6 +329,16 @@ async def test_wait_prints_plain_progress_lines_when_not_a_terminal(
     assert done + failed == 40
 
 
+async def test_wait_prints_finished_jobs_in_any_format(server: FakeClassifyServer) -> None:
+    ids = [server.add_job(status="PENDING")["id"] for _ in range(3)]
+    server.finish_later(ids, within=0.5)
+    code, out, _ = await run_cli(
+        "wait", *ids, "--format", "json", "--poll-interval", "0.1", env=cli_env(server)
+    )
+    assert code == 0
+    assert sorted(job["id"] for job in json.loads(out)) == sorted(ids)
+
+
 async def test_wait_for_an_unknown_job_exits_1(server: FakeClassifyServer) -> None:
     code, _, stderr = await run_cli("wait", "nope-1", env=cli_env(server))
     assert code == 1

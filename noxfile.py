@@ -15,12 +15,14 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.default_venv_backend = "venv"
 
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0"]
+#: The README's FastAPI example is executed too (tests/test_readme.py), over httpx's ASGI transport.
+README_DEPS = ["fastapi", "httpx"]
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite: loopback tests on the newest aiohttp, then the pinned sessions."""
-    session.install("-e", ".", *TEST_DEPS)
+    session.install("-e", ".", *TEST_DEPS, *README_DEPS)
     session.run("pytest", "--ignore=tests/mocked", "-m", "not sdk", *session.posargs)
     session.notify("unit")
     session.notify("sdk")
@@ -37,7 +39,7 @@ def unit(session: nox.Session) -> None:
 def sdk(session: nox.Session) -> None:
     """The official llama-cloud SDK against our fake: proof that it speaks the real wire format."""
     session.install("-e", ".", *TEST_DEPS, "llama-cloud")
-    session.run("pytest", "-m", "sdk", *session.posargs)
+    session.run("pytest", "--ignore=tests/mocked", "-m", "sdk", *session.posargs)
 
 
 @nox.session
@@ -59,3 +61,10 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".", "llama-cloud")
     for name in session.posargs or ["bench_list"]:
         session.run("python", "-m", f"benchmarks.{name}")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The README's first command: the demo against the in-process fake; no key, no network."""
+    session.install(".")
+    session.run("aio-classify", "demo", *session.posargs)

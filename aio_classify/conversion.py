@@ -76,6 +76,13 @@ def _keep_unknown(enum: type[StrEnum]) -> None:
 
     converter.register_structure_hook(enum | str, structure)
     _optional(enum | str, structure)
+    # Out as the plain string, so the unstructured record holds only JSON's own types.
+    converter.register_unstructure_hook(enum | str, _plain_str)
+    converter.register_unstructure_hook(enum | str | None, _plain_str)
+
+
+def _plain_str(value: StrEnum | str | None) -> str | None:
+    return None if value is None else str.__str__(value)
 
 
 def _optional(type_: Any, hook: Any) -> None:

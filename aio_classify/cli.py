@@ -1,0 +1,366 @@
+"""``aio-classify``: list, look up and wait for classify jobs from a shell; run the fake server
+or the demo.
+
+Exit codes: 0 success, 1 an API or network error (or jobs not found), 2 a usage error, 130 when
+interrupted. Errors are one line on stderr; ``--debug`` adds the traceback and request logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Coroutine, Iterable
+from datetime import datetime
+from typing import Any, NoReturn
+
+from .client import ClassifyClient
+from .errors import ClassifyError
+from .models import JobStatus
+from .output import FORMATS, make_writer
+from .progress import watch_with_progress
+
+__all__ = ["build_parser", "main"]
+
+PROG = "aio-classify"
+
+Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+class UsageError(Exception):
+    """Bad input found after parsing (no key, a refused URL, no ids): exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (not the whole usage block) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# -- argument types: each turns bad input into argparse's own one-line error ------------------
+
+
+def _positive_int(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _page_size(text: str) -> int:
+    value = _int(text)
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 100, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def _status(text: str) -> JobStatus:
+    try:
+        return JobStatus(text.upper())
+    except ValueError:
+        allowed = ", ".join(member.value for member in JobStatus)
+        raise argparse.ArgumentTypeError(f"must be one of {allowed}; got {text!r}") from None
+
+
+def _iso_datetime(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 date or date-time: {text!r} (e.g. 2026-01-31 or 2026-01-31T12:00Z)"
+        ) from None
+
+
+# -- the parser -------------------------------------------------------------------------------
+
+
+def _connection_options() -> _Parser:
+    """Options shared by every command that talks to the API.
+
+    They are accepted before or after the command name; ``SUPPRESS`` keeps a value given before
+    it from being reset by the subcommand's defaults.
+    """
+    options = _Parser(add_help=False)
+    group = options.add_argument_group("connection (also read from the environment)")
+    quiet = argparse.SUPPRESS
+    group.add_argument("--base-url", default=quiet, help="default: $LLAMA_CLOUD_BASE_URL")
+    group.add_argument("--api-key", default=quiet, help="default: $LLAMA_CLOUD_API_KEY")
+    group.add_argument("--project-id", default=quiet)
+    group.add_argument("--organization-id", default=quiet)
+    group.add_argument(
+        "--timeout", type=_positive_float, default=quiet, help="seconds per attempt (60)"
+    )
+    group.add_argument(
+        "--max-retries", type=_non_negative_int, default=quiet, help="retries per request (5)"
+    )
+    group.add_argument(
+        "--debug", action="store_true", default=quiet, help="log requests; show tracebacks"
+    )
+    return options
+
+
+def _output_options() -> _Parser:
+    options = _Parser(add_help=False)
+    options.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table (fits the terminal), json, jsonl or csv; jsonl and csv stream",
+    )
+    return options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    connection = _connection_options()
+    output = _output_options()
+    parser = _Parser(
+        prog=PROG,
+        description="List, look up and wait for LlamaCloud Classify v2 jobs.",
+        epilog="Try it with no key and no network: aio-classify demo",
+        parents=[connection],
+    )
+    # Subcommand parsers are ``_Parser`` too (argparse uses the parent's class), so their
+    # errors are one line as well.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    listing = commands.add_parser(
+        "list", parents=[connection, output], help="list jobs, page after page"
+    )
+    listing.add_argument("--status", type=_status, help="PENDING, RUNNING, COMPLETED, ...")
+    listing.add_argument("--configuration-id")
+    listing.add_argument(
+        "--job-id", dest="job_ids", action="append", metavar="ID", help="repeatable"
+    )
+    listing.add_argument(
+        "--created-after",
+        "--created-at-on-or-after",
+        dest="created_after",
+        type=_iso_datetime,
+        metavar="DATE",
+        help="ISO 8601; naive means UTC",
+    )
+    listing.add_argument(
+        "--created-before",
+        "--created-at-on-or-before",
+        dest="created_before",
+        type=_iso_datetime,
+        metavar="DATE",
+    )
+    listing.add_argument("--limit", type=_positive_int, help="print at most this many jobs")
+    listing.add_argument("--page-size", type=_page_size, help="jobs per request, 1..100")
+    listing.add_argument("--page-token", help="resume from a page's next_page_token")
+    listing.set_defaults(handler=run_list)
+
+    for name, handler, summary in (
+        ("get", run_get, "look jobs up by id (batched)"),
+        ("wait", run_wait, "wait until jobs finish, with progress on stderr"),
+    ):
+        command = commands.add_parser(name, parents=[connection, output], help=summary)
+        command.add_argument(
+            "ids", nargs="+", metavar="ID", help="job ids; - reads them from stdin"
+        )
+        command.add_argument(
+            "--concurrency", type=_positive_int, default=8, help="requests in flight (8)"
+        )
+        command.set_defaults(handler=handler)
+    waiting = commands.choices["wait"]
+    waiting.add_argument("--poll-interval", type=_positive_float, default=1.0)
+    waiting.add_argument("--max-interval", type=_positive_float, default=5.0)
+    waiting.add_argument(
+        "--max-wait", type=_positive_float, default=7200.0, help="give up after (7200 s)"
+    )
+
+    from .testing import add_arguments as add_fake_server_arguments
+
+    fake = commands.add_parser(
+        "fake-server", help="serve a fake Classify API on this machine (Ctrl-C stops it)"
+    )
+    add_fake_server_arguments(fake)
+    fake.set_defaults(handler=run_fake_server)
+
+    demo = commands.add_parser(
+        "demo", help="see it work: a fake server, thousands of jobs, no key, no network"
+    )
+    demo.add_argument("--jobs", type=_positive_int, default=3000, help="jobs seeded (3000)")
+    demo.add_argument("--new-jobs", type=_positive_int, default=300, help="jobs created (300)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.set_defaults(handler=run_demo)
+
+    return parser
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def make_client(args: argparse.Namespace) -> ClassifyClient:
+    options: dict[str, Any] = {
+        name: getattr(args, name)
+        for name in ("base_url", "project_id", "organization_id", "timeout", "max_retries")
+        if hasattr(args, name)
+    }
+    api_key = getattr(args, "api_key", None) or os.environ.get("LLAMA_CLOUD_API_KEY")
+    if not api_key:
+        raise UsageError(
+            f"no API key: pass --api-key or set LLAMA_CLOUD_API_KEY (`{PROG} demo` needs none)"
+        )
+    try:
+        return ClassifyClient(api_key, **options)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+async def run_list(args: argparse.Namespace) -> int:
+    async with make_client(args) as client:
+        pager = client.list_jobs(
+            status=args.status,
+            configuration_id=args.configuration_id,
+            job_ids=args.job_ids,
+            created_at_on_or_after=args.created_after,
+            created_at_on_or_before=args.created_before,
+            page_size=args.page_size,
+            page_token=args.page_token,
+            limit=args.limit,
+        )
+        writer = None
+        remaining = args.limit
+        # Page by page, flushing after each, so a pipe sees rows before the last page is asked.
+        # The writer starts with the first page: a failed listing prints no header.
+        async for page in pager.pages():
+            writer = writer or make_writer(args.format, sys.stdout)
+            items = page.items if remaining is None else page.items[:remaining]
+            for job in items:
+                writer.write(job)
+            sys.stdout.flush()
+            if remaining is not None:
+                remaining -= len(items)
+        (writer or make_writer(args.format, sys.stdout)).finish()
+    return 0
+
+
+def read_ids(arguments: Iterable[str], stdin: Iterable[str]) -> list[str]:
+    """Ids from the arguments, ``-`` standing for one id per line of stdin (blank lines skipped);
+    duplicates are dropped, the first order kept."""
+    ids: list[str] = []
+    for argument in arguments:
+        if argument == "-":
+            ids.extend(line.strip() for line in stdin if line.strip())
+        elif argument:
+            ids.append(argument)
+    if not ids:
+        raise UsageError("no job ids given")
+    return list(dict.fromkeys(ids))
+
+
+async def run_get(args: argparse.Namespace) -> int:
+    ids = read_ids(args.ids, sys.stdin)
+    async with make_client(args) as client:
+        jobs = await client.get_jobs(ids, concurrency=args.concurrency)
+    writer = make_writer(args.format, sys.stdout)
+    for job in jobs.values():
+        writer.write(job)
+    writer.finish()
+    missing = [job_id for job_id in ids if job_id not in jobs]
+    for job_id in missing:
+        print(f"{PROG}: not found: {job_id}", file=sys.stderr)
+    return 1 if missing else 0
+
+
+async def run_wait(args: argparse.Namespace) -> int:
+    ids = read_ids(args.ids, sys.stdin)
+    async with make_client(args) as client:
+        writer = make_writer(args.format, sys.stdout)
+        await watch_with_progress(
+            client,
+            ids,
+            print_jobs=writer.write,
+            poll_interval=args.poll_interval,
+            max_interval=args.max_interval,
+            timeout=args.max_wait,
+            concurrency=args.concurrency,
+        )
+        writer.finish()
+    return 0
+
+
+async def run_fake_server(args: argparse.Namespace) -> int:
+    from .testing.standalone import serve
+
+    await serve(args)
+    return 0
+
+
+async def run_demo(args: argparse.Namespace) -> int:
+    from .demo import run
+
+    return await run(jobs=args.jobs, new_jobs=args.new_jobs, seed=args.seed)
+
+
+# -- entry point ------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, run one command in one event loop, and turn every failure into an exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    debug = bool(getattr(args, "debug", False))
+    if debug:
+        logging.basicConfig(
+            level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
+        )
+    handler: Handler = args.handler
+    try:
+        return asyncio.run(handler(args))
+    except KeyboardInterrupt:
+        # asyncio.run cancelled the command first, so every ``async with`` has closed.
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except UsageError as exc:
+        return _fail(2, exc, debug)
+    except ClassifyError as exc:
+        return _fail(1, exc, debug)
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, and let Python's own flush at exit
+        # write to /dev/null instead of raising a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OSError as exc:  # e.g. the fake server's port is taken
+        return _fail(1, exc, debug)
+
+
+def _fail(code: int, exc: BaseException, debug: bool) -> int:
+    if debug:
+        traceback.print_exception(exc)
+    print(f"{PROG}: error: {exc}", file=sys.stderr)
+    return code

@@ -1,0 +1,378 @@
+"""``aio-classify`` driven as a user drives it: a child process, its output and its exit code.
+
+The fake server runs in the test's own event loop, so the child is started with asyncio's
+subprocess API: the loop keeps serving while the test waits on the child.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aio_classify.testing import FakeClassifyServer
+
+ROOT = Path(__file__).resolve().parent.parent
+API_KEY = "test-key"
+
+
+def cli_env(server: FakeClassifyServer | None = None, **extra: str) -> dict[str, str]:
+    """The child's environment: this checkout importable, no key or URL unless given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_CLOUD_")}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["COLUMNS"] = "100"
+    if server is not None:
+        env["LLAMA_CLOUD_BASE_URL"] = server.url
+        env["LLAMA_CLOUD_API_KEY"] = API_KEY
+    env.update(extra)
+    return env
+
+
+async def start(
+    *args: str, env: dict[str, str], stdin: int | None = None
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aio_classify",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdin=stdin,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def run_cli(
+    *args: str, env: dict[str, str], input: str | None = None, seconds: float = 60
+) -> tuple[int, str, str]:
+    """Run the CLI to its end; (exit code, stdout, stderr)."""
+    child = await start(*args, env=env, stdin=asyncio.subprocess.PIPE if input else None)
+    stdout, stderr = await asyncio.wait_for(
+        child.communicate(input.encode() if input else None), seconds
+    )
+    assert child.returncode is not None
+    return child.returncode, stdout.decode(), stderr.decode()
+
+
+def assert_clean(stderr: str) -> None:
+    assert "Traceback" not in stderr
+    assert "Unclosed" not in stderr
+    assert "Task was destroyed" not in stderr
+
+
+# -- usage errors: one line, exit 2, no server needed --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["frobnicate"],
+        ["list", "--frobnicate"],
+        ["list", "--status", "DONE"],
+        ["list", "--created-after", "yesterday"],
+        ["list", "--created-before", "2026-13-45"],
+        ["list", "--limit", "0"],
+        ["list", "--page-size", "101"],
+        ["list", "--timeout", "-1"],
+        ["get"],
+        ["wait", "--poll-interval", "soon", "job-1"],
+        ["--base-url", "http://example.com", "--api-key", "k", "list"],
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args: list[str]) -> None:
+    env = cli_env(LLAMA_CLOUD_API_KEY="k", LLAMA_CLOUD_BASE_URL="https://example.invalid")
+    done = subprocess.run(
+        [sys.executable, "-m", "aio_classify", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("aio-classify")
+    assert "error:" in done.stderr
+
+
+def test_a_missing_key_is_a_usage_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "aio_classify", "list", "--base-url", "https://example.invalid"],
+        cwd=ROOT,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "aio-classify: error: no API key: pass --api-key or set LLAMA_CLOUD_API_KEY "
+        "(`aio-classify demo` needs none)\n"
+    )
+
+
+def test_help_exits_0() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "aio_classify", "--help"],
+        cwd=ROOT,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0
+    for command in ("list", "get", "wait", "fake-server", "demo"):
+        assert command in done.stdout
+
+
+# -- API and network errors: exit 1 ---------------------------------------------------------------
+
+
+async def test_a_server_refusal_exits_1_with_one_line(server: FakeClassifyServer) -> None:
+    env = cli_env(server, LLAMA_CLOUD_API_KEY="wrong-key")
+    code, stdout, stderr = await run_cli("list", env=env)
+    assert code == 1
+    assert stdout == ""
+    assert re.fullmatch(r"aio-classify: error: GET /api/v2/classify answered 401: .*\n", stderr)
+    assert "wrong-key" not in stderr
+
+
+async def test_an_unreachable_server_exits_1_and_debug_adds_the_traceback() -> None:
+    env = cli_env(LLAMA_CLOUD_API_KEY="k", LLAMA_CLOUD_BASE_URL="http://127.0.0.1:9")
+    code, _, stderr = await run_cli("list", "--max-retries", "0", env=env)
+    assert code == 1
+    assert len(stderr.splitlines()) == 1
+    assert "Cannot connect" in stderr
+    code, _, stderr = await run_cli("--debug", "list", "--max-retries", "0", env=env)
+    assert code == 1
+    assert "Traceback" in stderr
+    assert "APIConnectionError" in stderr
+
+
+# -- list -----------------------------------------------------------------------------------------
+
+
+async def test_list_formats_agree(server: FakeClassifyServer) -> None:
+    server.seed_jobs(45)
+    env = cli_env(server)
+    _, jsonl, _ = await run_cli("list", "--format", "jsonl", "--page-size", "10", env=env)
+    _, whole, _ = await run_cli("list", "--format", "json", env=env)
+    _, table, _ = await run_cli("list", env=env)
+    code, text, stderr = await run_cli("list", "--format", "csv", env=env)
+    assert code == 0
+    assert_clean(stderr)
+    records = [json.loads(line) for line in jsonl.splitlines()]
+    assert records == json.loads(whole)
+    assert [r["id"] for r in records] == server.job_ids
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["id"] for row in rows] == server.job_ids
+    assert [row["status"] for row in rows] == [r["status"] for r in records]
+    lines = table.splitlines()
+    assert lines[0].split() == ["id", "status", "type", "confidence", "created_at"]
+    assert len(lines) == 46
+    assert all(len(line) <= 100 for line in lines)
+
+
+async def test_table_fits_a_narrow_terminal(server: FakeClassifyServer) -> None:
+    server.seed_jobs(5)
+    code, table, _ = await run_cli("list", env=cli_env(server, COLUMNS="50"))
+    assert code == 0
+    assert all(len(line) <= 50 for line in table.splitlines())
+
+
+async def test_list_filters_and_limit(server: FakeClassifyServer) -> None:
+    server.seed_jobs(60, statuses={"COMPLETED": 1, "FAILED": 1})
+    server.seed_jobs(5, configuration_id="cfg-1")
+    env = cli_env(server)
+
+    _, out, _ = await run_cli("list", "--format", "jsonl", "--status", "failed", env=env)
+    failed = [json.loads(line) for line in out.splitlines()]
+    assert failed
+    assert {job["status"] for job in failed} == {"FAILED"}
+
+    _, out, _ = await run_cli("list", "--format", "jsonl", "--configuration-id", "cfg-1", env=env)
+    assert len(out.splitlines()) == 5
+
+    some = server.job_ids[:3]
+    args = [arg for job_id in some for arg in ("--job-id", job_id)]
+    _, out, _ = await run_cli("list", "--format", "jsonl", *args, env=env)
+    assert [json.loads(line)["id"] for line in out.splitlines()] == some
+
+    server.reset_stats()
+    _, out, _ = await run_cli(
+        "list", "--format", "jsonl", "--limit", "7", "--page-size", "5", env=env
+    )
+    assert len(out.splitlines()) == 7
+    assert len(server.requests) == 2  # no page beyond the one holding the 7th job
+
+    code, out, _ = await run_cli(
+        "list", "--format", "jsonl", "--created-after", "2000-01-01", "--created-before",
+        "2000-01-02T00:00Z", env=env,
+    )  # fmt: skip
+    assert (code, out) == (0, "")
+
+
+@pytest.mark.parametrize("output_format", ["jsonl", "csv"])
+async def test_list_streams_and_ctrl_c_exits_130(
+    server: FakeClassifyServer, output_format: str
+) -> None:
+    """The first rows arrive while most pages are still unserved; SIGINT then ends it cleanly."""
+    server.seed_jobs(200)
+    server.latency = 0.2  # 20 pages of 10: four seconds to list them all
+    child = await start("list", "--format", output_format, "--page-size", "10", env=cli_env(server))
+    assert child.stdout is not None
+    assert child.stderr is not None
+    first = await asyncio.wait_for(child.stdout.readline(), 10)
+    if output_format == "csv":
+        assert first.startswith(b"id,status,")
+        first = await asyncio.wait_for(child.stdout.readline(), 10)
+    assert first.startswith(b'{"id"' if output_format == "jsonl" else b"cls-")
+    assert len(server.requests) < 5  # of 20 pages
+    child.send_signal(signal.SIGINT)
+    code = await asyncio.wait_for(child.wait(), 10)
+    stderr = (await child.stderr.read()).decode()
+    assert code == 130
+    assert stderr == "aio-classify: interrupted\n"
+
+
+async def test_list_memory_stays_flat(server: FakeClassifyServer) -> None:
+    """A long listing through a pipe: the child's peak memory does not grow with its length."""
+    server.seed_jobs(6000)
+    env = cli_env(server)
+    probe = (
+        "import resource, runpy, sys; sys.argv = ['aio-classify'] + sys.argv[1:];"
+        "code = 0\ntry: runpy.run_module('aio_classify', run_name='__main__')\n"
+        "except SystemExit as exc: code = exc.code\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
+        "sys.exit(code)"
+    )
+
+    async def peak_kib(limit: int) -> int:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", probe, "list", "--format", "jsonl", "--page-size", "100",
+            "--limit", str(limit), cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, stderr = await child.communicate()
+        assert child.returncode == 0, stderr
+        return int(stderr.decode().split()[-1])
+
+    small, large = await peak_kib(200), await peak_kib(6000)
+    assert large < small + 8 * 1024, (small, large)  # 30x the jobs, under 8 MiB more
+
+
+# -- get and wait ---------------------------------------------------------------------------------
+
+
+async def test_get_by_arguments_and_stdin(server: FakeClassifyServer) -> None:
+    ids = server.seed_jobs(150)
+    env = cli_env(server)
+    server.reset_stats()
+    code, out, stderr = await run_cli(
+        "get", "-", "--format", "jsonl", env=env, input="\n".join(ids) + "\n\n"
+    )
+    assert code == 0
+    assert_clean(stderr)
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ids
+    assert len(server.requests) == 2  # batched: 100 ids per list call
+
+    code, out, stderr = await run_cli("get", ids[3], "nope-1", ids[0], "--format", "csv", env=env)
+    assert code == 1
+    assert [row["id"] for row in csv.DictReader(io.StringIO(out))] == [ids[3], ids[0]]
+    assert stderr == "aio-classify: not found: nope-1\n"
+
+
+async def test_wait_prints_plain_progress_lines_when_not_a_terminal(
+    server: FakeClassifyServer,
+) -> None:
+    ids = [server.add_job(status="PENDING")["id"] for _ in range(40)]
+    server.finish_later(ids, within=2.5, fail_ratio=0.2, seed=3)
+    started = time.monotonic()
+    code, out, stderr = await run_cli(
+        "wait", *ids, "--format", "jsonl", "--poll-interval", "0.2", "--max-interval", "0.2",
+        env=cli_env(server),
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert time.monotonic() - started < 15
+    finished = [json.loads(line) for line in out.splitlines()]
+    assert sorted(job["id"] for job in finished) == sorted(ids)
+    assert {job["status"] for job in finished} <= {"COMPLETED", "FAILED"}
+    lines = stderr.splitlines()
+    pattern = re.compile(
+        r"wait: (\d+)/40 finished \((\d+) done, (\d+) failed, (\d+) pending, "
+        r"[\d.]+s, [\d.]+ jobs/s\)"
+    )
+    assert all(pattern.fullmatch(line) for line in lines), stderr
+    assert "\r" not in stderr
+    assert "\x1b" not in stderr
+    assert len(lines) >= 3  # the first, at least one while waiting, the last
+    first, last = pattern.fullmatch(lines[0]), pattern.fullmatch(lines[-1])
+    assert first is not None
+    assert last is not None
+    assert first.group(1) == "0"
+    done, failed = int(last.group(2)), int(last.group(3))
+    assert (int(last.group(1)), last.group(4)) == (40, "0")
+    assert done == sum(job["status"] == "COMPLETED" for job in finished)
+    assert done + failed == 40
+
+
+async def test_wait_prints_finished_jobs_in_any_format(server: FakeClassifyServer) -> None:
+    ids = [server.add_job(status="PENDING")["id"] for _ in range(3)]
+    server.finish_later(ids, within=0.5)
+    code, out, _ = await run_cli(
+        "wait", *ids, "--format", "json", "--poll-interval", "0.1", env=cli_env(server)
+    )
+    assert code == 0
+    assert sorted(job["id"] for job in json.loads(out)) == sorted(ids)
+
+
+async def test_wait_for_an_unknown_job_exits_1(server: FakeClassifyServer) -> None:
+    code, _, stderr = await run_cli("wait", "nope-1", env=cli_env(server))
+    assert code == 1
+    assert "Traceback" not in stderr
+    assert stderr.splitlines()[-1].startswith("aio-classify: error:")
+
+
+# -- fake-server and demo -------------------------------------------------------------------------
+
+
+async def test_fake_server_prints_url_and_key_serves_and_stops_on_ctrl_c() -> None:
+    child = await start("fake-server", "--port", "0", "--jobs", "25", env=cli_env())
+    assert child.stdout is not None
+    assert child.stderr is not None
+    url = (await asyncio.wait_for(child.stdout.readline(), 15)).decode().strip()
+    key = (await asyncio.wait_for(child.stdout.readline(), 5)).decode().strip()
+    assert url.startswith("http://127.0.0.1:")
+    env = cli_env(LLAMA_CLOUD_BASE_URL=url, LLAMA_CLOUD_API_KEY=key)
+    code, out, _ = await run_cli("list", "--format", "jsonl", env=env)
+    assert code == 0
+    assert len(out.splitlines()) == 25
+    child.send_signal(signal.SIGINT)
+    assert await asyncio.wait_for(child.wait(), 10) == 0
+    assert_clean((await child.stderr.read()).decode())
+
+
+async def test_demo_runs_end_to_end_in_well_under_a_minute() -> None:
+    started = time.monotonic()
+    code, out, stderr = await run_cli("demo", env=cli_env(), seconds=60)
+    seconds = time.monotonic() - started
+    assert code == 0, stderr
+    assert_clean(stderr)
+    assert seconds < 30
+    assert "3,000 jobs in 30 pages" in out
+    assert re.search(r"new jobs by status +COMPLETED \d+", out)
+    assert re.search(r"requests made +\d+", out)
+    assert stderr.splitlines()[-1].startswith("wait: 300/300 finished")

@@ -21,9 +21,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+from fakeproc import fake_server
 
 from aio_classify import ClassifyClient
-from benchmarks._fake_process import fake_server
 
 API_KEY = "bench-key"
 PAGE_SIZE = 100
@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    with fake_server("--jobs", str(args.jobs), api_key=API_KEY) as url:
+    with fake_server("--jobs", str(args.jobs), api_key=API_KEY) as (url, _):
         for run in CLIENTS.values():  # warm up: imports, first connections, caches
             cpu_seconds(run, url, args.jobs)
         samples: dict[str, list[float]] = {name: [] for name in CLIENTS}

@@ -20,14 +20,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def fake_server(*, latency: float, api_key: str = "bench-key") -> Iterator[tuple[str, str]]:
-    """Start ``python -m aio_classify.testing`` and yield its ``(url, api_key)``."""
+def fake_server(
+    *options: str, latency: float = 0.0, api_key: str = "bench-key"
+) -> Iterator[tuple[str, str]]:
+    """Start ``python -m aio_classify.testing [options]`` and yield its ``(url, api_key)``."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     command = [sys.executable, "-m", "aio_classify.testing", "--port", "0"]
-    command += ["--latency", str(latency), "--api-key", api_key]
+    command += ["--latency", str(latency), "--api-key", api_key, *options]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert process.stdout is not None

@@ -57,9 +57,13 @@ def list_query(query: MultiMapping[str]) -> tuple[Filters, int, str | None]:
             errors.append(error(loc, "Input should be a valid integer", "int_parsing"))
         else:
             if page_size < 1:
-                errors.append(error(loc, "Input should be >= 1", "greater_than_equal"))
+                errors.append(
+                    error(loc, "Input should be greater than or equal to 1", "greater_than_equal")
+                )
             elif page_size > 100:
-                errors.append(error(loc, "Input should be <= 100", "less_than_equal"))
+                errors.append(
+                    error(loc, "Input should be less than or equal to 100", "less_than_equal")
+                )
     bounds = {}
     for name in ("created_at_on_or_after", "created_at_on_or_before"):
         value = query.get(name)

@@ -11,8 +11,6 @@ import pytest
 
 from aio_classify.testing import FakeClassifyServer
 
-pytestmark = pytest.mark.sdk
-
 RULES = [
     {"type": "invoice", "description": "Has an invoice number and an amount due."},
     {"type": "receipt", "description": "Proof of purchase with items and taxes paid."},

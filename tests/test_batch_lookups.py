@@ -11,18 +11,11 @@ from urllib.parse import quote
 
 import pytest
 
-from aio_classify import ClassifyClient, PermissionDeniedError, RetryPolicy
+from aio_classify import ClassifyClient, PermissionDeniedError
 from aio_classify.batching import MAX_URL_BYTES
 from aio_classify.testing import FakeClassifyServer, RecordedRequest
 
-FAST_RETRIES = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, jitter=0.0)
 LIST = "/api/v2/classify"
-
-
-@pytest.fixture
-async def client(server: FakeClassifyServer) -> AsyncIterator[ClassifyClient]:
-    async with ClassifyClient("test-key", base_url=server.url, retry_policy=FAST_RETRIES) as c:
-        yield c
 
 
 def lookups(server: FakeClassifyServer) -> list[RecordedRequest]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,23 +15,15 @@ from aio_classify import (
     JobStatus,
     NotFoundError,
     ParsingConfiguration,
-    RetryPolicy,
 )
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 
-FAST_RETRIES = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, jitter=0.0)
 LIST = "/api/v2/classify"
 RULES = [
     ClassifyRule(type="invoice", description="A bill asking for payment"),
     ClassifyRule(type="receipt", description="Proof that a payment was made"),
 ]
 CONFIG = ClassifyConfiguration(rules=RULES)
-
-
-@pytest.fixture
-async def client(server: FakeClassifyServer) -> AsyncIterator[ClassifyClient]:
-    async with ClassifyClient("test-key", base_url=server.url, retry_policy=FAST_RETRIES) as c:
-        yield c
 
 
 def posts(server: FakeClassifyServer) -> list[Any]:

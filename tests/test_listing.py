@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 
 from aio_classify import (
+    APITimeoutError,
     AuthenticationError,
     ClassifyClient,
     JobStatus,
@@ -23,14 +23,7 @@ from aio_classify.testing import FakeClassifyServer
 
 API_KEY = "test-key"  # the key the `server` fixture (conftest.py) accepts
 
-FAST = RetryPolicy(initial_backoff=0.01, max_backoff=0.02, jitter=0.0)
 LIST = "/api/v2/classify"
-
-
-@pytest.fixture
-async def client(server: FakeClassifyServer) -> AsyncIterator[ClassifyClient]:
-    async with ClassifyClient(API_KEY, base_url=server.url, retry_policy=FAST) as client:
-        yield client
 
 
 def list_requests(server: FakeClassifyServer) -> list[dict[str, list[str]]]:
@@ -308,10 +301,12 @@ async def test_timeout_is_per_attempt_and_retried(server: FakeClassifyServer) ->
     (job_id,) = server.seed_jobs(1)
     server.latency = 1.0
     async with ClassifyClient(
-        API_KEY, base_url=server.url, timeout=0.1, max_retries=1, retry_policy=FAST
+        API_KEY,
+        base_url=server.url,
+        timeout=0.1,
+        max_retries=1,
+        retry_policy=RetryPolicy(initial_backoff=0.01, jitter=0.0),
     ) as client:
-        from aio_classify import APITimeoutError
-
         with pytest.raises(APITimeoutError, match="timed out"):
             await client.get_job(job_id)
     assert len(server.requests) == 2

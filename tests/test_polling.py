@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator
 from contextlib import aclosing
 
 import pytest
@@ -16,19 +15,11 @@ from aio_classify import (
     JobStatus,
     NotFoundError,
     PollingTimeoutError,
-    RetryPolicy,
 )
 from aio_classify.polling import PollOptions
 from aio_classify.testing import FakeClassifyServer, RecordedRequest
 
-FAST_RETRIES = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, jitter=0.0)
 LIST = "/api/v2/classify"
-
-
-@pytest.fixture
-async def client(server: FakeClassifyServer) -> AsyncIterator[ClassifyClient]:
-    async with ClassifyClient("test-key", base_url=server.url, retry_policy=FAST_RETRIES) as c:
-        yield c
 
 
 def rounds(requests: list[RecordedRequest]) -> list[list[list[str]]]:

@@ -5,7 +5,9 @@ Three clients list the same jobs from a fake server running in another process:
 - aio_classify: ``async for job in client.list_jobs(page_size=100)``;
 - llama-cloud: the official SDK's ``async for job in client.classify.list(page_size=100)``.
 Rounds are interleaved so machine noise hits all three alike; the median CPU time of each is
-reported in microseconds per record and as a ratio to the floor.
+reported in microseconds per record and as a ratio to the floor. One more pass per client under
+``tracemalloc`` gives the peak Python memory of a whole listing: it should stay about one page,
+whatever the number of jobs.
 
     python benchmarks/bench_list.py [--jobs 10000] [--rounds 7]
 """
@@ -18,6 +20,7 @@ import gc
 import json
 import statistics
 import time
+import tracemalloc
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -79,6 +82,16 @@ def cpu_seconds(run: Callable[[str], Awaitable[int]], url: str, jobs: int) -> fl
     return elapsed
 
 
+def peak_kib(run: Callable[[str], Awaitable[int]], url: str) -> float:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        asyncio.run(run(url))
+        return tracemalloc.get_traced_memory()[1] / 1024
+    finally:
+        tracemalloc.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000)
@@ -91,14 +104,15 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, run in CLIENTS.items():
                 samples[name].append(cpu_seconds(run, url, args.jobs))
+        peaks = {name: peak_kib(run, url) for name, run in CLIENTS.items()}
     per_record = {
         name: statistics.median(values) / args.jobs * 1e6 for name, values in samples.items()
     }
     base = per_record["floor (aiohttp + json.loads)"]
     print(f"listing {args.jobs} jobs, page_size={PAGE_SIZE}, median of {args.rounds} rounds")
-    print(f"{'client':<30} {'CPU us/record':>14} {'x floor':>8}")
+    print(f"{'client':<30} {'CPU us/record':>14} {'x floor':>8} {'peak KiB':>9}")
     for name, micros in per_record.items():
-        print(f"{name:<30} {micros:>14.2f} {micros / base:>8.2f}")
+        print(f"{name:<30} {micros:>14.2f} {micros / base:>8.2f} {peaks[name]:>9.0f}")
 
 
 if __name__ == "__main__":

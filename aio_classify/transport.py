@@ -94,6 +94,7 @@ class Transport:
                 headers=self._headers,
                 timeout=self._timeout,
                 allow_redirects=False,  # never carry the Authorization header elsewhere
+                raise_for_status=False,  # even on a caller's session: statuses are ours to map
             ) as response:
                 body = await response.read()
                 status, headers = response.status, response.headers

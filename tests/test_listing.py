@@ -322,6 +322,18 @@ async def test_injected_session_is_used_and_left_open(server: FakeClassifyServer
             assert response.status == 401  # still usable, and our header did not stick to it
 
 
+async def test_injected_session_settings_do_not_change_error_handling(
+    server: FakeClassifyServer,
+) -> None:
+    async with (
+        aiohttp.ClientSession(raise_for_status=True) as session,
+        ClassifyClient(API_KEY, base_url=server.url, session=session) as client,
+    ):
+        with pytest.raises(NotFoundError):
+            await client.get_job("cls-missing")
+    assert len(server.requests) == 1  # a 404, not a retried "connection error"
+
+
 async def test_owned_session_is_closed_on_exit(server: FakeClassifyServer) -> None:
     (job_id,) = server.seed_jobs(1)
     client = ClassifyClient(API_KEY, base_url=server.url)

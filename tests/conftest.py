@@ -1,6 +1,10 @@
-"""Fixtures for tests that talk to the fake Classify server over loopback."""
+"""Fixtures for tests that talk to the fake Classify server over loopback, and a guard that
+fails any test leaving behind what asyncio only logs (never raises): unclosed sessions or
+connectors, destroyed pending tasks, exceptions never retrieved."""
 
-from collections.abc import AsyncIterator
+import gc
+import logging
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
@@ -11,6 +15,33 @@ from aio_classify.testing import FakeClassifyServer
 API_KEY = "test-key"
 #: Retries as the client does them, but with backoffs of milliseconds, so tests stay fast.
 FAST_RETRIES = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, jitter=0.0)
+
+
+LEAK_MARKERS = ("Unclosed", "Task was destroyed", "exception was never retrieved")
+
+
+class _Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def no_leaks_logged() -> Iterator[None]:
+    recorder = _Recorder()
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(recorder)
+    try:
+        yield
+        gc.collect()  # unclosed aiohttp objects report themselves when collected
+    finally:
+        logger.removeHandler(recorder)
+    leaks = [m for m in recorder.messages if any(marker in m for marker in LEAK_MARKERS)]
+    if leaks:
+        pytest.fail("asyncio reported leaks: " + "; ".join(leaks), pytrace=False)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from .pagination import JobPager, PageFetcher
 from .transport import Query
 from .validation import check_job_id
 
-__all__ = ["MAX_URL_BYTES", "BatchLookup", "JobIds", "fan_out", "read_batches"]
+__all__ = ["MAX_URL_BYTES", "BatchLookup", "JobIds", "each_id", "fan_out", "read_batches"]
 
 JobIds = Iterable[str] | AsyncIterable[str]
 
@@ -40,7 +40,8 @@ def query_bytes(params: Query) -> int:
     return sum(len(quote(key, safe="")) + len(quote(value, safe="")) + 2 for key, value in params)
 
 
-async def _aiter(job_ids: JobIds) -> AsyncGenerator[Any, None]:
+async def each_id(job_ids: JobIds) -> AsyncGenerator[Any, None]:
+    """The items of a sync or async iterable, alike (not checked: callers check each id)."""
     if isinstance(job_ids, AsyncIterable):
         async for job_id in job_ids:
             yield job_id
@@ -61,7 +62,7 @@ async def read_batches(
     """
     batch: list[str] = []
     used = 0
-    async with aclosing(_aiter(job_ids)) as ids:
+    async with aclosing(each_id(job_ids)) as ids:
         async for job_id in ids:
             check_job_id(job_id, "job_ids item")
             if job_id in seen:

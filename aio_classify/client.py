@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Iterable
 from contextlib import aclosing
 from datetime import datetime
 from types import TracebackType
@@ -14,7 +14,7 @@ from typing import Any, Self
 import aiohttp
 from attrs import evolve
 
-from .batching import BatchLookup, JobIds
+from .batching import BatchLookup, JobIds, each_id
 from .conversion import create_body, structure_job, structure_page
 from .errors import BadRequestError, ConflictError
 from .models import ClassifyConfiguration, ClassifyJob, JobStatus, Page
@@ -32,6 +32,7 @@ from .validation import (
     check_seconds,
     check_status,
     check_str_list,
+    check_text,
     iso_datetime,
 )
 
@@ -67,8 +68,6 @@ class ClassifyClient:
             )
         check_optional_str(api_key, "api_key")
         url = check_base_url(base_url or os.environ.get("LLAMA_CLOUD_BASE_URL") or DEFAULT_BASE_URL)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
         check_int(max_retries, "max_retries", low=0)
         check_int(max_connections, "max_connections", low=1)
         if session is not None and not isinstance(session, aiohttp.ClientSession):
@@ -82,7 +81,7 @@ class ClassifyClient:
         self._transport = Transport(
             base_url=url,
             api_key=api_key,
-            timeout=float(timeout),
+            timeout=check_seconds(timeout, "timeout"),
             retry_policy=policy,
             max_connections=max_connections,
             session=session,
@@ -238,7 +237,7 @@ class ClassifyClient:
         return BatchLookup(
             self._page_fetcher,
             scope=self._scope(project_id, organization_id),
-            base_bytes=len(str(self._transport.base_url).rstrip("/") + JOBS_PATH),
+            base_bytes=len(str(self._transport.url(JOBS_PATH))),
             concurrency=check_int(concurrency, "concurrency", low=1),
             batch_size=check_int(batch_size, "batch_size", low=1, high=100),
         )
@@ -344,15 +343,12 @@ class ClassifyClient:
         sending. Without a ``transaction_id`` one is made (a UUID): the service returns the
         original job for a reused id, so a POST retried after a lost response makes one job.
         """
-        if not isinstance(file_input, str) or not file_input:
-            raise TypeError(f"file_input must be a non-empty str; got {file_input!r}")
+        check_text(file_input, "file_input")
         checked_configuration, checked_configuration_id = check_configuration(
             configuration, configuration_id
         )
-        if transaction_id is not None and (
-            not isinstance(transaction_id, str) or not transaction_id
-        ):
-            raise TypeError(f"transaction_id must be a non-empty str; got {transaction_id!r}")
+        if transaction_id is not None:
+            check_text(transaction_id, "transaction_id")
         body = create_body(
             file_input=file_input,
             configuration=checked_configuration,
@@ -460,11 +456,8 @@ def _check_given_ids(job_ids: JobIds) -> None:
 async def _distinct_ids(job_ids: JobIds) -> list[str]:
     """Every id to wait for, once each, in input order (a wait needs the whole set)."""
     ids: dict[str, None] = {}
-    if isinstance(job_ids, AsyncIterable):
-        async for job_id in job_ids:
-            ids[check_job_id(job_id, "job_ids item")] = None
-    else:
-        for job_id in job_ids:
+    async with aclosing(each_id(job_ids)) as items:
+        async for job_id in items:
             ids[check_job_id(job_id, "job_ids item")] = None
     return list(ids)
 

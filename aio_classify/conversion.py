@@ -26,6 +26,7 @@ from .models import (
     ParsingConfiguration,
     Usage,
 )
+from .protocol import shorten
 
 __all__ = [
     "converter",
@@ -190,6 +191,5 @@ def create_body(
     return body
 
 
-def _preview(data: Any, limit: int = 200) -> str:
-    text = repr(data)
-    return text if len(text) <= limit else text[:limit] + "..."
+def _preview(data: Any) -> str:
+    return shorten(repr(data))

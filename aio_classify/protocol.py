@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from .errors import APIStatusError, ResponseValidationError, status_error_class
 
-__all__ = ["decode_response", "job_path", "retry_after", "server_says_retry"]
+__all__ = ["decode_response", "job_path", "retry_after", "server_says_retry", "shorten"]
 
 JOBS_PATH = "/api/v2/classify"
 
@@ -96,8 +96,12 @@ def server_says_retry(headers: Mapping[str, str]) -> bool | None:
     return {"true": True, "false": False}.get(value)
 
 
-def _start(value: Any, limit: int = 200) -> str:
+def _start(value: Any) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    text = value if isinstance(value, str) else json.dumps(value)
+    return shorten(value if isinstance(value, str) else json.dumps(value))
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """The start of a long text, for error messages that stay readable."""
     return text if len(text) <= limit else text[:limit] + "..."

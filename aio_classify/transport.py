@@ -77,9 +77,12 @@ class Transport:
 
     async def request(self, method: str, path: str, *, params: Query = (), json: Any = None) -> Any:
         """``path`` must already be percent-encoded (see ``protocol.job_path``)."""
-        url = URL(self._prefix + path, encoded=True)
         retrying = self.retry_policy.retrying()
-        return await retrying(self._send_once, method, url, params, json)
+        return await retrying(self._send_once, method, self.url(path), params, json)
+
+    def url(self, path: str) -> URL:
+        """``base_url`` joined with an already percent-encoded ``path``."""
+        return URL(self._prefix + path, encoded=True)
 
     async def _send_once(self, method: str, url: URL, params: Query, json: Any) -> Any:
         session = self._get_session()

@@ -18,6 +18,7 @@ __all__ = [
     "check_seconds",
     "check_status",
     "check_str_list",
+    "check_text",
     "iso_datetime",
 ]
 
@@ -49,6 +50,13 @@ def check_job_id(job_id: Any, name: str = "job_id") -> str:
     if not job_id:
         raise ValueError(f"{name} must not be empty")
     return job_id
+
+
+def check_text(value: Any, name: str) -> str:
+    """A non-empty str, for values the service needs as given (inputs, keys, ids we send)."""
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{name} must be a non-empty str; got {value!r}")
+    return value
 
 
 def check_optional_str(value: Any, name: str) -> str | None:
@@ -113,9 +121,7 @@ def check_configuration(
     if configuration is None:
         if configuration_id is None:
             raise ValueError("one of configuration or configuration_id is required")
-        if not isinstance(configuration_id, str) or not configuration_id:
-            raise TypeError(f"configuration_id must be a non-empty str; got {configuration_id!r}")
-        return None, configuration_id
+        return None, check_text(configuration_id, "configuration_id")
     if isinstance(configuration, dict):
         configuration = structure_configuration(configuration)
     if not isinstance(configuration, ClassifyConfiguration):

@@ -8,6 +8,7 @@ check the token, so controlling the server never disturbs what a benchmark measu
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from aiohttp.typedefs import Handler
 
 from aio_classify.testing import paging, seed, validation
 from aio_classify.testing.faults import RecordedRequest
+from aio_classify.testing.store import Job
 
 if TYPE_CHECKING:
     from aio_classify.testing.server import FakeClassifyServer
@@ -98,19 +100,32 @@ async def list_jobs(request: web.Request) -> web.Response:
     return raw_json(body)
 
 
-async def get_job(request: web.Request) -> web.Response:
+def known_job(request: web.Request) -> Job:
+    """The job the path names; 404 (as the service words it) when there is none."""
     job = request.app[SERVER].store.get(request.match_info["job_id"])
-    return raw_json(job.raw()) if job is not None else detail(404, "Job not found")
+    if job is None:
+        raise web.HTTPNotFound(
+            text=json.dumps({"detail": "Job not found"}), content_type="application/json"
+        )
+    return job
 
 
-async def create_job(request: web.Request) -> web.Response:
-    server = request.app[SERVER]
+async def json_body(request: web.Request) -> Any:
     try:
-        body = await request.json()
+        return await request.json()
     except ValueError:
         raise validation.Invalid(
             [validation.error(("body", 0), "JSON decode error", "json_invalid")]
         ) from None
+
+
+async def get_job(request: web.Request) -> web.Response:
+    return raw_json(known_job(request).raw())
+
+
+async def create_job(request: web.Request) -> web.Response:
+    server = request.app[SERVER]
+    body = await json_body(request)
     file_input, configuration, configuration_id, transaction_id = validation.create_body(body)
     job = server.create(
         file_input,
@@ -124,9 +139,7 @@ async def create_job(request: web.Request) -> web.Response:
 
 async def cancel_job(request: web.Request) -> web.Response:
     server = request.app[SERVER]
-    job = server.store.get(request.match_info["job_id"])
-    if job is None:
-        return detail(404, "Job not found")
+    job = known_job(request)
     status = job.data.get("status")
     if status in seed.TERMINAL:
         return detail(409, f"Job is already {status} and cannot be cancelled")
@@ -136,9 +149,7 @@ async def cancel_job(request: web.Request) -> web.Response:
 
 async def delete_job(request: web.Request) -> web.Response:
     server = request.app[SERVER]
-    job = server.store.get(request.match_info["job_id"])
-    if job is None:
-        return detail(404, "Job not found")
+    job = known_job(request)
     status = job.data.get("status")
     if status not in seed.TERMINAL:
         return detail(409, f"Job is {status}; only finished jobs can be deleted")
@@ -164,12 +175,7 @@ async def admin_reset_stats(request: web.Request) -> web.Response:
 
 
 async def admin_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json() if request.can_read_body else {}
-    except ValueError:
-        raise validation.Invalid(
-            [validation.error(("body", 0), "JSON decode error", "json_invalid")]
-        ) from None
+    body = await json_body(request) if request.can_read_body else {}
     if not isinstance(body, dict):
         raise validation.Invalid(
             [validation.error(("body",), "Input should be a valid dictionary", "dict_type")]

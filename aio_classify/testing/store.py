@@ -25,17 +25,20 @@ if TYPE_CHECKING:
 Key = tuple[int, str]
 
 
-def created_us(value: object) -> int:
-    """The sort position of a ``created_at`` value; unparsable or missing sorts oldest."""
-    if not isinstance(value, str):
-        return 0
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return 0
+def epoch_us(text: str) -> int:
+    """An ISO 8601 date-time (naive means UTC) in epoch microseconds; ``ValueError`` if bad."""
+    moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1_000_000)
+
+
+def created_us(value: object) -> int:
+    """The sort position of a ``created_at`` value; unparsable or missing sorts oldest."""
+    try:
+        return epoch_us(value) if isinstance(value, str) else 0
+    except ValueError:
+        return 0
 
 
 @attrs.define

@@ -7,12 +7,12 @@ Each error is ``{"loc": [...], "msg": ..., "type": ...}``, with ``loc`` starting
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from multidict import MultiMapping
 
 from aio_classify.testing.paging import Filters
+from aio_classify.testing.store import epoch_us
 
 STATUSES = ("PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
 Loc = tuple[str | int, ...]
@@ -32,13 +32,10 @@ def error(loc: Loc, msg: str, kind: str) -> dict[str, Any]:
 
 def _datetime_us(value: str, loc: Loc, errors: list[dict[str, Any]]) -> int | None:
     try:
-        moment = datetime.fromisoformat(value)
+        return epoch_us(value)
     except ValueError:
         errors.append(error(loc, "Input should be a valid datetime", "datetime_parsing"))
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1_000_000)
 
 
 def list_query(query: MultiMapping[str]) -> tuple[Filters, int, str | None]:

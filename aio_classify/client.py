@@ -131,7 +131,6 @@ class ClassifyClient:
 
     def list_jobs(
         self,
-        *,
         status: JobStatus | str | None = None,
         configuration_id: str | None = None,
         job_ids: Iterable[str] | None = None,
@@ -194,9 +193,9 @@ class ClassifyClient:
     async def get_jobs(
         self,
         job_ids: JobIds,
-        *,
         concurrency: int = 8,
         batch_size: int = 100,
+        *,
         project_id: str | None = None,
         organization_id: str | None = None,
     ) -> dict[str, ClassifyJob]:
@@ -213,9 +212,9 @@ class ClassifyClient:
     def iter_jobs(
         self,
         job_ids: JobIds,
-        *,
         concurrency: int = 8,
         batch_size: int = 100,
+        *,
         project_id: str | None = None,
         organization_id: str | None = None,
     ) -> AsyncGenerator[ClassifyJob, None]:
@@ -247,11 +246,11 @@ class ClassifyClient:
     async def wait_for_job(
         self,
         job_id: str,
-        *,
         poll_interval: float = 1.0,
         max_interval: float = 5.0,
         timeout: float = 7200.0,  # noqa: ASYNC109 (the contract's name: the whole wait)
         raise_on_failure: bool = True,
+        *,
         project_id: str | None = None,
         organization_id: str | None = None,
     ) -> ClassifyJob:
@@ -272,12 +271,12 @@ class ClassifyClient:
     async def wait_for_jobs(
         self,
         job_ids: JobIds,
-        *,
         poll_interval: float = 1.0,
         max_interval: float = 5.0,
         timeout: float = 7200.0,  # noqa: ASYNC109 (the contract's name: the whole wait)
         concurrency: int = 8,
         batch_size: int = 100,
+        *,
         project_id: str | None = None,
         organization_id: str | None = None,
     ) -> dict[str, ClassifyJob]:
@@ -300,12 +299,12 @@ class ClassifyClient:
     def watch_jobs(
         self,
         job_ids: JobIds,
-        *,
         poll_interval: float = 1.0,
         max_interval: float = 5.0,
         timeout: float = 7200.0,
         concurrency: int = 8,
         batch_size: int = 100,
+        *,
         project_id: str | None = None,
         organization_id: str | None = None,
     ) -> AsyncGenerator[ClassifyJob, None]:
@@ -330,7 +329,6 @@ class ClassifyClient:
         self,
         file_input: str,
         configuration: ClassifyConfiguration | dict[str, Any] | None = None,
-        *,
         configuration_id: str | None = None,
         transaction_id: str | None = None,
         webhook_configuration_ids: Iterable[str] | None = None,
@@ -367,7 +365,6 @@ class ClassifyClient:
         self,
         file_input: str,
         configuration: ClassifyConfiguration | dict[str, Any] | None = None,
-        *,
         configuration_id: str | None = None,
         transaction_id: str | None = None,
         webhook_configuration_ids: Iterable[str] | None = None,
@@ -376,6 +373,7 @@ class ClassifyClient:
         poll_interval: float = 1.0,
         max_interval: float = 5.0,
         timeout: float = 7200.0,  # noqa: ASYNC109 (the contract's name: the whole wait)
+        *,
         raise_on_failure: bool = True,
     ) -> ClassifyJob:
         """``create_job`` then ``wait_for_job``; the polling options are checked before the job

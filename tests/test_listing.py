@@ -363,3 +363,20 @@ async def test_one_client_shared_by_many_tasks(server: FakeClassifyServer) -> No
         jobs = await asyncio.gather(*(client.get_job(job_id) for job_id in ids))
     assert [job.id for job in jobs] == ids
     assert server.max_in_flight <= 5
+
+
+async def test_contract_arguments_may_be_given_by_position(
+    server: FakeClassifyServer, client: ClassifyClient
+) -> None:
+    """API.md writes these signatures without keyword-only markers; positional calls work."""
+    failed = server.seed_jobs(3, statuses="FAILED")
+    server.seed_jobs(2, statuses="COMPLETED")
+    assert [job.id async for job in client.list_jobs("FAILED")] == failed
+    assert list(await client.get_jobs(failed, 2, 1)) == failed
+    assert [job.id async for job in client.iter_jobs(failed[:1], 1, 1)] == failed[:1]
+    finished = await client.wait_for_jobs(failed, 0.01, 0.02, 5.0, 1, 100)
+    assert list(finished) == failed
+    job = await client.wait_for_job(failed[0], 0.01, 0.02, 5.0, False)
+    assert job.status == "FAILED"
+    created = await client.create_job("dfl-invoice-1.pdf", None, "cfg-1", "txn-1")
+    assert (created.configuration_id, created.transaction_id) == ("cfg-1", "txn-1")

@@ -118,7 +118,7 @@ class ClassifyJob:
 ClassifyListResponse = ClassifyJob
 
 
-@frozen(kw_only=True)
+@frozen
 class Page:
     """One page of a listing; pass ``next_page_token`` to ``list_jobs`` to resume after it."""
 

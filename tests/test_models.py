@@ -14,6 +14,7 @@ from aio_classify import (
     ClassifyListResponse,
     ClassifyRule,
     JobStatus,
+    Page,
     ParsingConfiguration,
     ResponseValidationError,
 )
@@ -107,6 +108,7 @@ def test_missing_required_field_is_named(field: str) -> None:
 def test_page_shapes() -> None:
     page = structure_page({"items": [dict(DOCUMENTED)], "next_page_token": "t", "total_size": 9})
     assert len(page.items) == 1 and page.next_page_token == "t" and page.total_size == 9
+    assert Page(page.items, "t", 9) == page  # API.md's Page(items, next_page_token, total_size)
     with pytest.raises(ResponseValidationError, match="'items'"):
         structure_page({"next_page_token": None})
     with pytest.raises(ResponseValidationError, match="JSON object"):

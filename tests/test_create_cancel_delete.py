@@ -74,11 +74,13 @@ async def test_dict_configuration_and_configuration_id(
     job = await client.create_job("dfl-memo.pdf", config, webhook_configuration_ids=["wh-1"])
     assert job.configuration is not None
     assert job.configuration.parsing_configuration == ParsingConfiguration(
-        max_pages=2, target_pages="1-2"
+        lang="en", max_pages=2, target_pages="1-2"
     )
-    by_id = await client.create_job("dfl-x.pdf", configuration_id="cfg-1", project_id="prj-9")
+    by_id = await client.create_job(
+        "dfl-x.pdf", configuration_id="cfg-1", project_id="99999999-0000-4000-8000-000000000009"
+    )
     assert by_id.configuration_id == "cfg-1"
-    assert ("project_id", "prj-9") in posts(server)[-1].query
+    assert ("project_id", "99999999-0000-4000-8000-000000000009") in posts(server)[-1].query
 
 
 @pytest.mark.parametrize(

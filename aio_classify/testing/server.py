@@ -21,6 +21,17 @@ from aio_classify.testing import seed as gen
 from aio_classify.testing.app import build_app
 from aio_classify.testing.faults import Fault, FaultQueue, RecordedRequest, Stats
 from aio_classify.testing.store import Job, JobStore
+from aio_classify.testing.validation import canonical_uuid
+
+#: The project of jobs created or seeded without one (a UUID, as the service's are).
+DEFAULT_PROJECT_ID = "5f0c1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"
+#: ``input_fields`` choices: the live service sends ``file_input`` (the spec's name); the
+#: 2026-03 page called it ``document_input_value``; "both" sends the two.
+INPUT_FIELDS = {
+    "file_input": frozenset({"document_input_value"}),
+    "document_input_value": frozenset({"file_input"}),
+    "both": frozenset(),
+}
 
 
 @attrs.frozen
@@ -34,7 +45,12 @@ class Lifecycle:
 
 
 class FakeClassifyServer:
-    """Start with ``async with FakeClassifyServer(api_key="test-key") as server:``."""
+    """Start with ``async with FakeClassifyServer(api_key="test-key") as server:``.
+
+    It answers as ``reference/classify-v2.openapi.json`` (2026-08) and the official SDK 2.19
+    say; ``input_fields`` picks the input field's spelling in the jobs it serves (see
+    ``INPUT_FIELDS``), so code can be tested against both generations of the service.
+    """
 
     def __init__(
         self,
@@ -44,17 +60,20 @@ class FakeClassifyServer:
         port: int = 0,
         jobs: int = 0,
         seed: int = 0,
-        project_id: str = "prj-default",
+        project_id: str = DEFAULT_PROJECT_ID,
         lifecycle: Lifecycle | None = None,
         latency: float = 0.0,
+        input_fields: str = "file_input",
     ) -> None:
+        if input_fields not in INPUT_FIELDS:
+            raise ValueError(f"input_fields must be one of {sorted(INPUT_FIELDS)}")
         self.api_key = api_key
         self.host = host
-        self.project_id = project_id
+        self.project_id = _project_uuid(project_id)
         self.lifecycle = lifecycle
         #: Seconds added to every wire-format request; may be changed while serving.
         self.latency = latency
-        self.store = JobStore()
+        self.store = JobStore(unserved=INPUT_FIELDS[input_fields] | {"usage"})
         self.faults = FaultQueue()
         self.stats = Stats()
         self._rng = random.Random(seed)
@@ -128,6 +147,7 @@ class FakeClassifyServer:
         by default a realistic mix, mostly COMPLETED.
         """
         rng = self._rng
+        project_id = self.project_id if project_id is None else _project_uuid(project_id)
         weights = {statuses: 1.0} if isinstance(statuses, str) else statuses or gen.STATUS_MIX
         chosen = rng.choices(list(weights), list(weights.values()), k=count)
         end = time.time() if before is None else before
@@ -137,7 +157,7 @@ class FakeClassifyServer:
                 rng,
                 created=end - offset,
                 status=status,
-                project_id=project_id or self.project_id,
+                project_id=project_id,
                 user_id=self.user_id,
                 configuration_id=configuration_id,
             )
@@ -334,7 +354,14 @@ class FakeClassifyServer:
         self._last_created = max(round(time.time(), 3), round(self._last_created + 0.001, 3))
         return self._last_created
 
-    @staticmethod
-    def _copy(job: Job) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads(job.raw())
+    def _copy(self, job: Job) -> dict[str, Any]:
+        """The job as served with ``expand=usage``."""
+        result: dict[str, Any] = json.loads(job.raw(self.store.unserved - {"usage"}))
         return result
+
+
+def _project_uuid(project_id: str) -> str:
+    checked = canonical_uuid(project_id)
+    if checked is None:
+        raise ValueError(f"project_id must be a UUID, as the service's are; got {project_id!r}")
+    return checked

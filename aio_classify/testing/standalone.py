@@ -11,7 +11,12 @@ import asyncio
 import signal
 import sys
 
-from aio_classify.testing.server import FakeClassifyServer, Lifecycle
+from aio_classify.testing.server import (
+    DEFAULT_PROJECT_ID,
+    INPUT_FIELDS,
+    FakeClassifyServer,
+    Lifecycle,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", default="test-key")
     parser.add_argument("--jobs", type=int, default=0, help="seed this many jobs")
     parser.add_argument("--seed", type=int, default=0, help="random seed for seeded jobs")
-    parser.add_argument("--project-id", default="prj-default")
+    parser.add_argument("--project-id", default=DEFAULT_PROJECT_ID, help="a UUID")
+    parser.add_argument(
+        "--input-fields",
+        choices=sorted(INPUT_FIELDS),
+        default="file_input",
+        help="spelling of the input field in served jobs (default: the live service's)",
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument(
         "--finish-after",
@@ -50,6 +61,7 @@ async def serve(args: argparse.Namespace) -> None:
         project_id=args.project_id,
         lifecycle=lifecycle,
         latency=args.latency,
+        input_fields=args.input_fields,
     ) as server:
         print(server.url, flush=True)
         print(server.api_key, flush=True)

@@ -20,7 +20,11 @@ RULES = [
 @pytest.fixture
 async def sdk(server: FakeClassifyServer) -> AsyncIterator[llama_cloud.AsyncLlamaCloud]:
     async with llama_cloud.AsyncLlamaCloud(
-        api_key=server.api_key, base_url=server.url, max_retries=0, timeout=10.0
+        api_key=server.api_key,
+        base_url=server.url,
+        max_retries=0,
+        timeout=10.0,
+        _strict_response_validation=True,  # every answer must parse as the SDK's models
     ) as client:
         yield client
 
@@ -63,9 +67,11 @@ async def test_sdk_gets_a_job_with_every_field(
     assert job.status == "COMPLETED"
     assert job.result is not None
     assert job.result.confidence == raw["result"]["confidence"]
-    assert job.document_input_value == raw["file_input"]
-    assert job.usage is not None
-    assert job.usage.credits == raw["usage"]["credits"]
+    assert job.file_input == raw["file_input"]
+    assert job.usage is None  # sent only when asked for
+    expanded = await sdk.classify.get(job_id, expand=["usage"])
+    assert expanded.usage is not None
+    assert expanded.usage.credits == raw["usage"]["credits"]
     with pytest.raises(llama_cloud.NotFoundError):
         await sdk.classify.get("cls-missing")
 

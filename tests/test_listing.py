@@ -277,6 +277,39 @@ async def test_get_job_found_and_not_found(
     assert len(server.requests) == 2  # a 404 is not retried
 
 
+async def test_get_job_asks_for_usage_only_with_expand(
+    server: FakeClassifyServer, client: ClassifyClient
+) -> None:
+    (job_id,) = server.seed_jobs(1, statuses="COMPLETED")
+    plain = await client.get_job(job_id)
+    assert plain.usage is None
+    expanded = await client.get_job(job_id, ["usage"])
+    assert expanded.usage is not None
+    assert expanded.usage.credits == server.job(job_id)["usage"]["credits"]  # type: ignore[index]
+    assert [r.query for r in server.requests] == [(), (("expand", "usage"),)]
+    await client.get_job(job_id, expand=("usage", "other"))
+    assert server.requests[-1].query == (("expand", "usage"), ("expand", "other"))
+    with pytest.raises(TypeError, match="expand"):
+        await client.get_job(job_id, expand="usage")
+    assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize("input_fields", ["file_input", "document_input_value", "both"])
+async def test_both_generations_of_job_records_read_alike(input_fields: str) -> None:
+    """The seed page's ``document_input_value``, today's ``file_input``, a URL input."""
+    async with (
+        FakeClassifyServer(API_KEY, input_fields=input_fields) as server,
+        ClassifyClient(API_KEY, base_url=server.url) as client,
+    ):
+        url = "https://files.example/invoice.pdf"
+        job_id = server.create(url, configuration_id="cfg-1").key[1]
+        (listed,) = [job async for job in client.list_jobs()]
+        got = await client.get_job(job_id)
+    for job in (listed, got):
+        assert job.document_input_type == "url"
+        assert job.file_input == job.document_input_value == url
+
+
 @pytest.mark.parametrize("job_id", ["../x", "a/b", "?q", "..", "%2F", "x#y"])
 async def test_get_job_ids_cannot_reach_another_route(
     server: FakeClassifyServer, client: ClassifyClient, job_id: str

@@ -200,7 +200,7 @@ class FakeClassifyServer:
         """What ``POST /api/v2/classify`` does once the body is valid: a reused transaction id
         returns the original job; a new job follows ``lifecycle`` if one is set. Webhook
         configurations are kept on the stored job (``Job.webhook_configurations``)."""
-        project_id = project_id or self.project_id
+        project_id = self.project_id if project_id is None else _project_uuid(project_id)
         if transaction_id is not None:
             existing = self.store.by_transaction(project_id, transaction_id)
             if existing is not None:

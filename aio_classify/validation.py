@@ -123,8 +123,10 @@ def check_str_list(values: Any, name: str, *, max_items: int | None = None) -> l
 
 def _items(values: Any, name: str) -> list[Any]:
     """A list, tuple or other iterable as a list; a lone str, bytes or dict is refused."""
-    if isinstance(values, str | bytes | dict) or not hasattr(values, "__iter__"):
+    if isinstance(values, str | bytes | dict):
         raise TypeError(f"{name} must be an iterable, not a single {type(values).__name__}")
+    if not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be an iterable, not {type(values).__name__}")
     return list(values)
 
 

@@ -659,7 +659,12 @@ async def test_scope_ids_must_be_uuids(
     server: FakeClassifyServer, http: aiohttp.ClientSession, name: str, method: str, path: str
 ) -> None:
     body = {"file_input": "dfl-1.pdf", "configuration": {"rules": RULES}}
-    for bad in ("prj-default", "5f0c1a2b3c4d4e5f8a6b7c8d9e0f1a2b", "5f0c1a2b-3c4d-4e5f-8a6b"):
+    for bad in (
+        "prj-default",
+        "5f0c1a2b3c4d4e5f8a6b7c8d9e0f1a2b",
+        "5f0c1a2b3c4d-4e5f-8a6b-7c8d-9e0f1a2b",
+        "{5f0c1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b}",
+    ):
         async with http.request(method, path, params={name: bad}, json=body) as resp:
             assert resp.status == 422
             assert (await resp.json())["detail"][0]["loc"] == ["query", name]

@@ -75,12 +75,13 @@ def _datetime_us(value: str, loc: Loc, errors: list[dict[str, Any]]) -> int | No
 
 
 def canonical_uuid(value: str) -> str | None:
-    """``value`` as a lowercase hyphenated UUID, or None when it is not one in that layout."""
+    """``value`` as a lowercase hyphenated UUID, or None when it is not one in that layout
+    (8-4-4-4-12 hex digits, as JSON Schema's ``uuid`` format has it; any case)."""
     try:
-        parsed = uuid.UUID(value)
+        parsed = str(uuid.UUID(value))
     except ValueError:
         return None
-    return str(parsed) if len(value) == 36 and value.count("-") == 4 else None
+    return parsed if parsed == value.lower() else None
 
 
 def _scope(query: MultiMapping[str], errors: list[dict[str, Any]]) -> dict[str, str | None]:

@@ -4,6 +4,7 @@ the spec file; what it finds is either fixed in the fake or explained in ``allow
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
+from schemathesis.generation import GenerationMode
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -50,6 +52,8 @@ SEEDED_IDS: list[str] = []
 #: Allow-list entry index -> how many failures it explained.
 EXPLAINED: collections.Counter[int] = collections.Counter()
 RAN: set[str] = set()
+#: Operations with a failure no entry explained (reported by the test itself).
+UNEXPLAINED: list[str] = []
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +79,7 @@ def fake_url() -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
-    if {LIST, CREATE, GET, CANCEL} == RAN:  # the whole run, not a selection of it
+    if {LIST, CREATE, GET, CANCEL} == RAN and not UNEXPLAINED:  # a whole, passing run
         unused = [entry.reason for index, entry in enumerate(ALLOWED) if not EXPLAINED[index]]
         assert not unused, f"allow-list entries no failure needed: {unused}"
 
@@ -89,6 +93,33 @@ def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> An
     return st.one_of(st.just(path_parameters), ids.map(lambda i: {**path_parameters, "job_id": i}))
 
 
+@schema.hook
+def map_case(context: Any, case: schemathesis.Case) -> schemathesis.Case:
+    """Most valid create bodies lack a file input or carry both configuration kinds, which
+    the fake rightly refuses (see ``allowlist``), or reuse the spec's example transaction id,
+    which returns the job made first; give those with a configuration an input, one
+    configuration kind and a transaction id of their own (same length), so the jobs they
+    create are checked too. Invalid cases stay as generated."""
+    body = case.body
+    if (
+        case.operation.label != CREATE
+        or case.meta is None
+        or case.meta.generation.mode != GenerationMode.POSITIVE
+        or not isinstance(body, dict)
+        or (body.get("configuration") is None and body.get("configuration_id") is None)
+    ):
+        return case
+    usable = {**body, "file_input": body.get("file_input") or "dfl-conformance.pdf"}
+    if usable.get("configuration") is not None:
+        usable["configuration_id"] = None
+    if isinstance(usable.get("transaction_id"), str):
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        length = len(usable["transaction_id"])
+        usable["transaction_id"] = (digest * (length // len(digest) + 1))[:length]
+    case.body = usable
+    return case
+
+
 @schema.parametrize()
 def test_the_fake_conforms_to_the_spec(case: schemathesis.Case, fake_url: str) -> None:
     RAN.add(case.operation.label)
@@ -100,13 +131,14 @@ def test_the_fake_conforms_to_the_spec(case: schemathesis.Case, fake_url: str) -
     except FailureGroup as failed:
         unexplained = [f for f in failed.exceptions if not _explained(f, case, response)]
         if unexplained:
+            UNEXPLAINED.append(case.operation.label)
             raise FailureGroup(unexplained, str(failed)) from None
 
 
 def _explained(failure: BaseException, case: schemathesis.Case, response: Any) -> bool:
     for index, allowed in enumerate(ALLOWED):
         if allowed.matches(
-            type(failure).__name__, case.operation.label, response.status_code, case.body
+            type(failure).__name__, case.operation.label, response.status_code, case
         ):
             EXPLAINED[index] += 1
             return True

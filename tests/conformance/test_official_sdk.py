@@ -118,3 +118,32 @@ async def test_sdk_surfaces_injected_faults(
     async with llama_cloud.AsyncLlamaCloud(api_key="wrong", base_url=server.url) as bad:
         with pytest.raises(llama_cloud.AuthenticationError):
             await bad.classify.list()
+
+
+async def test_sdk_sends_webhooks_and_urls_and_scopes_by_project(
+    server: FakeClassifyServer, sdk: llama_cloud.AsyncLlamaCloud
+) -> None:
+    webhook = {
+        "webhook_url": "https://hooks.example/classify",
+        "webhook_events": ["classify.success", "classify.error"],
+        "webhook_signing_secret": "whsec_sdk",
+    }
+    created = await sdk.classify.create(
+        file_input="https://files.example/invoice.pdf",
+        configuration={"rules": RULES, "parsing_configuration": {"max_pages": 1}},
+        webhook_configurations=[webhook],
+        webhook_configuration_ids=["whc-1"],
+    )
+    assert created.document_input_type == "url"
+    assert created.configuration.parsing_configuration is not None
+    assert created.configuration.parsing_configuration.lang == "en"
+    stored = server.store.get(created.id)
+    assert stored is not None
+    assert stored.webhook_configurations[0]["webhook_signing_secret"] == "whsec_sdk"
+    assert stored.webhook_configuration_ids == ("whc-1",)
+    other = "0e0e0e0e-0000-4000-8000-000000000000"
+    with pytest.raises(llama_cloud.NotFoundError):
+        await sdk.classify.get(created.id, project_id=other)
+    assert (await sdk.classify.get(created.id, project_id=server.project_id)).id == created.id
+    with pytest.raises(llama_cloud.UnprocessableEntityError):
+        await sdk.classify.list(project_id="not-a-uuid")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import json
 
+from aio_classify.cli.output import TableWriter, make_writer
+from aio_classify.cli.progress import Progress
 from aio_classify.conversion import converter, structure_job
-from aio_classify.output import TableWriter, make_writer
-from aio_classify.progress import Progress
 
 JOB = structure_job(
     {

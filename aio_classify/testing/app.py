@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from aio_classify.testing import paging, seed, validation
-from aio_classify.testing.faults import RecordedRequest
-from aio_classify.testing.store import Job
+from . import paging, seed, validation
+from .faults import RecordedRequest
+from .store import Job
 
 if TYPE_CHECKING:
-    from aio_classify.testing.server import FakeClassifyServer
+    from .server import FakeClassifyServer
 
 SERVER: web.AppKey[FakeClassifyServer] = web.AppKey("server")
 ADMIN_PREFIX = "/_fake/"

@@ -15,7 +15,7 @@ import json
 
 import attrs
 
-from aio_classify.testing.store import Job, JobStore, Key
+from .store import Job, JobStore, Key
 
 
 class BadToken(ValueError):

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from aio_classify.testing import seed
+from . import seed
 
 if TYPE_CHECKING:
-    from aio_classify.testing.paging import Filters
+    from .paging import Filters
 
 #: Sort key of a job: (created_at in epoch microseconds, id). Listings run newest first.
 Key = tuple[int, str]

@@ -11,8 +11,8 @@ from typing import Any
 
 from multidict import MultiMapping
 
-from aio_classify.testing.paging import Filters
-from aio_classify.testing.store import epoch_us
+from .paging import Filters
+from .store import epoch_us
 
 STATUSES = ("PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
 Loc = tuple[str | int, ...]

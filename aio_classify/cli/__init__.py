@@ -17,9 +17,10 @@ from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Any, NoReturn
 
-from .client import ClassifyClient
-from .errors import ClassifyError
-from .models import JobStatus
+from ..client import ClassifyClient
+from ..errors import ClassifyError
+from ..fake_server_options import add_fake_server_arguments
+from ..models import JobStatus
 from .output import FORMATS, make_writer
 from .progress import watch_with_progress
 
@@ -198,8 +199,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-wait", type=_positive_float, default=7200.0, help="give up after (7200 s)"
     )
 
-    from .testing import add_arguments as add_fake_server_arguments
-
     fake = commands.add_parser(
         "fake-server", help="serve a fake Classify API on this machine (Ctrl-C stops it)"
     )
@@ -311,7 +310,7 @@ async def run_wait(args: argparse.Namespace) -> int:
 
 
 async def run_fake_server(args: argparse.Namespace) -> int:
-    from .testing.standalone import serve
+    from ..testing.standalone import serve
 
     await serve(args)
     return 0

@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-from .client import ClassifyClient
-from .models import ClassifyConfiguration, ClassifyJob, ClassifyRule
+from ..client import ClassifyClient
+from ..models import ClassifyConfiguration, ClassifyJob, ClassifyRule
+from ..testing import FakeClassifyServer
 from .output import TableWriter
 from .progress import watch_with_progress
-from .testing import FakeClassifyServer
 
 __all__ = ["run"]
 

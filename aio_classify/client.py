@@ -19,7 +19,7 @@ from .conversion import create_body, structure_job, structure_page
 from .errors import BadRequestError, ConflictError
 from .models import ClassifyConfiguration, ClassifyJob, JobStatus, Page
 from .pagination import JobPager, PageFetcher
-from .polling import PollOptions, wait_for_job, watch_jobs
+from .polling import PollOptions, poll_in_rounds, poll_one_job
 from .protocol import JOBS_PATH, job_path
 from .retry import RetryPolicy
 from .transport import Query, Transport, check_base_url
@@ -266,7 +266,7 @@ class ClassifyClient:
         def fetch() -> Awaitable[ClassifyJob]:
             return self.get_job(job_id, project_id=project_id, organization_id=organization_id)
 
-        return await wait_for_job(fetch, job_id, options, raise_on_failure=raise_on_failure)
+        return await poll_one_job(fetch, job_id, options, raise_on_failure=raise_on_failure)
 
     async def wait_for_jobs(
         self,
@@ -291,7 +291,7 @@ class ClassifyClient:
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
         ids = await _distinct_ids(job_ids)
         finished: dict[str, ClassifyJob] = {}
-        async with aclosing(watch_jobs(lookup, ids, options, finished)) as jobs:
+        async with aclosing(poll_in_rounds(lookup, ids, options, finished)) as jobs:
             async for _ in jobs:
                 pass
         return {job_id: finished[job_id] for job_id in ids}
@@ -319,7 +319,7 @@ class ClassifyClient:
         self, job_ids: JobIds, lookup: BatchLookup, options: PollOptions
     ) -> AsyncGenerator[ClassifyJob, None]:
         ids = await _distinct_ids(job_ids)
-        async with aclosing(watch_jobs(lookup, ids, options, {})) as jobs:
+        async with aclosing(poll_in_rounds(lookup, ids, options, {})) as jobs:
             async for job in jobs:
                 yield job
 

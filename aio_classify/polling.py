@@ -18,7 +18,7 @@ from .batching import BatchLookup
 from .errors import JobFailedError, NotFoundError, PollingTimeoutError
 from .models import ClassifyJob, JobStatus
 
-__all__ = ["GROWTH", "PollOptions", "wait_for_job", "watch_jobs"]
+__all__ = ["GROWTH", "PollOptions", "poll_in_rounds", "poll_one_job"]
 
 GROWTH = 1.5
 
@@ -45,7 +45,7 @@ class PollOptions:
         return next_interval
 
 
-async def wait_for_job(
+async def poll_one_job(
     fetch: Callable[[], Awaitable[ClassifyJob]],
     job_id: str,
     options: PollOptions,
@@ -70,7 +70,7 @@ async def wait_for_job(
     return job
 
 
-async def watch_jobs(
+async def poll_in_rounds(
     lookup: BatchLookup,
     job_ids: Sequence[str],
     options: PollOptions,
@@ -112,7 +112,7 @@ async def _by_deadline(
 ) -> _T:
     """Await one step of a wait; at the deadline, cancel it and raise ``PollingTimeoutError``.
 
-    Applied per step rather than around the whole wait, because ``watch_jobs`` yields between
+    Applied per step rather than around the whole wait, because ``poll_in_rounds`` yields between
     steps and a timeout scope must never stay open across a ``yield``.
     """
     scope = asyncio.timeout_at(deadline)

@@ -1,8 +1,8 @@
 """``aio-classify``: list, look up and wait for classify jobs from a shell; run the fake server
 or the demo.
 
-Exit codes: 0 success, 1 an API or network error (or jobs not found), 2 a usage error, 130 when
-interrupted. Errors are one line on stderr; ``--debug`` adds the traceback and request logs.
+Exit codes are ``ExitCode`` (listed in ``aio-classify --help``). Errors are one line on stderr;
+``--debug`` adds the traceback and request logs.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import sys
 import traceback
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
+from enum import IntEnum
 from typing import Any, NoReturn
 
 from ..client import ClassifyClient
@@ -24,11 +25,32 @@ from ..models import JobStatus
 from .output import FORMATS, make_writer
 from .progress import watch_with_progress
 
-__all__ = ["build_parser", "main"]
+__all__ = ["ExitCode", "build_parser", "main"]
 
 PROG = "aio-classify"
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+class ExitCode(IntEnum):
+    """What ``aio-classify`` exits with; ``--help`` lists them with their ``meaning``."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    INTERRUPTED = 130
+
+    @property
+    def meaning(self) -> str:
+        return _EXIT_MEANINGS[self]
+
+
+_EXIT_MEANINGS = {
+    ExitCode.OK: "success",
+    ExitCode.FAILED: "an API or network error, or jobs not found",
+    ExitCode.USAGE: "a usage error (bad option, no key, no ids)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+}
 
 
 class UsageError(Exception):
@@ -39,7 +61,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (not the whole usage block) and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 # -- argument types: each turns bad input into argparse's own one-line error ------------------
@@ -139,13 +161,19 @@ def _output_options() -> _Parser:
     return options
 
 
+def _epilog() -> str:
+    codes = "\n".join(f"  {code.value:>3}  {code.meaning}" for code in ExitCode)
+    return f"exit codes:\n{codes}\n\nTry it with no key and no network: {PROG} demo"
+
+
 def build_parser() -> argparse.ArgumentParser:
     connection = _connection_options()
     output = _output_options()
     parser = _Parser(
         prog=PROG,
         description="List, look up and wait for LlamaCloud Classify v2 jobs.",
-        epilog="Try it with no key and no network: aio-classify demo",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[connection],
     )
     # Subcommand parsers are ``_Parser`` too (argparse uses the parent's class), so their
@@ -261,7 +289,7 @@ async def run_list(args: argparse.Namespace) -> int:
             if remaining is not None:
                 remaining -= len(items)
         (writer or make_writer(args.format, sys.stdout)).finish()
-    return 0
+    return ExitCode.OK
 
 
 def read_ids(arguments: Iterable[str], stdin: Iterable[str]) -> list[str]:
@@ -289,7 +317,7 @@ async def run_get(args: argparse.Namespace) -> int:
     missing = [job_id for job_id in ids if job_id not in jobs]
     for job_id in missing:
         print(f"{PROG}: not found: {job_id}", file=sys.stderr)
-    return 1 if missing else 0
+    return ExitCode.FAILED if missing else ExitCode.OK
 
 
 async def run_wait(args: argparse.Namespace) -> int:
@@ -306,20 +334,21 @@ async def run_wait(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
         )
         writer.finish()
-    return 0
+    return ExitCode.OK
 
 
 async def run_fake_server(args: argparse.Namespace) -> int:
     from ..testing.standalone import serve
 
     await serve(args)
-    return 0
+    return ExitCode.OK
 
 
 async def run_demo(args: argparse.Namespace) -> int:
     from .demo import run
 
-    return await run(jobs=args.jobs, new_jobs=args.new_jobs, seed=args.seed)
+    await run(jobs=args.jobs, new_jobs=args.new_jobs, seed=args.seed)
+    return ExitCode.OK
 
 
 # -- entry point ------------------------------------------------------------------------------
@@ -331,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error argparse already printed
-        return exc.code if isinstance(exc.code, int) else 2
+        return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     debug = bool(getattr(args, "debug", False))
     if debug:
         logging.basicConfig(
@@ -343,22 +372,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         # asyncio.run cancelled the command first, so every ``async with`` has closed.
         print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     except UsageError as exc:
-        return _fail(2, exc, debug)
+        return _fail(ExitCode.USAGE, exc, debug)
     except ClassifyError as exc:
-        return _fail(1, exc, debug)
+        return _fail(ExitCode.FAILED, exc, debug)
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, and let Python's own flush at exit
         # write to /dev/null instead of raising a second time.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 1
+        return ExitCode.FAILED
     except OSError as exc:  # e.g. the fake server's port is taken
-        return _fail(1, exc, debug)
+        return _fail(ExitCode.FAILED, exc, debug)
 
 
-def _fail(code: int, exc: BaseException, debug: bool) -> int:
+def _fail(code: ExitCode, exc: BaseException, debug: bool) -> ExitCode:
     if debug:
         traceback.print_exception(exc)
     print(f"{PROG}: error: {exc}", file=sys.stderr)

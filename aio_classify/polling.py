@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from attrs import frozen
 
 from .batching import BatchLookup
 from .errors import JobFailedError, NotFoundError, PollingTimeoutError
 from .models import ClassifyJob, JobStatus
+from .validation import check_poll_timing
 
 __all__ = ["GROWTH", "PollOptions", "poll_in_rounds", "poll_one_job"]
 
@@ -27,11 +28,16 @@ _T = TypeVar("_T")
 
 @frozen(kw_only=True)
 class PollOptions:
-    """Already validated by the client (``validation.check_seconds``)."""
+    """How to poll; ``checked`` makes one from a caller's arguments."""
 
     poll_interval: float
     max_interval: float
     timeout: float
+
+    @classmethod
+    def checked(cls, poll_interval: Any, max_interval: Any, timeout: Any) -> PollOptions:
+        poll, most, whole = check_poll_timing(poll_interval, max_interval, timeout)
+        return cls(poll_interval=poll, max_interval=most, timeout=whole)
 
     def intervals(self) -> Callable[[], float]:
         """Fresh sleeps: ``poll_interval``, then times ``GROWTH`` up to ``max_interval``."""

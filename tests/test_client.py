@@ -122,8 +122,18 @@ async def test_dict_configuration_and_configuration_id(
         ({}, ValueError, "one of configuration or configuration_id is required"),
         ({"configuration": {"rule": []}}, ValueError, "lacks the field 'rules'"),
         ({"configuration": "cfg"}, TypeError, "must be a ClassifyConfiguration or a dict"),
-        ({"configuration": CONFIG, "transaction_id": ""}, TypeError, "transaction_id"),
-        ({"configuration": CONFIG, "webhook_configuration_ids": "wh"}, TypeError, "single str"),
+        ({"configuration": CONFIG, "transaction_id": ""}, ValueError, "transaction_id"),
+        ({"configuration": CONFIG, "transaction_id": 7}, TypeError, "transaction_id"),
+        (
+            {"configuration": CONFIG, "webhook_configuration_ids": "wh"},
+            TypeError,
+            "^webhook_configuration_ids must be an iterable of str, not a single str",
+        ),
+        (
+            {"configuration": CONFIG, "webhook_configuration_ids": ["wh", ""]},
+            ValueError,
+            "^webhook_configuration_ids item must not be empty",
+        ),
     ],
 )
 async def test_bad_create_arguments_raise_before_any_request(

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aio_classify import ClassifyConfiguration, ClassifyRule, RetryPolicy
+from aio_classify import ClassifyClient, ClassifyConfiguration, ClassifyRule, RetryPolicy
 from aio_classify.conversion import structure_job
 from aio_classify.testing import FakeClassifyServer, RecordedRequest
 
@@ -61,3 +61,12 @@ def list_calls(server: FakeClassifyServer) -> list[RecordedRequest]:
 def posts(server: FakeClassifyServer) -> list[Any]:
     """The create requests (``POST /api/v2/classify``) the server saw, in order."""
     return [r for r in server.requests if r.method == "POST" and r.path == LIST]
+
+
+def scripted_client(
+    *, max_retries: int = 5, retry_policy: RetryPolicy = SCRIPTED_RETRIES
+) -> ClassifyClient:
+    """A client for aioresponses-scripted tests (``SCRIPTED_BASE``, key ``sk-secret``)."""
+    return ClassifyClient(
+        "sk-secret", base_url=SCRIPTED_BASE, max_retries=max_retries, retry_policy=retry_policy
+    )

@@ -16,12 +16,13 @@ import traceback
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from enum import IntEnum
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from ..client import ClassifyClient
 from ..errors import ClassifyError
 from ..fake_server_options import add_fake_server_arguments
 from ..models import JobStatus
+from ..validation import check_int, check_seconds
 from .output import FORMATS, make_writer
 from .progress import watch_with_progress
 
@@ -30,6 +31,7 @@ __all__ = ["ExitCode", "build_parser", "main"]
 PROG = "aio-classify"
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+_T = TypeVar("_T")
 
 
 class ExitCode(IntEnum):
@@ -67,42 +69,29 @@ class _Parser(argparse.ArgumentParser):
 # -- argument types: each turns bad input into argparse's own one-line error ------------------
 
 
-def _positive_int(text: str) -> int:
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _checked(
+    convert: Callable[[str], _T], check: Callable[[_T], _T], kind: str
+) -> Callable[[str], _T]:
+    """An argument type: ``convert`` the text, then ``check`` it as the library checks its own
+    arguments (``validation``); either failure becomes argparse's one-line error."""
+
+    def parse(text: str) -> _T:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {kind}: {text!r}") from None
+        try:
+            return check(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
-def _page_size(text: str) -> int:
-    value = _int(text)
-    if not 1 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 100, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = _int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
+_positive_int = _checked(int, lambda value: check_int(value, "it", low=1), "a whole number")
+_non_negative_int = _checked(int, lambda value: check_int(value, "it", low=0), "a whole number")
+_page_size = _checked(int, lambda value: check_int(value, "it", low=1, high=100), "a whole number")
+_seconds = _checked(float, lambda value: check_seconds(value, "it"), "a number")
 
 
 def _status(text: str) -> JobStatus:
@@ -138,9 +127,7 @@ def _connection_options() -> _Parser:
     group.add_argument("--api-key", default=quiet, help="default: $LLAMA_CLOUD_API_KEY")
     group.add_argument("--project-id", default=quiet)
     group.add_argument("--organization-id", default=quiet)
-    group.add_argument(
-        "--timeout", type=_positive_float, default=quiet, help="seconds per attempt (60)"
-    )
+    group.add_argument("--timeout", type=_seconds, default=quiet, help="seconds per attempt (60)")
     group.add_argument(
         "--max-retries", type=_non_negative_int, default=quiet, help="retries per request (5)"
     )
@@ -221,11 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.set_defaults(handler=handler)
     waiting = commands.choices["wait"]
-    waiting.add_argument("--poll-interval", type=_positive_float, default=1.0)
-    waiting.add_argument("--max-interval", type=_positive_float, default=5.0)
-    waiting.add_argument(
-        "--max-wait", type=_positive_float, default=7200.0, help="give up after (7200 s)"
-    )
+    waiting.add_argument("--poll-interval", type=_seconds, default=1.0)
+    waiting.add_argument("--max-interval", type=_seconds, default=5.0)
+    waiting.add_argument("--max-wait", type=_seconds, default=7200.0, help="give up after (7200 s)")
 
     fake = commands.add_parser(
         "fake-server", help="serve a fake Classify API on this machine (Ctrl-C stops it)"

@@ -8,7 +8,7 @@ from aioresponses import aioresponses
 
 from aio_classify import ClassifyClient
 
-from helpers import SCRIPTED_BASE, SCRIPTED_RETRIES
+from helpers import scripted_client
 
 
 @pytest.fixture
@@ -19,7 +19,5 @@ def mocked() -> Iterator[aioresponses]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[ClassifyClient]:
-    async with ClassifyClient(
-        "sk-secret", base_url=SCRIPTED_BASE, retry_policy=SCRIPTED_RETRIES
-    ) as client:
+    async with scripted_client() as client:
         yield client

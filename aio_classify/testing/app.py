@@ -10,19 +10,67 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from aio_classify.testing import paging, seed, validation
-from aio_classify.testing.faults import RecordedRequest
-from aio_classify.testing.store import Job
+from . import paging, seed
+from .faults import FaultQueue, RecordedRequest, Stats
+from .parse_requests import Invalid, error, parse_create_body, parse_list_query, parse_scope
+from .store import Job, JobStore
 
-if TYPE_CHECKING:
-    from aio_classify.testing.server import FakeClassifyServer
 
-SERVER: web.AppKey[FakeClassifyServer] = web.AppKey("server")
+class ServedState(Protocol):
+    """What the handlers use of ``FakeClassifyServer``.
+
+    Written out here so this module does not import ``server`` (which imports this module to
+    build its application): the dependency runs one way, ``server`` -> ``app``.
+    """
+
+    api_key: str
+    latency: float
+    store: JobStore
+    faults: FaultQueue
+    stats: Stats
+
+    def create(
+        self,
+        file_input: str,
+        *,
+        configuration: dict[str, Any] | None = None,
+        configuration_id: str | None = None,
+        transaction_id: str | None = None,
+        project_id: str | None = None,
+        webhook_configurations: Iterable[Mapping[str, Any]] = (),
+        webhook_configuration_ids: Iterable[str] = (),
+    ) -> Job: ...
+
+    def seed_jobs(
+        self,
+        count: int,
+        *,
+        statuses: str | Mapping[str, float] | None = None,
+        project_id: str | None = None,
+        configuration_id: str | None = None,
+    ) -> list[str]: ...
+
+    def finish_later(
+        self,
+        job_ids: Iterable[str],
+        *,
+        within: float = 10.0,
+        seed: int = 0,
+        fail_ratio: float = 0.0,
+    ) -> dict[str, float]: ...
+
+    def terminal_times(self) -> dict[str, float]: ...
+
+    def reset_stats(self) -> None: ...
+
+
+SERVER: web.AppKey[ServedState] = web.AppKey("server")
 ADMIN_PREFIX = "/_fake/"
 
 
@@ -49,7 +97,7 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
             return await handler(request)
         except (TypeError, ValueError, KeyError) as exc:
             return detail(422, f"Bad admin request: {exc!r}")
-    except validation.Invalid as exc:
+    except Invalid as exc:
         return detail(422, exc.errors)
     except web.HTTPException as exc:
         return _json_error(exc)
@@ -103,20 +151,18 @@ async def _api_request(
 
 
 async def list_jobs(request: web.Request) -> web.Response:
-    filters, page_size, token = validation.list_query(request.query)
+    filters, page_size, token = parse_list_query(request.query)
     try:
         body = paging.page_body(request.app[SERVER].store, filters, page_size, token)
     except paging.BadToken as exc:
-        raise validation.Invalid(
-            [validation.error(("query", "page_token"), str(exc), "value_error")]
-        ) from exc
+        raise Invalid([error(("query", "page_token"), str(exc), "value_error")]) from exc
     return raw_json(body)
 
 
 def known_job(request: web.Request) -> Job:
     """The job the path names; 404 (as the service words it) when there is none, or when it
     belongs to another project than the query's ``project_id``."""
-    project_id, _ = validation.scope(request.query)
+    project_id, _ = parse_scope(request.query)
     job = request.app[SERVER].store.get(request.match_info["job_id"])
     if job is None or project_id not in (None, job.data.get("project_id")):
         raise web.HTTPNotFound(
@@ -129,9 +175,7 @@ async def json_body(request: web.Request) -> Any:
     try:
         return await request.json()
     except ValueError:
-        raise validation.Invalid(
-            [validation.error(("body", 0), "JSON decode error", "json_invalid")]
-        ) from None
+        raise Invalid([error(("body", 0), "JSON decode error", "json_invalid")]) from None
 
 
 def served(request: web.Request, job: Job) -> web.Response:
@@ -148,9 +192,9 @@ async def get_job(request: web.Request) -> web.Response:
 
 async def create_job(request: web.Request) -> web.Response:
     server = request.app[SERVER]
-    project_id, _ = validation.scope(request.query)
+    project_id, _ = parse_scope(request.query)
     body = await json_body(request)
-    create = validation.create_body(body)
+    create = parse_create_body(body)
     job = server.create(
         create.file_input,
         configuration=create.configuration,
@@ -203,9 +247,7 @@ async def admin_reset_stats(request: web.Request) -> web.Response:
 async def admin_body(request: web.Request) -> dict[str, Any]:
     body = await json_body(request) if request.can_read_body else {}
     if not isinstance(body, dict):
-        raise validation.Invalid(
-            [validation.error(("body",), "Input should be a valid dictionary", "dict_type")]
-        )
+        raise Invalid([error(("body",), "Input should be a valid dictionary", "dict_type")])
     return body
 
 
@@ -241,7 +283,7 @@ async def admin_terminal_times(request: web.Request) -> web.Response:
     return web.json_response(request.app[SERVER].terminal_times())
 
 
-def build_app(server: FakeClassifyServer) -> web.Application:
+def build_app(server: ServedState) -> web.Application:
     app = web.Application(middlewares=[middleware])
     app[SERVER] = server
     app.router.add_get("/api/v2/classify", list_jobs)

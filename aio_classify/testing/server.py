@@ -17,11 +17,11 @@ from typing import Any, Self
 import attrs
 from aiohttp import web
 
-from aio_classify.testing import seed as gen
-from aio_classify.testing.app import build_app
-from aio_classify.testing.faults import Fault, FaultQueue, RecordedRequest, Stats
-from aio_classify.testing.store import Job, JobStore
-from aio_classify.testing.validation import canonical_uuid
+from . import seed as gen
+from .app import build_app
+from .faults import Fault, FaultQueue, RecordedRequest, Stats
+from .parse_requests import canonical_uuid
+from .store import Job, JobStore
 
 #: The project of jobs created or seeded without one (a UUID, as the service's are).
 DEFAULT_PROJECT_ID = "5f0c1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"

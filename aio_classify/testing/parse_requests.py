@@ -1,4 +1,5 @@
-"""Request validation with the service's FastAPI-style 422 details.
+"""Parsing requests into checked values, refusing bad ones with the service's FastAPI-style 422
+details.
 
 Each error is ``{"loc": [...], "msg": ..., "type": ...}``, with ``loc`` starting at ``"query"`` or
 ``"body"``, so a client's error handling sees what the real service would send.
@@ -13,8 +14,7 @@ from typing import Any
 import attrs
 from multidict import MultiMapping
 
-from aio_classify.testing.paging import Filters
-from aio_classify.testing.store import epoch_us
+from .store import Filters, epoch_us
 
 STATUSES = ("PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
 #: Limits of the create request in the spec (``reference/classify-v2.openapi.json``, 2026-08).
@@ -95,7 +95,7 @@ def _scope(query: MultiMapping[str], errors: list[dict[str, Any]]) -> dict[str, 
     return scope
 
 
-def scope(query: MultiMapping[str]) -> tuple[str | None, str | None]:
+def parse_scope(query: MultiMapping[str]) -> tuple[str | None, str | None]:
     """``(project_id, organization_id)`` of any request, canonical; both must be UUIDs."""
     errors: list[dict[str, Any]] = []
     checked = _scope(query, errors)
@@ -104,7 +104,7 @@ def scope(query: MultiMapping[str]) -> tuple[str | None, str | None]:
     return checked["project_id"], checked["organization_id"]
 
 
-def list_query(query: MultiMapping[str]) -> tuple[Filters, int, str | None]:
+def parse_list_query(query: MultiMapping[str]) -> tuple[Filters, int, str | None]:
     """Filters, page size and page token of a list request."""
     errors: list[dict[str, Any]] = []
     checked_scope = _scope(query, errors)
@@ -220,7 +220,7 @@ class CreateRequest:
     webhook_configurations: tuple[dict[str, Any], ...] = ()
 
 
-def create_body(body: object) -> CreateRequest:
+def parse_create_body(body: object) -> CreateRequest:
     """The create request in ``body``, or ``Invalid`` with every error found."""
     if not isinstance(body, Mapping):
         raise Invalid([error(("body",), "Input should be a valid dictionary", "dict_type")])

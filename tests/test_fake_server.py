@@ -15,7 +15,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from aio_classify.fake_server_options import INPUT_FIELD_SPELLINGS
 from aio_classify.testing import FakeClassifyServer, Lifecycle
+from aio_classify.testing.server import INPUT_FIELDS
 
 from helpers import LIST, child_env
 
@@ -736,3 +738,5 @@ async def test_input_field_spelling_is_a_choice(
         assert all(job[key].startswith("dfl-") for key in present)
     with pytest.raises(ValueError, match="input_fields"):
         FakeClassifyServer(input_fields="document")
+    # The command line offers exactly the server's choices (its module cannot import them).
+    assert set(INPUT_FIELD_SPELLINGS) == set(INPUT_FIELDS)

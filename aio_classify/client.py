@@ -22,6 +22,7 @@ from .pagination import JobPager, PageFetcher
 from .polling import PollOptions, wait_for_job, watch_jobs
 from .protocol import JOBS_PATH, job_path
 from .retry import RetryPolicy
+from .throttle import RateLimit, build_limiters
 from .transport import Query, Transport, check_base_url
 from .validation import (
     check_configuration,
@@ -60,6 +61,8 @@ class ClassifyClient:
         max_connections: int = 100,
         session: aiohttp.ClientSession | None = None,
         retry_policy: RetryPolicy | None = None,
+        rate_limit: RateLimit = None,
+        adaptive_throttling: bool = True,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get("LLAMA_CLOUD_API_KEY")
         if not api_key:
@@ -78,6 +81,7 @@ class ClassifyClient:
         self.organization_id = check_optional_str(organization_id, "organization_id")
         # ``max_retries`` always sets the count; ``retry_policy`` only the timing.
         policy = evolve(retry_policy or RetryPolicy(), max_retries=max_retries)
+        limiters = build_limiters(rate_limit, adaptive_throttling)
         self._transport = Transport(
             base_url=url,
             api_key=api_key,
@@ -85,6 +89,7 @@ class ClassifyClient:
             retry_policy=policy,
             max_connections=max_connections,
             session=session,
+            limiters=limiters,
         )
 
     def __repr__(self) -> str:
@@ -176,7 +181,9 @@ class ClassifyClient:
     def _page_fetcher(self, query: Query) -> PageFetcher:
         async def fetch_page(token: str | None) -> Page:
             params = [*query, ("page_token", token)] if token else query
-            return structure_page(await self._transport.request("GET", JOBS_PATH, params=params))
+            return structure_page(
+                await self._transport.request("GET", JOBS_PATH, kind="list", params=params)
+            )
 
         return fetch_page
 
@@ -186,7 +193,7 @@ class ClassifyClient:
         """One job by id; ``NotFoundError`` when the service does not know it."""
         path = job_path(check_job_id(job_id))
         params = self._scope(project_id, organization_id)
-        return structure_job(await self._transport.request("GET", path, params=params))
+        return structure_job(await self._transport.request("GET", path, kind="get", params=params))
 
     # -- batch lookups ---------------------------------------------------------------------
 
@@ -358,7 +365,9 @@ class ClassifyClient:
         )
         params = self._scope(project_id, organization_id)
         return structure_job(
-            await self._transport.request("POST", JOBS_PATH, params=params, json=body)
+            await self._transport.request(
+                "POST", JOBS_PATH, kind="create", params=params, json=body
+            )
         )
 
     async def run(
@@ -412,7 +421,9 @@ class ClassifyClient:
         path = job_path(check_job_id(job_id), "cancel")
         params = self._scope(project_id, organization_id)
         try:
-            return structure_job(await self._transport.request("POST", path, params=params))
+            return structure_job(
+                await self._transport.request("POST", path, kind="cancel", params=params)
+            )
         except (ConflictError, BadRequestError) as refused:
             job = await self.get_job(job_id, project_id=project_id, organization_id=organization_id)
             if job.status == JobStatus.CANCELLED:
@@ -425,7 +436,7 @@ class ClassifyClient:
         """Delete a terminal job; a job still running is refused (``ConflictError``)."""
         path = job_path(check_job_id(job_id))
         params = self._scope(project_id, organization_id)
-        await self._transport.request("DELETE", path, params=params)
+        await self._transport.request("DELETE", path, kind="delete", params=params)
 
 
 def _poll_options(poll_interval: float, max_interval: float, timeout: float) -> PollOptions:

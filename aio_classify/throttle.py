@@ -20,6 +20,10 @@ docs/guides/rate-limits.md):
   above ``w_max`` or twice the rate actually sent, whichever is higher, so a quiet spell does
   not unleash a burst.
 
+A server's hint (``Retry-After``, ``retry-after-ms``) still wins for the request it came with:
+the retry policy sleeps that long before the request queues again. A hint longer than
+``PAUSE_HINT`` also pauses the whole call kind.
+
 A caller's cap (``rate_limit``) spaces a kind's sends at least ``1 / cap`` seconds apart, with
 no burst. The limiter keeps no loop-bound primitive beyond the futures of the waiters of the
 moment, and measures time with ``time.monotonic()``, so a client may be used from one event

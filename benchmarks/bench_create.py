@@ -96,47 +96,63 @@ async def measure(
 def plot(
     logs: dict[tuple[str, str], list[tuple[float, bool]]], args: argparse.Namespace, path: Path
 ) -> None:
+    """Top row: both contenders per hint; bottom row: aio_classify alone, zoomed in."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, len(HINTS), figsize=(15, 4.5), sharey=True)
-    for axis, hint in zip(axes, HINTS, strict=True):
-        for name, colour in (("aio_classify", "tab:blue"), ("official SDK", "tab:orange")):
-            log = logs[(name, hint)]
-            start = log[0][0]
-            times = [when - start for when, _ in log]
-            axis.plot(times, range(1, len(log) + 1), color=colour, label=f"{name}: sends")
-            refused = [
-                (t, i + 1) for i, (t, (_, no)) in enumerate(zip(times, log, strict=True)) if no
-            ]
-            axis.scatter(
-                [t for t, _ in refused],
-                [i for _, i in refused],
-                marker="x",
-                s=14,
-                color="red" if name == "aio_classify" else "darkred",
-                label=f"{name}: 429 ({len(refused)})",
-                zorder=3,
+    figure, grid = plt.subplots(2, len(HINTS), figsize=(15, 8.5))
+    longest = max(log[-1][0] - log[0][0] for log in logs.values()) + 0.5
+    zoom = max(log[-1][0] - log[0][0] for (name, _), log in logs.items() if name == "aio_classify")
+    for column, hint in enumerate(HINTS):
+        for row, (contenders, end) in enumerate(
+            [(("aio_classify", "official SDK"), longest), (("aio_classify",), zoom + 0.5)]
+        ):
+            axis = grid[row][column]
+            for name in contenders:
+                _draw(axis, name, logs[(name, hint)])
+            axis.plot(
+                [0, end],
+                [args.burst, args.burst + args.rate * end],
+                "k--",
+                lw=1,
+                label="server allows",
             )
-        end = args.creates / args.rate + 2
-        axis.plot(
-            [0, end], [args.burst, args.burst + args.rate * end], "k--", lw=1, label="server allows"
-        )
-        axis.set_title(f"hint: {hint}")
-        axis.set_xlabel("seconds since the first request")
-        axis.set_xlim(0, max(log[-1][0] - log[0][0] for log in logs.values()) + 0.5)
-        axis.legend(fontsize=8, loc="upper left")
-    axes[0].set_ylabel("requests received (cumulative)")
+            top = max(len(logs[(name, hint)]) for name in contenders)
+            axis.set_xlim(0, end)
+            axis.set_ylim(0, top * 1.05)
+            axis.set_title(f"hint: {hint}" + ("" if row == 0 else " (aio_classify only)"))
+            axis.set_xlabel("seconds since the first request")
+            axis.legend(fontsize=8, loc="upper left")
+        grid[0][0].set_ylabel("requests received (cumulative)")
+        grid[1][0].set_ylabel("requests received (cumulative)")
     figure.suptitle(
         f"{args.creates} create_job calls gathered at once; server allows {args.rate:g}/s, "
-        f"burst {args.burst:g}, {args.latency * 1000:.0f} ms latency"
+        f"burst {args.burst:g}, {args.latency * 1000:.0f} ms latency; 429s marked x"
     )
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=100)
     print(f"plot written to {path}")
+
+
+def _draw(axis: Any, name: str, log: list[tuple[float, bool]]) -> None:
+    colour, mark = {"aio_classify": ("tab:blue", "red"), "official SDK": ("tab:orange", "darkred")}[
+        name
+    ]
+    times = [when - log[0][0] for when, _ in log]
+    axis.plot(times, range(1, len(log) + 1), color=colour, label=f"{name}: requests")
+    refused = [(t, i + 1) for i, (t, (_, no)) in enumerate(zip(times, log, strict=True)) if no]
+    axis.scatter(
+        [t for t, _ in refused],
+        [i for _, i in refused],
+        marker="x",
+        s=16,
+        color=mark,
+        label=f"{name}: 429 ({len(refused)})",
+        zorder=3,
+    )
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from conftest import API_KEY, FAST_RETRIES
 
-from aio_classify import ClassifyClient, RateLimitError
+from aio_classify import ClassifyClient, ClassifyError, RateLimitError
 from aio_classify.testing import FakeClassifyServer
-from aio_classify.throttle import INITIAL_WINDOW, AdaptiveLimiter, Outcome
+from aio_classify.throttle import INITIAL_WINDOW, AdaptiveLimiter, Outcome, in_turn
 
 LIST = "/api/v2/classify"
 RULES = {"rules": [{"type": "invoice", "description": "Has an invoice number and an amount."}]}
@@ -234,3 +234,71 @@ async def test_a_cancelled_waiter_gives_up_its_place() -> None:
     assert len(turns) == 2
     assert turns[1] - turns[0] >= 1 / 20 - 1e-3  # the pace still holds for the last one
     assert limiter.in_flight == 0
+
+
+async def test_a_call_cancelled_in_flight_gives_its_place_back(
+    slow_server: FakeClassifyServer,
+) -> None:
+    slow_server.latency = 0.5
+    async with client_for(slow_server) as client:
+        calls = [asyncio.create_task(client.list_jobs().first_page()) for _ in range(4)]
+        while slow_server.in_flight < INITIAL_WINDOW:
+            await asyncio.sleep(0.01)
+        for call in calls:
+            call.cancel()
+        await asyncio.gather(*calls, return_exceptions=True)
+        slow_server.latency = 0.0
+        page = await asyncio.wait_for(client.list_jobs().first_page(), 5.0)
+    assert page.items == ()
+
+
+async def test_only_a_429_cuts_the_rate_once_per_congestion_event() -> None:
+    limiter = AdaptiveLimiter("get", cap=None, adaptive=True)
+    turn = await limiter.acquire()
+    limiter.report(turn, Outcome.INCONCLUSIVE)  # a 5xx or no answer: nothing learned
+    assert (limiter.window, limiter.rate) == (INITIAL_WINDOW, None)
+    turn = await limiter.acquire()
+    limiter.report(turn, Outcome.SUCCESS)
+    assert limiter.window == INITIAL_WINDOW + 1
+    first, second = await limiter.acquire(), await limiter.acquire()
+    limiter.report(first, Outcome.THROTTLED)
+    cut = limiter.rate
+    limiter.report(second, Outcome.THROTTLED)  # sent before the cut: the same event
+    assert cut is not None and limiter.rate == cut and limiter.window is None
+    third = await limiter.acquire()
+    limiter.report(third, Outcome.THROTTLED)  # sent after it: a new event
+    assert limiter.rate is not None and limiter.rate < cut
+
+
+class Recorder:
+    """A limiter of our own, plugged in through the two-call interface."""
+
+    def __init__(self) -> None:
+        self.reports: list[tuple[Outcome, float | None]] = []
+
+    async def acquire(self) -> float:
+        return 1.0
+
+    def report(self, turn: float, outcome: Outcome, retry_after: float | None = None) -> None:
+        self.reports.append((outcome, retry_after))
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "outcome", "hint"),
+    [
+        (429, {"retry-after-ms": "250"}, Outcome.THROTTLED, 0.25),
+        (429, {}, Outcome.THROTTLED, None),
+        (404, {}, Outcome.SUCCESS, None),
+        (503, {"Retry-After": "3"}, Outcome.INCONCLUSIVE, None),
+    ],
+)
+async def test_in_turn_reports_what_each_answer_says_about_the_rate(
+    server: FakeClassifyServer, status: int, headers: dict[str, str], outcome: Outcome, hint: Any
+) -> None:
+    server.fail_next(status, headers=headers)
+    recorder = Recorder()
+    async with client_for(server, max_retries=0) as client:
+        with pytest.raises(ClassifyError):
+            await in_turn(recorder, lambda: client.list_jobs().first_page())
+        assert await in_turn(recorder, lambda: client.list_jobs().first_page())
+    assert recorder.reports == [(outcome, hint), (Outcome.SUCCESS, None)]

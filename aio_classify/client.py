@@ -47,6 +47,11 @@ class ClassifyClient:
 
     Use it as ``async with ClassifyClient() as client:`` or call ``await client.close()``.
     A ``session`` passed in stays the caller's: the client never closes it.
+
+    Every call kind (list, get, create, cancel, delete) waits for its turn in one limiter shared
+    by all tasks: ``rate_limit`` (requests per second, for every kind or a mapping per kind)
+    spaces its sends evenly; ``adaptive_throttling`` learns the server's rate from its 429s,
+    starting with a slow start. See ``throttle``.
     """
 
     def __init__(

@@ -24,6 +24,9 @@ A server's hint (``Retry-After``, ``retry-after-ms``) still wins for the request
 the retry policy sleeps that long before the request queues again. A hint longer than
 ``PAUSE_HINT`` also pauses the whole call kind.
 
+Both changes are logged at INFO on the ``aio_classify`` logger, once per transition; each record
+carries the attribute ``call_kind`` (the CLI shows exactly those on stderr).
+
 A caller's cap (``rate_limit``) spaces a kind's sends at least ``1 / cap`` seconds apart, with
 no burst. The limiter keeps no loop-bound primitive beyond the futures of the waiters of the
 moment, and measures time with ``time.monotonic()``, so a client may be used from one event
@@ -214,6 +217,7 @@ class AdaptiveLimiter:
                 "%r calls recovered: sending up to %.1f/s again, the rate of the last 429",
                 self.kind,
                 self.rate,
+                extra={"call_kind": self.kind},
             )
 
     def _on_throttle(self, turn: float, now: float, retry_after: float | None) -> None:
@@ -234,6 +238,7 @@ class AdaptiveLimiter:
                 "rising again as calls succeed",
                 self.kind,
                 self.rate,
+                extra={"call_kind": self.kind},
             )
 
     def _measured(self, now: float) -> float:

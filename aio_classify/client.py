@@ -86,7 +86,7 @@ class ClassifyClient:
         self.organization_id = check_optional_str(organization_id, "organization_id")
         # ``max_retries`` always sets the count; ``retry_policy`` only the timing.
         policy = evolve(retry_policy or RetryPolicy(), max_retries=max_retries)
-        limiters = build_limiters(rate_limit, adaptive_throttling)
+        limiters = build_limiters(rate_limit, adaptive_throttling, max_pause=policy.max_retry_after)
         self._transport = Transport(
             base_url=url,
             api_key=api_key,

@@ -77,12 +77,12 @@ BETA = 0.7
 MIN_RATE = 0.5
 #: The window over which the sending rate is measured, in seconds.
 MEASURE_WINDOW = 1.0
-#: A 429's hint longer than ``PAUSE_HINT`` seconds (and at most ``MAX_HINT``) pauses the whole
-#: call kind: the server wants quiet. A shorter one (``Retry-After: 1`` is whole seconds rounded
-#: up) only delays the request it came with; the rate cut paces the others (measured: pausing
-#: the kind for ``Retry-After: 1`` made 500 gathered creates 1.32x the ideal time, not 1.09x).
+#: A 429's hint longer than ``PAUSE_HINT`` seconds pauses the whole call kind (for at most the
+#: retry policy's ``max_retry_after``): the server wants quiet. A shorter one (``Retry-After: 1``
+#: is whole seconds rounded up) only delays the request it came with; the rate cut paces the
+#: others (measured: pausing the kind for ``Retry-After: 1`` made 500 gathered creates 1.32x the
+#: ideal time, not 1.09x).
 PAUSE_HINT = 1.0
-MAX_HINT = 60.0
 
 T = TypeVar("T")
 
@@ -116,10 +116,13 @@ class AdaptiveLimiter:
     """The limiter of one call kind: an even pace (``cap`` and, when ``adaptive``, the rate
     learned from 429s) and, until the first 429, a slow-start window of requests in flight."""
 
-    def __init__(self, kind: str, *, cap: float | None, adaptive: bool) -> None:
+    def __init__(
+        self, kind: str, *, cap: float | None, adaptive: bool, max_pause: float = 60.0
+    ) -> None:
         self.kind = kind
         self.cap = cap
         self.adaptive = adaptive
+        self.max_pause = max_pause
         #: Learned sends per second; ``None`` until the first 429 (or without ``adaptive``).
         self.rate: float | None = None
         #: Most requests in flight during the slow start; ``None`` once it is over.
@@ -221,8 +224,8 @@ class AdaptiveLimiter:
             )
 
     def _on_throttle(self, turn: float, now: float, retry_after: float | None) -> None:
-        if retry_after is not None and PAUSE_HINT < retry_after <= MAX_HINT:
-            self._not_before = max(self._not_before, now + retry_after)
+        if retry_after is not None and PAUSE_HINT < retry_after < math.inf:
+            self._not_before = max(self._not_before, now + min(retry_after, self.max_pause))
         if not self.adaptive or turn < self._last_cut:
             return  # sent before the last cut: the same congestion event
         sending = self._measured(now)
@@ -275,14 +278,17 @@ async def in_turn(limiter: Limiter, send: Callable[[], Awaitable[T]]) -> T:
         limiter.report(turn, outcome, hint)
 
 
-def build_limiters(rate_limit: RateLimit, adaptive: bool) -> dict[CallKind, Limiter]:
+def build_limiters(
+    rate_limit: RateLimit, adaptive: bool, *, max_pause: float
+) -> dict[CallKind, Limiter]:
     """A limiter for each call kind that needs one: every kind when ``adaptive``, else the kinds
-    ``rate_limit`` caps. Bad input raises ``TypeError`` / ``ValueError`` naming the argument."""
+    ``rate_limit`` caps; none pauses longer than ``max_pause`` seconds on a server's hint. Bad
+    input raises ``TypeError`` / ``ValueError`` naming the argument."""
     if not isinstance(adaptive, bool):
         raise TypeError(f"adaptive_throttling must be True or False, not {type(adaptive).__name__}")
     caps = _check_rate_limit(rate_limit)
     return {
-        kind: AdaptiveLimiter(kind, cap=caps.get(kind), adaptive=adaptive)
+        kind: AdaptiveLimiter(kind, cap=caps.get(kind), adaptive=adaptive, max_pause=max_pause)
         for kind in CALL_KINDS
         if adaptive or kind in caps
     }

@@ -24,8 +24,9 @@ A server's hint (``Retry-After``, ``retry-after-ms``) still wins for the request
 the retry policy sleeps that long before the request queues again. A hint longer than
 ``PAUSE_HINT`` also pauses the whole call kind.
 
-Both changes are logged at INFO on the ``aio_classify`` logger, once per transition; each record
-carries the attribute ``call_kind`` (the CLI shows exactly those on stderr).
+Throttling (a first cut) and recovery (the curve back at ``w_max`` with no 429 since) are logged
+at INFO on the ``aio_classify`` logger, once per transition; each record carries the attribute
+``call_kind`` (the CLI shows exactly those on stderr).
 
 A caller's cap (``rate_limit``) spaces a kind's sends at least ``1 / cap`` seconds apart, with
 no burst. The limiter keeps no loop-bound primitive beyond the futures of the waiters of the

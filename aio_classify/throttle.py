@@ -46,7 +46,6 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from numbers import Real
 from typing import Literal, Protocol, TypeVar, get_args
 
 from .errors import APIStatusError
@@ -57,7 +56,6 @@ __all__ = [
     "CallKind",
     "Limiter",
     "Outcome",
-    "RateLimit",
     "build_limiters",
     "in_turn",
 ]
@@ -66,8 +64,6 @@ logger = logging.getLogger("aio_classify")
 
 CallKind = Literal["list", "get", "create", "cancel", "delete"]
 CALL_KINDS: tuple[CallKind, ...] = get_args(CallKind)
-#: ``rate_limit=``: requests per second for every call kind, or per call kind.
-RateLimit = float | Mapping[str, float] | None
 
 #: Requests in flight a call kind starts with, before it has learned anything.
 INITIAL_WINDOW = 2
@@ -280,47 +276,13 @@ async def in_turn(limiter: Limiter, send: Callable[[], Awaitable[T]]) -> T:
 
 
 def build_limiters(
-    rate_limit: RateLimit, adaptive: bool, *, max_pause: float
+    caps: Mapping[CallKind, float], adaptive: bool, *, max_pause: float
 ) -> dict[CallKind, Limiter]:
     """A limiter for each call kind that needs one: every kind when ``adaptive``, else the kinds
-    ``rate_limit`` caps; none pauses longer than ``max_pause`` seconds on a server's hint. Bad
-    input raises ``TypeError`` / ``ValueError`` naming the argument."""
-    if not isinstance(adaptive, bool):
-        raise TypeError(f"adaptive_throttling must be True or False, not {type(adaptive).__name__}")
-    caps = _check_rate_limit(rate_limit)
+    ``caps`` (requests per second, checked by ``validation.check_rate_limit``) names; none
+    pauses longer than ``max_pause`` seconds on a server's hint."""
     return {
         kind: AdaptiveLimiter(kind, cap=caps.get(kind), adaptive=adaptive, max_pause=max_pause)
         for kind in CALL_KINDS
         if adaptive or kind in caps
     }
-
-
-def _check_rate_limit(rate_limit: object) -> dict[str, float]:
-    if rate_limit is None:
-        return {}
-    if isinstance(rate_limit, Mapping):
-        caps = {}
-        for kind, rate in rate_limit.items():
-            if kind not in CALL_KINDS:
-                raise ValueError(
-                    f"rate_limit has an unknown call kind {kind!r}; "
-                    f"the call kinds are {', '.join(CALL_KINDS)}"
-                )
-            caps[kind] = _check_rate(rate, f"rate_limit[{kind!r}]")
-        return caps
-    rate = _check_rate(rate_limit, "rate_limit")
-    return dict.fromkeys(CALL_KINDS, rate)
-
-
-def _check_rate(rate: object, name: str) -> float:
-    if isinstance(rate, bool) or not isinstance(rate, Real):
-        raise TypeError(
-            f"{name} must be a number of requests per second (or a mapping of call kind to "
-            f"number), not {type(rate).__name__}"
-        )
-    value = float(rate)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(
-            f"{name} must be a finite number of requests per second above 0, got {rate}"
-        )
-    return value

@@ -9,8 +9,9 @@ import pytest
 
 from aio_classify.testing import FakeClassifyServer
 
-LIST = "/api/v2/classify"
-RULES = {"rules": [{"type": "invoice", "description": "Has an invoice number and an amount."}]}
+from helpers import LIST
+
+INVOICES = {"rules": [{"type": "invoice", "description": "A bill asking for payment"}]}
 
 
 async def statuses(http: aiohttp.ClientSession, count: int, path: str = LIST) -> list[int]:
@@ -48,7 +49,7 @@ async def test_a_limit_holds_for_its_route_only_and_can_be_lifted(
     server.set_rate_limit("get", 0.1, burst=1)
     assert await statuses(http, 2, f"{LIST}/{job_id}") == [200, 429]
     assert await statuses(http, 3) == [200, 200, 200]  # list is another route
-    async with http.post(LIST, json={"file_input": "dfl-1", "configuration": RULES}) as response:
+    async with http.post(LIST, json={"file_input": "dfl-1", "configuration": INVOICES}) as response:
         assert response.status == 200
     server.set_rate_limit("get", None)
     assert await statuses(http, 2, f"{LIST}/{job_id}") == [200, 200]

@@ -12,14 +12,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from conftest import API_KEY, FAST_RETRIES
 
 from aio_classify import ClassifyClient, ClassifyError, RateLimitError
 from aio_classify.testing import FakeClassifyServer
 from aio_classify.throttle import INITIAL_WINDOW, AdaptiveLimiter, Outcome, in_turn
 
-LIST = "/api/v2/classify"
-RULES = {"rules": [{"type": "invoice", "description": "Has an invoice number and an amount."}]}
+from helpers import API_KEY, CONFIG, FAST_RETRIES
 
 
 def client_for(server: FakeClassifyServer, **options: Any) -> ClassifyClient:
@@ -28,7 +26,7 @@ def client_for(server: FakeClassifyServer, **options: Any) -> ClassifyClient:
 
 async def create_many(client: ClassifyClient, count: int) -> list[Any]:
     return await asyncio.gather(
-        *(client.create_job(f"dfl-{i}.pdf", RULES) for i in range(count)), return_exceptions=True
+        *(client.create_job(f"dfl-{i}.pdf", CONFIG) for i in range(count)), return_exceptions=True
     )
 
 
@@ -77,7 +75,7 @@ async def test_a_429_still_counts_as_a_failed_attempt(server: FakeClassifyServer
     server.fail_next(429, count=2, headers={"retry-after-ms": "1"})
     async with client_for(server, max_retries=1) as client:
         with pytest.raises(RateLimitError):
-            await client.create_job("dfl-1.pdf", RULES)
+            await client.create_job("dfl-1.pdf", CONFIG)
     assert len(server.requests) == 2
 
 
@@ -126,7 +124,7 @@ async def test_without_adaptive_throttling_each_request_retries_on_its_own(
 async def test_retry_after_wins_for_the_request_it_came_with(server: FakeClassifyServer) -> None:
     server.fail_next(429, headers={"retry-after-ms": "300"})
     async with client_for(server) as client:
-        await client.create_job("dfl-1.pdf", RULES)
+        await client.create_job("dfl-1.pdf", CONFIG)
     first, retry = server.requests
     assert retry.time - first.time >= 0.3
 
@@ -170,33 +168,6 @@ async def test_throttling_and_recovery_are_logged_once_each(
     changes = ["throttled" in m for m in messages]
     assert all(a != b for a, b in itertools.pairwise(changes))  # transitions only
     assert all(r.levelno == logging.INFO and r.name == "aio_classify" for r in caplog.records)
-
-
-@pytest.mark.parametrize(
-    ("rate_limit", "error", "words"),
-    [
-        (0, ValueError, "rate_limit must be"),
-        (-5.0, ValueError, "rate_limit must be"),
-        (float("inf"), ValueError, "rate_limit must be"),
-        (float("nan"), ValueError, "rate_limit must be"),
-        ("10", TypeError, "rate_limit must be a number"),
-        (True, TypeError, "rate_limit must be a number"),
-        ({"creates": 10}, ValueError, "rate_limit has an unknown call kind 'creates'"),
-        ({"create": 0}, ValueError, r"rate_limit\['create'\] must be"),
-        ({"list": None}, TypeError, r"rate_limit\['list'\] must be a number"),
-        ([10], TypeError, "rate_limit must be a number"),
-    ],
-)
-def test_bad_rate_limits_are_refused_at_construction(
-    rate_limit: Any, error: type[Exception], words: str
-) -> None:
-    with pytest.raises(error, match=words):
-        ClassifyClient(API_KEY, rate_limit=rate_limit)
-
-
-def test_adaptive_throttling_must_be_a_bool() -> None:
-    with pytest.raises(TypeError, match="adaptive_throttling"):
-        ClassifyClient(API_KEY, adaptive_throttling="no")  # type: ignore[arg-type]
 
 
 def test_a_limiter_works_from_one_event_loop_after_another() -> None:

@@ -21,6 +21,7 @@ from . import seed as gen
 from .app import build_app
 from .faults import Fault, FaultQueue, RecordedRequest, Stats
 from .parse_requests import canonical_uuid
+from .ratelimit import RateLimits
 from .store import Job, JobStore
 
 #: The project of jobs created or seeded without one (a UUID, as the service's are).
@@ -75,6 +76,7 @@ class FakeClassifyServer:
         self.latency = latency
         self.store = JobStore(unserved=INPUT_FIELDS[input_fields] | {"usage"})
         self.faults = FaultQueue()
+        self.rate_limits = RateLimits()
         self.stats = Stats()
         self._rng = random.Random(seed)
         self.user_id = gen.new_id(self._rng, "usr")
@@ -323,6 +325,21 @@ class FakeClassifyServer:
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    def set_rate_limit(
+        self, call: str, rate: float | None, *, burst: float = 1.0, hint: str = "seconds"
+    ) -> None:
+        """Allow ``call`` ("list", "get", "create", "cancel" or "delete") ``rate`` requests a
+        second with bursts of up to ``burst`` (a token bucket, full at first); beyond that it
+        answers 429 with ``hint``: ``"seconds"`` (``Retry-After``, whole seconds rounded up),
+        ``"ms"`` (``retry-after-ms``) or ``"none"``. ``rate=None`` lifts the limit. What each
+        limited route answered is in ``rate_limit_log``."""
+        self.rate_limits.set(call, rate, burst=burst, hint=hint)
+
+    @property
+    def rate_limit_log(self) -> dict[str, list[tuple[float, bool]]]:
+        """Per call kind: ``(arrival time, throttled)`` of every request its limit judged."""
+        return self.rate_limits.log
+
     # -- observations ----------------------------------------------------------------------
 
     @property
@@ -340,6 +357,7 @@ class FakeClassifyServer:
 
     def reset_stats(self) -> None:
         self.stats.reset()
+        self.rate_limits.log.clear()
 
     # -- helpers ---------------------------------------------------------------------------
 

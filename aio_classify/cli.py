@@ -17,6 +17,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Any, NoReturn
 
+from . import __version__
 from .client import ClassifyClient
 from .errors import ClassifyError
 from .models import JobStatus
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Try it with no key and no network: aio-classify demo",
         parents=[connection],
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     # Subcommand parsers are ``_Parser`` too (argparse uses the parent's class), so their
     # errors are one line as well.
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

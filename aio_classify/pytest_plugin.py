@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FAKE_API_KEY", "classify_client", "classify_server", "fast_retry_policy"]
 
-#: The API key the ``classify_server`` fixture accepts (unless its mark sets ``api_key``).
 FAKE_API_KEY = "test-key"
+"""The API key the ``classify_server`` fixture accepts (unless its mark sets ``api_key``)."""
 
 _MARK = "classify_server"
 

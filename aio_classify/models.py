@@ -154,7 +154,7 @@ class ClassifyResult(Record):
 
 @frozen(kw_only=True)
 class Usage(Record):
-    """Credits a job used; sent only when asked for with ``get_job(job_id, expand=["usage"])``.
+    """Credits a job used; the service sends them only when asked to (``expand=usage``).
 
     Attributes:
         credits: Credits charged for classifying.
@@ -189,7 +189,7 @@ class ClassifyJob(Record):
         parse_job_id: The parse job that read the document.
         result: What a COMPLETED job concluded.
         transaction_id: The idempotency key the job was created with.
-        usage: Credits used; only with ``expand=["usage"]``.
+        usage: Credits used, when the service was asked for them (``expand=usage``).
     """
 
     id: str

@@ -77,10 +77,11 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks, side by side with the floor and the official SDK (installed only here).
 
-    ``nox -s bench -- bench_list`` runs one; bench_poll alone takes about 90 s.
+    ``nox -s bench -- bench_list`` runs one; bench_poll alone takes about 90 s, bench_create
+    (which also draws docs/images/bench_create.png, hence matplotlib) about 3 minutes.
     """
-    session.install("-e", ".", "llama-cloud")
-    for name in session.posargs or ["bench_list", "bench_batch", "bench_poll"]:
+    session.install("-e", ".", "llama-cloud", "matplotlib")
+    for name in session.posargs or ["bench_list", "bench_batch", "bench_poll", "bench_create"]:
         session.run("python", f"benchmarks/{name}.py")
 
 

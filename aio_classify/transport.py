@@ -6,46 +6,23 @@ lazily inside the running loop (aiohttp binds a session to its loop) and closed 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import aiohttp
 from yarl import URL
 
 from .errors import APIConnectionError, APITimeoutError
-from .protocol import decode_response
+from .protocol import Query, decode_response
 from .retry import RetryPolicy
+from .throttle import CallKind, Limiter, in_turn
 
-__all__ = ["Query", "Transport", "check_base_url"]
+__all__ = ["Transport"]
 
 logger = logging.getLogger("aio_classify")
-
-Query = Sequence[tuple[str, str]]
-
-
-def check_base_url(base_url: str) -> URL:
-    """Refuse a URL that would send the key in clear text to anything but this machine."""
-    url = URL(base_url)
-    if url.scheme not in {"http", "https"} or not url.host:
-        raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
-    if url.scheme == "http" and not _is_loopback(url.host):
-        raise ValueError(
-            f"base_url {base_url!r} uses plain http:// for a host that is not loopback; "
-            "use https:// so the API key is never sent in clear text"
-        )
-    return url.with_query(None).with_fragment(None)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class Transport:
@@ -60,6 +37,7 @@ class Transport:
         retry_policy: RetryPolicy,
         max_connections: int,
         session: aiohttp.ClientSession | None,
+        limiters: Mapping[CallKind, Limiter],
     ) -> None:
         self.base_url = base_url
         self._prefix = str(base_url).rstrip("/")
@@ -69,16 +47,28 @@ class Transport:
         self._max_connections = max_connections
         self._session = session
         self._owns_session = session is None
+        self._limiters = limiters
         self._closed = False
 
     @property
     def closed(self) -> bool:
         return self._closed
 
-    async def request(self, method: str, path: str, *, params: Query = (), json: Any = None) -> Any:
-        """``path`` must already be percent-encoded (see ``protocol.job_path``)."""
+    async def request(
+        self, method: str, path: str, *, kind: CallKind, params: Query = (), json: Any = None
+    ) -> Any:
+        """``path`` must already be percent-encoded (see ``protocol.job_path``); ``kind`` picks
+        the limiter that gives each attempt its turn (see ``throttle``)."""
         retrying = self.retry_policy.retrying()
-        return await retrying(self._send_once, method, self.url(path), params, json)
+        return await retrying(self._attempt, kind, method, self.url(path), params, json)
+
+    async def _attempt(
+        self, kind: CallKind, method: str, url: URL, params: Query, json: Any
+    ) -> Any:
+        """One attempt: sent when the call kind's limiter gives it a turn, if it has one."""
+        send = partial(self._send_once, method, url, params, json)
+        limiter = self._limiters.get(kind)
+        return await (send() if limiter is None else in_turn(limiter, send))
 
     def url(self, path: str) -> URL:
         """``base_url`` joined with an already percent-encoded ``path``."""

@@ -9,7 +9,7 @@ cross-references to the API, included files.
 
 from __future__ import annotations
 
-import os
+import ast
 import re
 import shlex
 from collections.abc import AsyncIterator
@@ -17,12 +17,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_readme import assert_output_matches, child_env, namespace_of, run_python
+from test_readme import assert_output_matches, namespace_of, run_python
 
 from aio_classify.cli import build_parser
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import API_KEY, ROOT, child_env
+
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md"))
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n(?:\n```text\n(.*?)^```\n)?", re.M | re.S)
@@ -50,7 +51,7 @@ def block_id(page: Path, code: str) -> str:
 @pytest.fixture
 async def docs_server() -> AsyncIterator[FakeClassifyServer]:
     lifecycle = Lifecycle(running_after=0.1, finish_after=0.4)
-    async with FakeClassifyServer(api_key="test-key", jobs=500, lifecycle=lifecycle) as server:
+    async with FakeClassifyServer(api_key=API_KEY, jobs=500, lifecycle=lifecycle) as server:
         yield server
 
 
@@ -58,7 +59,8 @@ async def docs_server() -> AsyncIterator[FakeClassifyServer]:
     ("page", "code"), [(p, c) for p, c, _ in PYTHON], ids=[block_id(p, c) for p, c, _ in PYTHON]
 )
 def test_every_python_block_compiles(page: Path, code: str) -> None:
-    compile(code, str(page), "exec")
+    # A fragment may ``await`` at top level, as in an asyncio REPL; the rest must be Python.
+    compile(code, str(page), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
 
 
 def test_the_programs_show_their_output() -> None:
@@ -110,8 +112,7 @@ async def test_the_fastapi_example_maps_errors_to_404_and_503(
 
 async def test_the_pytest_examples_pass(tmp_path: Path) -> None:
     (tmp_path / "test_example.py").write_text(only("def test_"), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_CLOUD_")}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env = child_env()
     # The plugin under its module name, whether or not its entry point is installed.
     args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"]
     args += ["-p", "no:aio_classify", "-p", "aio_classify.pytest_plugin"]

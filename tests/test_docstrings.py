@@ -14,6 +14,7 @@ import importlib
 import inspect
 import itertools
 import pkgutil
+import re
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -21,6 +22,8 @@ import attrs
 import pytest
 
 import aio_classify
+
+from helpers import ROOT
 
 PUBLIC_MODULES = ["aio_classify", "aio_classify.testing", "aio_classify.pytest_plugin"]
 OPTIONAL_MODULES = ["aio_classify.webhooks"]  # added by another change; walked once it exists
@@ -110,6 +113,23 @@ def undocumented() -> list[str]:
 
 def test_every_public_name_has_a_docstring() -> None:
     assert undocumented() == []
+
+
+def test_the_api_reference_renders_every_public_name() -> None:
+    reference = "".join(
+        page.read_text(encoding="utf-8") for page in (ROOT / "docs" / "reference").glob("*.md")
+    )
+    rendered = set(re.findall(r"^::: ([\w.]+)$", reference, re.M))
+    plugin = importlib.import_module("aio_classify.pytest_plugin")
+    missing = [
+        f"{module.__name__}.{name}"
+        for module in public_modules()
+        if module is not plugin  # rendered whole, with its members listed under it
+        for name in module.__all__
+        if f"{module.__name__}.{name}" not in rendered
+    ]
+    assert missing == []
+    assert "aio_classify.pytest_plugin" in rendered
 
 
 def test_the_walk_sees_the_names_it_must() -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from hatchling.build import build_wheel
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 
 

@@ -8,15 +8,13 @@ it is passed with ``-p``, so the test means the same thing either way.
 
 from __future__ import annotations
 
-import os
 from importlib.metadata import entry_points
-from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["pytester"]
+from helpers import child_env
 
-ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["pytester"]
 
 USER_TESTS = """
 import pytest
@@ -71,8 +69,8 @@ def plugin_args() -> list[str]:
 @pytest.fixture
 def user_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A project of the user's: this checkout importable, nothing of our own conftest."""
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    monkeypatch.setenv("PYTHONPATH", path)
+    for name, value in child_env().items():
+        monkeypatch.setenv(name, value)
     pytester.makepyfile(test_user=USER_TESTS)
     return pytester
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -15,7 +14,8 @@ import pytest
 from aio_classify import ClassifyJob
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 
-ROOT = Path(__file__).resolve().parents[2]
+from helpers import API_KEY, ROOT, child_env
+
 PROGRAMS = ROOT / "examples" / "migration"
 EXPECTED = (PROGRAMS / "expected_output.txt").read_text(encoding="utf-8")
 
@@ -23,20 +23,14 @@ EXPECTED = (PROGRAMS / "expected_output.txt").read_text(encoding="utf-8")
 async def run_program(name: str, cwd: Path) -> str:
     """Seed 1 and a 25 % failure share make one of the four jobs fail, the same one each run."""
     lifecycle = Lifecycle(running_after=0.05, finish_after=0.1, fail_ratio=0.25)
-    async with FakeClassifyServer(api_key="test-key", seed=1, lifecycle=lifecycle) as server:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_")}
-        env.update(
-            LLAMA_CLOUD_BASE_URL=server.url,
-            LLAMA_CLOUD_API_KEY="test-key",
-            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
-        )
+    async with FakeClassifyServer(api_key=API_KEY, seed=1, lifecycle=lifecycle) as server:
         child = await asyncio.create_subprocess_exec(
             sys.executable,
             "-W",
             "error::ResourceWarning",
             str(PROGRAMS / name),
             cwd=cwd,
-            env=env,
+            env=child_env(server),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )

@@ -15,11 +15,8 @@ from aio_classify import ClassifyClient, PermissionDeniedError
 from aio_classify.batching import MAX_URL_BYTES
 from aio_classify.testing import FakeClassifyServer, RecordedRequest
 
-LIST = "/api/v2/classify"
-
-
-def lookups(server: FakeClassifyServer) -> list[RecordedRequest]:
-    return [r for r in server.requests if r.method == "GET" and r.path == LIST]
+from helpers import LIST
+from helpers import list_calls as lookups
 
 
 def ids_of(request: RecordedRequest) -> list[str]:
@@ -156,6 +153,8 @@ async def test_failing_batch_cancels_the_others_and_raises(
     server: FakeClassifyServer, client: ClassifyClient
 ) -> None:
     ids = server.seed_jobs(2000)
+    await client.get_jobs(ids[:40], concurrency=4, batch_size=10)  # past the slow start
+    server.reset_stats()
     server.latency = 0.05
     # One lookup is refused (403 is never retried) while three others are in flight.
     server.fail_next(403, path=LIST)

@@ -31,6 +31,7 @@ from .models import (
     Page,
     ParsingConfiguration,
     Usage,
+    WebhookConfiguration,
 )
 from .pagination import JobPager
 from .retry import RetryPolicy
@@ -69,4 +70,5 @@ __all__ = [
     "RetryPolicy",
     "UnprocessableEntityError",
     "Usage",
+    "WebhookConfiguration",
 ]

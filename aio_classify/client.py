@@ -17,13 +17,16 @@ from attrs import evolve
 from .batching import BatchLookup, JobIds, each_id
 from .conversion import create_body, structure_job, structure_page
 from .errors import BadRequestError, ConflictError
-from .models import ClassifyConfiguration, ClassifyJob, JobStatus, Page
+from .models import ClassifyConfiguration, ClassifyJob, JobStatus, Page, WebhookConfiguration
 from .pagination import JobPager, PageFetcher
 from .polling import PollOptions, wait_for_job, watch_jobs
 from .protocol import JOBS_PATH, job_path
 from .retry import RetryPolicy
 from .transport import Query, Transport, check_base_url
 from .validation import (
+    MAX_FILE_INPUT_LENGTH,
+    MAX_TRANSACTION_ID_LENGTH,
+    MAX_WEBHOOK_CONFIGURATION_IDS,
     check_configuration,
     check_int,
     check_job_id,
@@ -33,6 +36,7 @@ from .validation import (
     check_status,
     check_str_list,
     check_text,
+    check_webhook_configurations,
     iso_datetime,
 )
 from .webhooks import WebhookReceiver
@@ -349,27 +353,33 @@ class ClassifyClient:
         webhook_configuration_ids: Iterable[str] | None = None,
         project_id: str | None = None,
         organization_id: str | None = None,
+        webhook_configurations: Iterable[WebhookConfiguration | dict[str, Any]] | None = None,
     ) -> ClassifyJob:
         """Start a classify job on ``file_input`` (a file id, URL or parse job id).
 
-        Exactly one of ``configuration`` and ``configuration_id``; rules are checked before
-        sending. Without a ``transaction_id`` one is made (a UUID): the service returns the
-        original job for a reused id, so a POST retried after a lost response makes one job.
+        Exactly one of ``configuration`` and ``configuration_id``; rules, lengths and counts are
+        checked before sending. ``webhook_configurations`` (records or plain dicts) are endpoints
+        the service notifies as the job changes state. Without a ``transaction_id`` one is made
+        (a UUID): the service returns the original job for a reused id, so a POST retried after
+        a lost response makes one job.
         """
-        check_text(file_input, "file_input")
+        check_text(file_input, "file_input", max_length=MAX_FILE_INPUT_LENGTH)
         checked_configuration, checked_configuration_id = check_configuration(
             configuration, configuration_id
         )
         if transaction_id is not None:
-            check_text(transaction_id, "transaction_id")
+            check_text(transaction_id, "transaction_id", max_length=MAX_TRANSACTION_ID_LENGTH)
         body = create_body(
             file_input=file_input,
             configuration=checked_configuration,
             configuration_id=checked_configuration_id,
             transaction_id=transaction_id or str(uuid.uuid4()),
             webhook_configuration_ids=check_str_list(
-                webhook_configuration_ids, "webhook_configuration_ids"
+                webhook_configuration_ids,
+                "webhook_configuration_ids",
+                max_items=MAX_WEBHOOK_CONFIGURATION_IDS,
             ),
+            webhook_configurations=check_webhook_configurations(webhook_configurations),
         )
         params = self._scope(project_id, organization_id)
         return structure_job(
@@ -390,6 +400,7 @@ class ClassifyClient:
         timeout: float = 7200.0,  # noqa: ASYNC109 (the contract's name: the whole wait)
         *,
         raise_on_failure: bool = True,
+        webhook_configurations: Iterable[WebhookConfiguration | dict[str, Any]] | None = None,
     ) -> ClassifyJob:
         """``create_job`` then ``wait_for_job``; the polling options are checked before the job
         is created. On ``PollingTimeoutError`` the job is left running (its id is in
@@ -403,6 +414,7 @@ class ClassifyClient:
             webhook_configuration_ids=webhook_configuration_ids,
             project_id=project_id,
             organization_id=organization_id,
+            webhook_configurations=webhook_configurations,
         )
         return await self.wait_for_job(
             job.id,

@@ -6,6 +6,7 @@ plain ``str``, which is why those fields are typed ``JobStatus | str``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -23,6 +24,7 @@ __all__ = [
     "Page",
     "ParsingConfiguration",
     "Usage",
+    "WebhookConfiguration",
 ]
 
 
@@ -116,6 +118,46 @@ class ClassifyJob:
 
 
 ClassifyListResponse = ClassifyJob
+
+
+def _headers_copy(headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    return None if headers is None else dict(headers)
+
+
+def _events_tuple(events: Iterable[str] | None) -> tuple[str, ...] | None:
+    if events is None or type(events) is tuple:
+        return events
+    if isinstance(events, str | bytes) or not hasattr(events, "__iter__"):
+        raise TypeError(f"webhook_events must be a sequence of str, not {type(events).__name__}")
+    return tuple(events)
+
+
+def _masked_headers(headers: dict[str, str] | None) -> str:
+    """Header names only: values are often credentials (``Authorization: Bearer ...``)."""
+    return "None" if headers is None else repr(dict.fromkeys(headers, "***"))
+
+
+def _masked(secret: str | None) -> str:
+    return "None" if secret is None else "'***'"
+
+
+@frozen(kw_only=True)
+class WebhookConfiguration:
+    """An endpoint the service notifies when a job changes state, sent inline with
+    ``create_job(..., webhook_configurations=[...])``.
+
+    ``repr()`` masks the signing secret and the header values: both are credentials.
+    """
+
+    webhook_url: str | None = None
+    webhook_headers: dict[str, str] | None = field(
+        default=None, converter=_headers_copy, repr=_masked_headers
+    )
+    #: e.g. ``("classify.success", "classify.error")``; None means every event.
+    webhook_events: tuple[str, ...] | None = field(default=None, converter=_events_tuple)
+    #: ``"string"`` (the service's default: the JSON body encoded once more) or ``"json"``.
+    webhook_output_format: str | None = None
+    webhook_signing_secret: str | None = field(default=None, repr=_masked)
 
 
 @frozen

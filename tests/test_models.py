@@ -17,6 +17,7 @@ from aio_classify import (
     Page,
     ParsingConfiguration,
     ResponseValidationError,
+    WebhookConfiguration,
 )
 from aio_classify.conversion import converter, structure_job, structure_page
 
@@ -138,3 +139,23 @@ def test_writing_drops_unset_fields() -> None:
 def test_rules_must_be_a_sequence() -> None:
     with pytest.raises(TypeError, match="rules"):
         ClassifyConfiguration(rules="invoice")  # type: ignore[arg-type]
+
+
+def test_webhook_configuration_masks_credentials_and_freezes_events() -> None:
+    webhook = WebhookConfiguration(
+        webhook_url="https://hooks.example/a",
+        webhook_headers={"Authorization": "Bearer sk-secret"},
+        webhook_events=["classify.success"],
+        webhook_signing_secret="whsec_secret",
+    )
+    assert webhook.webhook_events == ("classify.success",)
+    assert "sk-secret" not in repr(webhook) and "whsec_secret" not in repr(webhook)
+    assert "'Authorization': '***'" in repr(webhook)
+    assert converter.unstructure(webhook) == {
+        "webhook_url": "https://hooks.example/a",
+        "webhook_headers": {"Authorization": "Bearer sk-secret"},
+        "webhook_events": ["classify.success"],
+        "webhook_signing_secret": "whsec_secret",
+    }
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        webhook.webhook_url = "https://elsewhere"  # type: ignore[misc]

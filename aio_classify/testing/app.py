@@ -126,13 +126,15 @@ async def get_job(request: web.Request) -> web.Response:
 async def create_job(request: web.Request) -> web.Response:
     server = request.app[SERVER]
     body = await json_body(request)
-    file_input, configuration, configuration_id, transaction_id = validation.create_body(body)
+    create = validation.create_body(body)
     job = server.create(
-        file_input,
-        configuration=configuration,
-        configuration_id=configuration_id,
-        transaction_id=transaction_id,
+        create.file_input,
+        configuration=create.configuration,
+        configuration_id=create.configuration_id,
+        transaction_id=create.transaction_id,
         project_id=request.query.get("project_id"),
+        webhook_configurations=create.webhook_configurations,
+        webhook_configuration_ids=create.webhook_configuration_ids,
     )
     return raw_json(job.raw())
 

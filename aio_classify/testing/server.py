@@ -174,9 +174,12 @@ class FakeClassifyServer:
         configuration_id: str | None = None,
         transaction_id: str | None = None,
         project_id: str | None = None,
+        webhook_configurations: Iterable[Mapping[str, Any]] = (),
+        webhook_configuration_ids: Iterable[str] = (),
     ) -> Job:
         """What ``POST /api/v2/classify`` does once the body is valid: a reused transaction id
-        returns the original job; a new job follows ``lifecycle`` if one is set."""
+        returns the original job; a new job follows ``lifecycle`` if one is set. Webhook
+        configurations are kept on the stored job (``Job.webhook_configurations``)."""
         project_id = project_id or self.project_id
         if transaction_id is not None:
             existing = self.store.by_transaction(project_id, transaction_id)
@@ -194,6 +197,8 @@ class FakeClassifyServer:
             transaction_id=transaction_id,
         )
         (job,) = self.store.add([data])
+        job.webhook_configurations = tuple(dict(webhook) for webhook in webhook_configurations)
+        job.webhook_configuration_ids = tuple(webhook_configuration_ids)
         if self.lifecycle is not None:
             life = self.lifecycle
             final = "FAILED" if self._rng.random() < life.fail_ratio else "COMPLETED"

@@ -50,6 +50,10 @@ class Job:
     #: Bumped whenever the schedule is replaced, so stale heap entries are ignored.
     generation: int = 0
     raw_cache: bytes | None = None
+    #: Inline webhook endpoints given at creation (each a dict of the five ``webhook_*``
+    #: fields), and ids of saved ones: not part of the job's JSON, kept for deliveries.
+    webhook_configurations: tuple[dict[str, Any], ...] = ()
+    webhook_configuration_ids: tuple[str, ...] = ()
 
     def raw(self) -> bytes:
         if self.raw_cache is None:

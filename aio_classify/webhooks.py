@@ -45,6 +45,7 @@ __all__ = [
     "WebhookReceiver",
     "WebhookSignatureError",
     "parse_event",
+    "sign",
     "verify_signature",
 ]
 
@@ -84,21 +85,25 @@ class WebhookEvent:
         return self.event_type in TERMINAL_EVENT_TYPES
 
 
+def sign(body: bytes | str, secret: str | bytes) -> str:
+    """The ``LC-Signature`` value for ``body``: ``"sha256=<hex HMAC-SHA256 of the raw body>"``."""
+    key = _as_bytes(secret, "secret")
+    if not key:
+        raise ValueError("secret must not be empty")
+    return "sha256=" + hmac.new(key, _as_bytes(body, "body"), hashlib.sha256).hexdigest()
+
+
 def verify_signature(body: bytes | str, header: str | None, secret: str | bytes) -> bool:
     """Whether ``header`` (``"sha256=<hex>"``, hex in either case) is the HMAC-SHA256 of the raw
     ``body`` under ``secret``. Compared in constant time; anything malformed is ``False``."""
-    key = _as_bytes(secret, "secret")
-    raw = _as_bytes(body, "body")
-    if not key:
-        raise ValueError("secret must not be empty")
+    expected = sign(body, secret).encode()
     if not isinstance(header, str):
         return False
     scheme, separator, digest = header.strip().partition("=")
     digest = digest.strip().lower()
     if not separator or scheme.strip().lower() != "sha256" or not _DIGEST_CHARS.issuperset(digest):
         return False
-    expected = hmac.new(key, raw, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), digest.encode())
+    return hmac.compare_digest(expected, b"sha256=" + digest.encode())
 
 
 def parse_event(body: bytes | str, headers: Mapping[str, str] | None = None) -> WebhookEvent:

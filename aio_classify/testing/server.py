@@ -21,6 +21,7 @@ from aio_classify.testing import seed as gen
 from aio_classify.testing.app import build_app
 from aio_classify.testing.faults import Fault, FaultQueue, RecordedRequest, Stats
 from aio_classify.testing.store import Job, JobStore
+from aio_classify.testing.webhooks import WebhookDeliverer
 
 
 @attrs.frozen
@@ -55,6 +56,9 @@ class FakeClassifyServer:
         #: Seconds added to every wire-format request; may be changed while serving.
         self.latency = latency
         self.store = JobStore()
+        #: Webhook deliveries for jobs created with ``webhook_configurations`` (faults, log).
+        self.webhooks = WebhookDeliverer(self.store)
+        self.store.on_change = self.webhooks.job_changed
         self.faults = FaultQueue()
         self.stats = Stats()
         self._rng = random.Random(seed)
@@ -89,10 +93,12 @@ class FakeClassifyServer:
             raise
         self._port = runner.addresses[0][1]
         self._runner = runner
+        await self.webhooks.start()
 
     async def close(self) -> None:
         """Stop serving and close every connection; later calls do nothing."""
         self._closed = True
+        await self.webhooks.close()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -199,6 +205,7 @@ class FakeClassifyServer:
         (job,) = self.store.add([data])
         job.webhook_configurations = tuple(dict(webhook) for webhook in webhook_configurations)
         job.webhook_configuration_ids = tuple(webhook_configuration_ids)
+        self.webhooks.job_changed(job, "PENDING", created)
         if self.lifecycle is not None:
             life = self.lifecycle
             final = "FAILED" if self._rng.random() < life.fail_ratio else "COMPLETED"

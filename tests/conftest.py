@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from aio_classify import ClassifyClient, RetryPolicy
 from aio_classify.testing import FakeClassifyServer
+from aio_classify.webhooks import WebhookReceiver
 
 API_KEY = "test-key"
 #: Retries as the client does them, but with backoffs of milliseconds, so tests stay fast.
@@ -63,3 +65,27 @@ async def client(server: FakeClassifyServer) -> AsyncIterator[ClassifyClient]:
     """Our client, pointed at the fake, with fast retries."""
     async with ClassifyClient(API_KEY, base_url=server.url, retry_policy=FAST_RETRIES) as client:
         yield client
+
+
+#: The signing secret of the ``receiver`` fixture.
+WEBHOOK_SECRET = "whsec_test"
+
+
+@pytest.fixture
+def receiver() -> WebhookReceiver:
+    """A webhook receiver with a secret (parametrize ``receiver`` to change it)."""
+    return WebhookReceiver(secret=WEBHOOK_SECRET)
+
+
+@pytest.fixture
+async def hook_url(receiver: WebhookReceiver) -> AsyncIterator[str]:
+    """``receiver.handle`` served on loopback: the URL deliveries go to."""
+    app = web.Application()
+    app.router.add_post("/hooks", receiver.handle)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/hooks"
+    finally:
+        await runner.cleanup()

@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from aio_classify.testing import paging, seed, validation
 from aio_classify.testing.faults import RecordedRequest
 from aio_classify.testing.store import Job
+from aio_classify.testing.webhooks import DeliveryFaults
 
 if TYPE_CHECKING:
     from aio_classify.testing.server import FakeClassifyServer
@@ -217,6 +220,30 @@ async def admin_terminal_times(request: web.Request) -> web.Response:
     return web.json_response(request.app[SERVER].terminal_times())
 
 
+async def admin_webhook_faults(request: web.Request) -> web.Response:
+    """Set the share of webhook deliveries dropped, duplicated, delayed or reordered, and
+    optionally the pauses between attempts (``retry_delays``)."""
+    body = await admin_body(request)
+    deliverer = request.app[SERVER].webhooks
+    if "retry_delays" in body:
+        deliverer.retry_delays = tuple(float(pause) for pause in body.pop("retry_delays"))
+    deliverer.faults = DeliveryFaults(
+        drop=float(body.get("drop", 0.0)),
+        duplicate=float(body.get("duplicate", 0.0)),
+        delay=float(body.get("delay", 0.0)),
+        reorder=float(body.get("reorder", 0.0)),
+        delay_seconds=float(body.get("delay_seconds", 1.0)),
+        seed=int(body.get("seed", 0)),
+    )
+    return web.json_response(attrs.asdict(deliverer.faults))
+
+
+async def admin_webhook_deliveries(request: web.Request) -> web.Response:
+    """How many webhook deliveries ended each way (delivered, failed, dropped, pending)."""
+    deliveries = request.app[SERVER].webhooks.deliveries
+    return web.json_response(dict(Counter(delivery.outcome for delivery in deliveries)))
+
+
 def build_app(server: FakeClassifyServer) -> web.Application:
     app = web.Application(middlewares=[middleware])
     app[SERVER] = server
@@ -231,4 +258,6 @@ def build_app(server: FakeClassifyServer) -> web.Application:
     app.router.add_post(ADMIN_PREFIX + "seed", admin_seed)
     app.router.add_post(ADMIN_PREFIX + "finish-later", admin_finish_later)
     app.router.add_get(ADMIN_PREFIX + "terminal-times", admin_terminal_times)
+    app.router.add_post(ADMIN_PREFIX + "webhook-faults", admin_webhook_faults)
+    app.router.add_get(ADMIN_PREFIX + "webhook-deliveries", admin_webhook_deliveries)
     return app

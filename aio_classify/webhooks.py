@@ -17,13 +17,14 @@ loop after another, behind aiohttp.web (``receiver.handle``) or any framework
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Container, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType, TracebackType
 from typing import Any, Self
@@ -250,7 +251,8 @@ class EventSubscription:
         self._receiver = receiver
         self._loop = loop
         self._wanted = wanted
-        self._ids: dict[str, None] = {}
+        #: Each id waiting to be handed over, with the loop time it arrived.
+        self._ids: dict[str, float] = {}
         self._arrived = asyncio.Event()
 
     def __enter__(self) -> Self:
@@ -280,36 +282,41 @@ class EventSubscription:
             self._receiver._discard(self)
 
     def _put(self, job_id: str) -> None:
-        if job_id in self._wanted:
-            self._ids[job_id] = None
+        if job_id in self._wanted and job_id not in self._ids:
+            self._ids[job_id] = self._loop.time()
             self._arrived.set()
 
     async def batch(self, *, until: float, window: float, flush_at: int) -> list[str]:
-        """Every id noted so far that is still wanted, or ``[]`` if none came by ``until`` (loop
-        time). After the first id, waits up to ``window`` seconds more for others, unless
-        ``flush_at`` ids are already there, so ids arriving close together share one lookup."""
-        self._ids = {job_id: None for job_id in self._ids if job_id in self._wanted}
-        if not await self._wait_for(lambda: bool(self._ids), until):
-            return []
-        gathered_by = min(self._loop.time() + window, until)
-        await self._wait_for(lambda: len(self._ids) >= flush_at, gathered_by)
-        taken = [job_id for job_id in self._ids if job_id in self._wanted]
-        self._ids = {}
-        return taken
-
-    async def _wait_for(self, ready: Callable[[], bool], until: float) -> bool:
-        """Wait until ``ready()`` or loop time ``until``; return ``ready()``."""
-        while not ready():
-            remaining = until - self._loop.time()
-            if remaining <= 0:
-                return False
+        """Ids that events named (still wanted), in arrival order, or ``[]`` once loop time
+        ``until`` comes first. Ids are handed over in whole groups of ``flush_at`` as soon as
+        there are enough, and the rest ``window`` seconds after the oldest of them arrived, so
+        ids arriving close together share one lookup of at most ``flush_at`` ids."""
+        self._ids = {job_id: at for job_id, at in self._ids.items() if job_id in self._wanted}
+        while True:
+            now = self._loop.time()
+            if now >= until:
+                return []
+            wake_at = until
+            if self._ids:
+                oldest = next(iter(self._ids.values()))
+                if len(self._ids) >= flush_at or oldest + window <= now:
+                    return self._take(flush_at, window, now)
+                wake_at = min(oldest + window, until)
             self._arrived.clear()
-            try:
-                async with asyncio.timeout(remaining):
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wake_at - now):
                     await self._arrived.wait()
-            except TimeoutError:
-                return ready()
-        return True
+
+    def _take(self, flush_at: int, window: float, now: float) -> list[str]:
+        """Whole groups of ``flush_at``, plus the remainder if its oldest waited ``window``."""
+        waiting = list(self._ids.items())
+        count = len(waiting) // flush_at * flush_at
+        if count < len(waiting) and waiting[count][1] + window <= now:
+            count = len(waiting)
+        taken = [job_id for job_id, _ in waiting[:count]]
+        for job_id in taken:
+            del self._ids[job_id]
+        return taken
 
 
 class _TooLarge(Exception):

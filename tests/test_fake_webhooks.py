@@ -249,9 +249,13 @@ async def test_faults_and_counts_over_the_admin_api(
         assert response.status == 200
         assert (await response.json())["drop"] == 1.0
     assert server.webhooks.retry_delays == (0.01,)
-    server.complete(create(server, endpoint.url))
+    job_id = create(server, endpoint.url)
+    server.complete(job_id)
     async with http.get("/_fake/webhook-deliveries") as response:
-        assert await response.json() == {"dropped": 2}
+        assert await response.json() == {
+            "counts": {"dropped": 2},
+            "dropped_job_ids": [job_id, job_id],
+        }
     async with http.post("/_fake/webhook-faults", json={"drop": 2}) as response:
         assert response.status == 422
     assert server.requests == []  # admin calls are not counted

@@ -239,9 +239,15 @@ async def admin_webhook_faults(request: web.Request) -> web.Response:
 
 
 async def admin_webhook_deliveries(request: web.Request) -> web.Response:
-    """How many webhook deliveries ended each way (delivered, failed, dropped, pending)."""
+    """How many webhook deliveries ended each way (delivered, failed, dropped, pending), and
+    the jobs whose events the "drop" fault swallowed."""
     deliveries = request.app[SERVER].webhooks.deliveries
-    return web.json_response(dict(Counter(delivery.outcome for delivery in deliveries)))
+    return web.json_response(
+        {
+            "counts": dict(Counter(delivery.outcome for delivery in deliveries)),
+            "dropped_job_ids": [d.job_id for d in deliveries if d.outcome == "dropped"],
+        }
+    )
 
 
 def build_app(server: FakeClassifyServer) -> web.Application:

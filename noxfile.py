@@ -62,7 +62,12 @@ def bench(session: nox.Session) -> None:
     ``nox -s bench -- bench_list`` runs one; bench_poll alone takes about 90 s.
     """
     session.install("-e", ".", "llama-cloud")
-    for name in session.posargs or ["bench_list", "bench_batch", "bench_poll"]:
+    for name in session.posargs or [
+        "bench_list",
+        "bench_batch",
+        "bench_poll",
+        "bench_webhooks",
+    ]:
         session.run("python", f"benchmarks/{name}.py")
 
 

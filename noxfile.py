@@ -59,7 +59,7 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks, side by side with the floor and the official SDK (installed only here).
 
-    ``nox -s bench -- bench_list`` runs one; bench_poll alone takes about 90 s.
+    ``nox -s bench -- bench_list`` runs one; bench_poll and bench_webhooks take about 90 s each.
     """
     session.install("-e", ".", "llama-cloud")
     for name in session.posargs or [

@@ -192,7 +192,7 @@ class WebhookReceiver:
                 subscription.offer(event.job_id)
         return event
 
-    async def handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.BaseRequest) -> web.Response:
         """An aiohttp.web handler: 204 for an accepted or repeated event, 401 for a missing or
         wrong signature (with a secret), 400 for a body that is not an event, 413 for a body over
         ``max_body_bytes``. It never raises into aiohttp."""
@@ -223,7 +223,7 @@ class WebhookReceiver:
         with self._lock:
             self._subscriptions.discard(subscription)
 
-    async def _read_body(self, request: web.Request) -> bytes:
+    async def _read_body(self, request: web.BaseRequest) -> bytes:
         declared = request.content_length
         if declared is not None and declared > self._max_body_bytes:
             raise _TooLarge

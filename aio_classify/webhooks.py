@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import math
 import threading
 from collections import OrderedDict
@@ -64,6 +65,7 @@ MAX_BODY_BYTES = 64 * 1024
 
 _DIGEST_CHARS = frozenset("0123456789abcdef")
 _SHOWN = 80  # characters of untrusted text an error message may quote
+_log = logging.getLogger(__name__)
 
 
 class WebhookSignatureError(ValueError):
@@ -150,7 +152,7 @@ class WebhookReceiver:
         self,
         secret: str | bytes | None = None,
         *,
-        remember: int = 100_000,
+        remember: int = 10_000,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         if secret is not None and not _as_bytes(secret, "secret"):
@@ -188,8 +190,13 @@ class WebhookReceiver:
                 self._seen.popitem(last=False)
             subscriptions = list(self._subscriptions)
         if event.is_terminal:
-            for subscription in subscriptions:
-                subscription.offer(event.job_id)
+            try:
+                for subscription in subscriptions:
+                    subscription.offer(event.job_id)
+            except BaseException:
+                with self._lock:  # not handed on: the service's retry must not be a "repeat"
+                    self._seen.pop(event.event_id, None)
+                raise
         return event
 
     async def handle(self, request: web.BaseRequest) -> web.Response:
@@ -208,6 +215,9 @@ class WebhookReceiver:
             return web.Response(status=401, text="bad or missing webhook signature")
         except ValueError:
             return web.Response(status=400, text="not a webhook event")
+        except Exception:  # a bug of ours: the service retries a 5xx later
+            _log.exception("the webhook receiver failed on a delivery")
+            return web.Response(status=500, text="webhook receiver error")
         return web.Response(status=204)
 
     def subscribe(self, wanted: Container[str]) -> EventSubscription:

@@ -363,3 +363,23 @@ def test_one_receiver_serves_one_event_loop_after_another() -> None:
 
     assert asyncio.run(one_wait(1)) == ["cls-1"]
     assert asyncio.run(one_wait(2)) == ["cls-2"]
+
+
+class Broken:
+    """A container that fails: stands for a bug behind the receiver."""
+
+    def __contains__(self, item: object) -> bool:
+        raise RuntimeError("broken on purpose")
+
+
+async def test_an_error_of_ours_is_a_500_not_an_exception_in_aiohttp(
+    receiver: WebhookReceiver, hook_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with receiver.subscribe(Broken()):
+        assert await post(hook_url, *delivery()) == 500
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("aiohttp")] == []
+    assert "the webhook receiver failed on a delivery" in caplog.text
+    with receiver.subscribe({"cls-1"}) as inbox:  # the service's retry is not a "repeat"
+        assert await post(hook_url, *delivery()) == 204
+        until = asyncio.get_running_loop().time() + 30
+        assert await inbox.batch(until=until, window=0, flush_at=1) == ["cls-1"]

@@ -124,6 +124,7 @@ class WebhookDeliverer:
         self._session: aiohttp.ClientSession | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
+        self._armed = False
         #: Reordered deliveries waiting for the next one to go out first.
         self._held: list[asyncio.Event] = []
 
@@ -163,6 +164,7 @@ class WebhookDeliverer:
         event_type = STATUS_EVENTS.get(status)
         if not job.webhook_configurations or event_type is None or self._session is None:
             return
+        self._armed = True
         for webhook in job.webhook_configurations:
             wanted = webhook.get("webhook_events")
             url = webhook.get("webhook_url")
@@ -265,5 +267,6 @@ class WebhookDeliverer:
     async def _advance_store(self) -> None:
         """Apply due lifecycle steps as they fall due, so their events go out on time."""
         while True:
-            self._store.advance()
+            if self._armed:  # a job with webhooks exists; before, nothing need move on time
+                self._store.advance()
             await asyncio.sleep(self._tick)

@@ -172,15 +172,19 @@ class WebhookReceiver:
         """Take one delivery: its event, or ``None`` for a repeat of an event already accepted.
 
         Raises ``WebhookSignatureError`` (a ``ValueError``) for a missing or wrong signature when
-        the receiver has a secret, and ``ValueError`` for a body that is not an event.
+        the receiver has a secret, and ``ValueError`` for a body that is not an event (one over
+        ``max_body_bytes`` included, refused before any hashing or parsing).
         """
+        raw = _as_bytes(body, "body")
+        if len(raw) > self._max_body_bytes:
+            raise ValueError(f"not a webhook event: {len(raw)} bytes (> {self._max_body_bytes})")
         if self._secret is not None:
             signature = _lowered(headers).get(SIGNATURE_HEADER.lower())
             if signature is None:
                 raise WebhookSignatureError(f"the delivery has no {SIGNATURE_HEADER} header")
-            if not verify_signature(body, signature, self._secret):
+            if not verify_signature(raw, signature, self._secret):
                 raise WebhookSignatureError(f"the delivery's {SIGNATURE_HEADER} does not match")
-        event = parse_event(body, headers)
+        event = parse_event(raw, headers)
         with self._lock:
             if event.event_id in self._seen:
                 self._seen.move_to_end(event.event_id)

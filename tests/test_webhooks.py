@@ -260,6 +260,14 @@ def test_bad_receiver_arguments(kwargs: dict[str, object], error: type[Exception
         WebhookReceiver(**kwargs)  # type: ignore[arg-type]
 
 
+def test_accept_refuses_an_oversized_body_before_checking_anything() -> None:
+    receiver = WebhookReceiver(secret="s", max_body_bytes=100)
+    body = b" " * 101
+    with pytest.raises(ValueError, match="101 bytes") as raised:
+        receiver.accept(body, {"LC-Signature": sign(body, "s")})
+    assert not isinstance(raised.value, WebhookSignatureError)
+
+
 def test_repr_never_shows_the_secret(receiver: WebhookReceiver) -> None:
     assert WEBHOOK_SECRET not in repr(receiver)
 

@@ -14,16 +14,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Container, Iterator, Sequence
 from contextlib import aclosing, contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from attrs import frozen
 
 from .batching import BatchLookup
 from .errors import JobFailedError, NotFoundError, PollingTimeoutError
 from .models import ClassifyJob, JobStatus
+from .validation import check_poll_timing, check_seconds
 from .webhooks import EventSubscription, WebhookReceiver
 
-__all__ = ["COALESCE_WINDOW", "GROWTH", "PollOptions", "wait_for_job", "watch_jobs"]
+__all__ = ["COALESCE_WINDOW", "GROWTH", "PollOptions", "poll_in_rounds", "poll_one_job"]
 
 GROWTH = 1.5
 
@@ -40,13 +41,36 @@ NextLook = Callable[[], Awaitable[list[str] | None]]
 
 @frozen(kw_only=True)
 class PollOptions:
-    """Already validated by the client (``validation.check_seconds``)."""
+    """How to poll; ``checked`` makes one from a caller's arguments."""
 
     poll_interval: float
     max_interval: float
     timeout: float
     events: WebhookReceiver | None = None
     fallback_interval: float = 30.0
+
+    @classmethod
+    def checked(
+        cls,
+        poll_interval: Any,
+        max_interval: Any,
+        timeout: Any,
+        *,
+        events: Any = None,
+        fallback_interval: Any = 30.0,
+    ) -> PollOptions:
+        poll, most, whole = check_poll_timing(poll_interval, max_interval, timeout)
+        if events is not None and not isinstance(events, WebhookReceiver):
+            raise TypeError(
+                f"events must be a WebhookReceiver or None, not {type(events).__name__}"
+            )
+        return cls(
+            poll_interval=poll,
+            max_interval=most,
+            timeout=whole,
+            events=events,
+            fallback_interval=check_seconds(fallback_interval, "fallback_interval"),
+        )
 
     def intervals(self) -> Callable[[], float]:
         """Fresh sleeps: ``poll_interval``, then times ``GROWTH`` up to ``max_interval``."""
@@ -94,7 +118,7 @@ class PollOptions:
         return next_event_look
 
 
-async def wait_for_job(
+async def poll_one_job(
     fetch: Callable[[], Awaitable[ClassifyJob]],
     job_id: str,
     options: PollOptions,
@@ -119,7 +143,7 @@ async def wait_for_job(
     return job
 
 
-async def watch_jobs(
+async def poll_in_rounds(
     lookup: BatchLookup,
     job_ids: Sequence[str],
     options: PollOptions,
@@ -165,7 +189,7 @@ async def _by_deadline(
 ) -> _T:
     """Await one step of a wait; at the deadline, cancel it and raise ``PollingTimeoutError``.
 
-    Applied per step rather than around the whole wait, because ``watch_jobs`` yields between
+    Applied per step rather than around the whole wait, because ``poll_in_rounds`` yields between
     steps and a timeout scope must never stay open across a ``yield``.
     """
     scope = asyncio.timeout_at(deadline)

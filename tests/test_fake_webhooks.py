@@ -11,12 +11,13 @@ import aiohttp
 import attrs
 import pytest
 from aiohttp import web
-from conftest import API_KEY, WEBHOOK_SECRET
 
 from aio_classify import ClassifyClient, ClassifyConfiguration, ClassifyRule, WebhookConfiguration
 from aio_classify.testing import FakeClassifyServer
 from aio_classify.testing.webhooks import DeliveryFaults
 from aio_classify.webhooks import parse_event, verify_signature
+
+from helpers import API_KEY, WEBHOOK_SECRET
 
 FAST = (0.01, 0.02)
 

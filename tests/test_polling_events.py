@@ -12,7 +12,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import API_KEY, FAST_RETRIES, WEBHOOK_SECRET
 
 from aio_classify import (
     ClassifyClient,
@@ -24,6 +23,8 @@ from aio_classify import (
 from aio_classify.testing import FakeClassifyServer
 from aio_classify.testing.webhooks import DeliveryFaults, event_body
 from aio_classify.webhooks import WebhookReceiver, sign
+
+from helpers import API_KEY, FAST_RETRIES, WEBHOOK_SECRET
 
 
 def hooked_jobs(server: FakeClassifyServer, hook_url: str, count: int, **webhook: Any) -> list[str]:

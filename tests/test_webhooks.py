@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 import aiohttp
 import attrs
 import pytest
-from conftest import WEBHOOK_SECRET
 
 from aio_classify.testing.webhooks import event_body
 from aio_classify.webhooks import (
@@ -24,6 +23,8 @@ from aio_classify.webhooks import (
     sign,
     verify_signature,
 )
+
+from helpers import WEBHOOK_SECRET
 
 BODY = b'{"event_id": "e-1"}'
 DIGEST = hmac.new(b"k", BODY, hashlib.sha256).hexdigest()

@@ -32,8 +32,8 @@ from typing import Any, Literal
 import aiohttp
 import attrs
 
-from aio_classify.testing.store import Job, JobStore
-from aio_classify.webhooks import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
+from ..webhooks import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
+from .store import Job, JobStore
 
 __all__ = ["STATUS_EVENTS", "Delivery", "DeliveryFaults", "WebhookDeliverer", "event_body"]
 

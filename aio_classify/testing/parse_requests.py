@@ -1,4 +1,5 @@
-"""Request validation with the service's FastAPI-style 422 details.
+"""Parsing requests into checked values, refusing bad ones with the service's FastAPI-style 422
+details.
 
 Each error is ``{"loc": [...], "msg": ..., "type": ...}``, with ``loc`` starting at ``"query"`` or
 ``"body"``, so a client's error handling sees what the real service would send.
@@ -12,8 +13,7 @@ from typing import Any
 import attrs
 from multidict import MultiMapping
 
-from aio_classify.testing.paging import Filters
-from aio_classify.testing.store import epoch_us
+from .store import Filters, epoch_us
 
 STATUSES = ("PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
 #: Limits of the create request in the spec (``reference/classify-v2.openapi.json``, 2026-08).
@@ -71,7 +71,7 @@ def _datetime_us(value: str, loc: Loc, errors: list[dict[str, Any]]) -> int | No
         return None
 
 
-def list_query(query: MultiMapping[str]) -> tuple[Filters, int, str | None]:
+def parse_list_query(query: MultiMapping[str]) -> tuple[Filters, int, str | None]:
     """Filters, page size and page token of a list request."""
     errors: list[dict[str, Any]] = []
     status = query.get("status")
@@ -181,7 +181,7 @@ class CreateRequest:
     webhook_configurations: tuple[dict[str, Any], ...] = ()
 
 
-def create_body(body: object) -> CreateRequest:
+def parse_create_body(body: object) -> CreateRequest:
     """The create request in ``body``, or ``Invalid`` with every error found."""
     if not isinstance(body, Mapping):
         raise Invalid([error(("body",), "Input should be a valid dictionary", "dict_type")])

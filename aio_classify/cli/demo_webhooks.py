@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from .client import ClassifyClient
-from .models import ClassifyConfiguration, ClassifyJob, WebhookConfiguration
-from .testing import FakeClassifyServer
-from .webhooks import WebhookReceiver
+from ..client import ClassifyClient
+from ..models import ClassifyConfiguration, ClassifyJob, WebhookConfiguration
+from ..testing import FakeClassifyServer
+from ..webhooks import WebhookReceiver
 
 __all__ = ["compare_waits"]
 

@@ -1,6 +1,10 @@
 """The fake's webhook deliveries: what the service POSTs when a job with inline
 ``webhook_configurations`` changes state, and the faults a test needs to trust a receiver.
 
+Like the rest of the fake, it is written from the service's documentation alone and shares no
+code with the client's ``aio_classify.webhooks`` (its signature included), so a misreading there
+cannot be mirrored here.
+
 Why here and not in the store: delivering is I/O (an HTTP client, retries, timers), while the
 store stays pure and lazy. The store calls ``WebhookDeliverer.job_changed`` whenever a job moves;
 a ticker advances the store's lifecycle so scheduled jobs move (and notify) even when nobody
@@ -23,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
 import random
 import uuid
@@ -32,7 +38,6 @@ from typing import Any, Literal
 import aiohttp
 import attrs
 
-from ..webhooks import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
 from .store import Job, JobStore
 
 __all__ = ["STATUS_EVENTS", "Delivery", "DeliveryFaults", "WebhookDeliverer", "event_body"]
@@ -178,13 +183,14 @@ class WebhookDeliverer:
         body = event_body(event_id, event_type, job_id, at, webhook.get("webhook_output_format"))
         headers = {
             "Content-Type": "application/json",
-            EVENT_ID_HEADER: event_id,
-            EVENT_TYPE_HEADER: event_type,
+            "X-Webhook-Event-ID": event_id,
+            "X-Webhook-Event-Type": event_type,
             **(webhook.get("webhook_headers") or {}),
         }
         secret = webhook.get("webhook_signing_secret")
         if secret:
-            headers[SIGNATURE_HEADER] = sign(body, secret)
+            digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+            headers["LC-Signature"] = f"sha256={digest}"
         return Delivery(event_id, event_type, job_id, str(webhook["webhook_url"]), body, headers)
 
     def _dispatch(self, delivery: Delivery) -> None:

@@ -4,7 +4,8 @@ The first look is made at once. Without events, the interval between rounds grow
 from ``poll_interval`` to ``max_interval``. With ``events`` (a ``WebhookReceiver``), a terminal
 event for a pending job makes the next look, at just the jobs events named, gathered for up to
 ``COALESCE_WINDOW`` seconds so that events arriving close together share one batched request; a
-full round still runs every ``fallback_interval`` for jobs whose event never came. Either way, only
+full round still runs every ``fallback_interval`` for jobs whose event never came (a job whose
+event came before its record said it ended gets one more look ``RECHECK_AFTER`` later). Only
 the record a lookup returns ends a job's wait; an event never does. The deadline is taken on the
 event loop's monotonic clock and cuts a round in progress too, so ``timeout`` bounds the whole wait.
 """
@@ -24,7 +25,14 @@ from .models import ClassifyJob, JobStatus
 from .validation import check_poll_timing, check_seconds
 from .webhooks import EventSubscription, WebhookReceiver
 
-__all__ = ["COALESCE_WINDOW", "GROWTH", "PollOptions", "poll_in_rounds", "poll_one_job"]
+__all__ = [
+    "COALESCE_WINDOW",
+    "GROWTH",
+    "RECHECK_AFTER",
+    "PollOptions",
+    "poll_in_rounds",
+    "poll_one_job",
+]
 
 GROWTH = 1.5
 
@@ -35,8 +43,14 @@ would cost a request per job."""
 
 _T = TypeVar("_T")
 
-#: Waits until the next look is due; returns the ids to look at, or None for every pending id.
-NextLook = Callable[[], Awaitable[list[str] | None]]
+RECHECK_AFTER = 1.0
+"""Seconds after which a job whose terminal event came before its record said so is looked at
+once more (then it waits for another event or the fallback round): a record that lags its event
+by a moment costs one request, not ``fallback_interval``."""
+
+#: Given the ids an event named that the last look did not find ended, waits until the next look
+#: is due; returns the ids to look at, or None for every pending id.
+NextLook = Callable[[list[str]], Awaitable[list[str] | None]]
 
 
 @frozen(kw_only=True)
@@ -97,7 +111,7 @@ class PollOptions:
     def _sleeps(self) -> NextLook:
         next_interval = self.intervals()
 
-        async def sleep() -> list[str] | None:
+        async def sleep(unconfirmed: list[str]) -> list[str] | None:
             await asyncio.sleep(next_interval())
             return None
 
@@ -107,8 +121,9 @@ class PollOptions:
         loop = asyncio.get_running_loop()
         fallback_at = loop.time() + self.fallback_interval
 
-        async def next_event_look() -> list[str] | None:
+        async def next_event_look(unconfirmed: list[str]) -> list[str] | None:
             nonlocal fallback_at
+            inbox.recheck(unconfirmed, after=RECHECK_AFTER)
             ids = await inbox.batch(until=fallback_at, window=window, flush_at=batch)
             if ids:
                 return ids
@@ -133,11 +148,12 @@ async def poll_one_job(
     """
     deadline = asyncio.get_running_loop().time() + options.timeout
     with options.schedule({job_id}, window=0.0, batch=1) as next_look:
+        named: list[str] | None = None
         while True:
             job = await _by_deadline(deadline, fetch(), {}, [job_id])
             if job.is_terminal:
                 break
-            await _by_deadline(deadline, next_look(), {}, [job_id])
+            named = await _by_deadline(deadline, next_look(named or []), {}, [job_id])
     if raise_on_failure and job.status in {JobStatus.FAILED, JobStatus.CANCELLED}:
         raise JobFailedError(job)
     return job
@@ -178,7 +194,8 @@ async def poll_in_rounds(
             if missing and named is None:
                 raise _not_found(list(missing))
             if pending:
-                named = await _by_deadline(deadline, next_look(), finished, pending)
+                unconfirmed = [job_id for job_id in named or () if job_id in pending]
+                named = await _by_deadline(deadline, next_look(unconfirmed), finished, pending)
 
 
 async def _by_deadline(

@@ -268,6 +268,8 @@ class EventSubscription:
         #: Each id waiting to be handed over, with the loop time it arrived.
         self._ids: dict[str, float] = {}
         self._arrived = asyncio.Event()
+        self._rechecked: set[str] = set()
+        self._timers: list[asyncio.TimerHandle] = []
 
     def __enter__(self) -> Self:
         self._receiver._add(self)
@@ -280,6 +282,8 @@ class EventSubscription:
         tb: TracebackType | None,
     ) -> None:
         self._receiver._discard(self)
+        for timer in self._timers:
+            timer.cancel()
 
     def offer(self, job_id: str) -> None:
         """From any thread or loop: note that an event named ``job_id``."""
@@ -299,6 +303,18 @@ class EventSubscription:
         if job_id in self._wanted and job_id not in self._ids:
             self._ids[job_id] = self._loop.time()
             self._arrived.set()
+
+    def recheck(self, job_ids: list[str], *, after: float) -> None:
+        """Hand ``job_ids`` over again ``after`` seconds from now, once per id ever: for jobs an
+        event named before the service's record said they ended."""
+        fresh = [job_id for job_id in job_ids if job_id not in self._rechecked]
+        if fresh:
+            self._rechecked.update(fresh)
+            self._timers.append(self._loop.call_later(after, self._put_all, fresh))
+
+    def _put_all(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            self._put(job_id)
 
     async def batch(self, *, until: float, window: float, flush_at: int) -> list[str]:
         """Ids that events named (still wanted), in arrival order, or ``[]`` once loop time

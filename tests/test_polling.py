@@ -337,20 +337,38 @@ async def test_an_early_event_never_ends_a_wait(
     single = asyncio.create_task(client.wait_for_job(job_id, events=receiver, fallback_interval=60))
     await until(lambda: len(server.requests) == 2)  # both first checks made
     assert await deliver(hook_url, job_id, "early") == 204
-    await until(lambda: len(server.requests) == 4)  # one lookup by each wait, both RUNNING
+    await until(lambda: len(server.requests) == 4)  # one lookup by each wait: RUNNING
+    await until(lambda: len(server.requests) == 6)  # and one more each, a second later
     assert not watch.done()
     assert not single.done()
     server.complete(job_id)
-    server.complete(other)  # no event for either: only a later event or the fallback can tell
+    server.complete(other)  # no events: only a later event or the fallback can tell now
     assert await deliver(hook_url, job_id, "early") == 204  # a replay: dropped
     assert await deliver(hook_url, other, "late-but-true") == 204
-    await until(lambda: len(server.requests) == 5)
-    assert not single.done()
+    await until(lambda: len(server.requests) == 7)
+    assert not single.done()  # one recheck per job only: it waits for an event again
     assert await deliver(hook_url, job_id, "second") == 204
     assert (await single).status == JobStatus.COMPLETED
     done = await watch
     assert {job.status for job in done.values()} == {JobStatus.COMPLETED}
-    assert asked(server)[2:4] == [[job_id], [job_id]]
+    assert asked(server)[2:6] == [[job_id]] * 4
+
+
+async def test_a_record_that_lags_its_event_is_looked_at_again_a_second_later(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
+) -> None:
+    job_id = server.add_job(status="RUNNING")["id"]
+    watch = asyncio.create_task(
+        client.wait_for_jobs([job_id], events=receiver, fallback_interval=60)
+    )
+    single = asyncio.create_task(client.wait_for_job(job_id, events=receiver, fallback_interval=60))
+    await until(lambda: len(server.requests) == 2)
+    assert await deliver(hook_url, job_id, "ahead-of-the-record") == 204
+    await until(lambda: len(server.requests) == 4)  # both looked: still RUNNING
+    server.complete(job_id)  # the record catches up; no further event comes
+    assert (await single).status == JobStatus.COMPLETED
+    assert (await watch)[job_id].status == JobStatus.COMPLETED
+    assert asked(server)[2:] == [[job_id]] * 4  # the event's look, then the recheck, each
 
 
 async def test_wait_for_job_with_events_still_raises_for_a_failed_job(

@@ -187,6 +187,13 @@ def report(args: argparse.Namespace, rows: list[tuple[str, dict[str, Any]]]) -> 
         f"mean delay {events_mean:.3f} s vs {polling_mean:.3f} s "
         f"({polling_mean / events_mean:.0f}x sooner)"
     )
+    if len(rows) == 4:
+        sdk_row = rows[0][1]
+        sdk_mean = statistics.mean(sdk_row["delays"].values())
+        print(
+            f"official SDK / events: requests {sdk_row['requests'] / events_row['requests']:.0f}x, "
+            f"mean delay {sdk_mean / events_mean:.0f}x"
+        )
     lost = faulty["lost"]
     delivered = [d for job_id, d in faulty["delays"].items() if job_id not in lost]
     lost_delays = [faulty["delays"][job_id] for job_id in lost]

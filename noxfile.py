@@ -60,13 +60,15 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks, side by side with the floor and the official SDK (installed only here).
 
-    ``nox -s bench -- bench_list`` runs one; bench_poll and bench_webhooks take about 90 s each.
+    ``nox -s bench -- bench_list`` runs one; bench_poll and bench_webhooks take about 90 s each,
+    bench_create (which also draws docs/images/bench_create.png, hence matplotlib) about 3 minutes.
     """
-    session.install("-e", ".", "llama-cloud")
+    session.install("-e", ".", "llama-cloud", "matplotlib")
     for name in session.posargs or [
         "bench_list",
         "bench_batch",
         "bench_poll",
+        "bench_create",
         "bench_webhooks",
     ]:
         session.run("python", f"benchmarks/{name}.py")

@@ -52,13 +52,18 @@ __all__ = [
 ]
 
 SIGNATURE_HEADER = "LC-Signature"
-EVENT_ID_HEADER = "X-Webhook-Event-ID"
-EVENT_TYPE_HEADER = "X-Webhook-Event-Type"
+"""The header holding ``sha256=<hex HMAC-SHA256 of the raw body>`` when a secret is set."""
 
-#: Event types after which a job changes no more: only these make a wait look the job up.
+EVENT_ID_HEADER = "X-Webhook-Event-ID"
+"""The header repeating the event's ``event_id``."""
+
+EVENT_TYPE_HEADER = "X-Webhook-Event-Type"
+"""The header repeating the event's ``event_type``."""
+
 TERMINAL_EVENT_TYPES = frozenset(
     {"classify.success", "classify.error", "classify.cancelled", "classify.partial_success"}
 )
+"""Event types after which a job changes no more: only these make a wait look the job up."""
 
 MAX_BODY_BYTES = 64 * 1024
 """A real event is a few hundred bytes; anything past this is refused unread."""
@@ -74,7 +79,15 @@ class WebhookSignatureError(ValueError):
 
 @frozen
 class WebhookEvent:
-    """One delivery's event. ``data`` is read-only; it holds whatever the service sent."""
+    """One delivery's event, as ``parse_event`` reads it.
+
+    Attributes:
+        event_id: The service's id of this event; repeats of a delivery share it.
+        event_type: E.g. ``"classify.success"``; see ``is_terminal``.
+        job_id: The job the event is about (``data.job_id`` or ``data.id``).
+        timestamp: When the event happened, timezone-aware.
+        data: The event's ``data`` object as sent, read-only.
+    """
 
     event_id: str
     event_type: str

@@ -47,6 +47,7 @@ from .validation import (
     check_webhook_configurations,
     iso_datetime,
 )
+from .webhooks import WebhookReceiver
 
 __all__ = ["DEFAULT_BASE_URL", "ClassifyClient"]
 
@@ -275,14 +276,20 @@ class ClassifyClient:
         *,
         project_id: str | None = None,
         organization_id: str | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
     ) -> ClassifyJob:
         """Poll one job (first look at once) until COMPLETED, FAILED or CANCELLED.
 
         With ``raise_on_failure``, FAILED or CANCELLED raises ``JobFailedError``. An unknown id
-        raises ``NotFoundError``; past ``timeout``, ``PollingTimeoutError``.
+        raises ``NotFoundError``; past ``timeout``, ``PollingTimeoutError``. With ``events`` (a
+        ``WebhookReceiver``), the job is looked at again as soon as a terminal event names it,
+        and every ``fallback_interval`` seconds otherwise; the record looked up decides.
         """
         check_job_id(job_id)
-        options = PollOptions.checked(poll_interval, max_interval, timeout)
+        options = PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
         self._scope(project_id, organization_id)  # checked now, not on the first poll
 
         def fetch() -> Awaitable[ClassifyJob]:
@@ -301,14 +308,23 @@ class ClassifyClient:
         *,
         project_id: str | None = None,
         organization_id: str | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
     ) -> dict[str, ClassifyJob]:
         """Every job of ``job_ids`` once terminal, keyed by id in input order; never raises for
         a failed job. Each round asks, in batches, only about the jobs still pending.
 
         Past ``timeout``: ``PollingTimeoutError`` with ``.finished`` and ``.pending``. An id the
         server does not know raises ``NotFoundError`` (it could never finish).
+
+        With ``events`` (a ``WebhookReceiver``), terminal events for pending jobs prompt batched
+        lookups of just those jobs (events close together share a request), and a full round
+        runs every ``fallback_interval`` seconds instead of the growing poll interval, for jobs
+        whose event never came. Only the records looked up end a job's wait.
         """
-        options = PollOptions.checked(poll_interval, max_interval, timeout)
+        options = PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
         check_iterable(job_ids, "job_ids")
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
         ids = await distinct_ids(job_ids)
@@ -329,10 +345,15 @@ class ClassifyClient:
         *,
         project_id: str | None = None,
         organization_id: str | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
     ) -> AsyncGenerator[ClassifyJob, None]:
-        """Yield each job of ``job_ids`` once, as soon as a round sees it terminal; end when all
-        are. Same options and errors as ``wait_for_jobs``. Arguments are checked at once."""
-        options = PollOptions.checked(poll_interval, max_interval, timeout)
+        """Yield each job of ``job_ids`` once, as soon as a look sees it terminal; end when all
+        are. Same options (``events`` too) and errors as ``wait_for_jobs``. Arguments are
+        checked at once."""
+        options = PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
         check_iterable(job_ids, "job_ids")
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
         return self._watch(job_ids, lookup, options)

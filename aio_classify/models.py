@@ -249,14 +249,14 @@ class WebhookConfiguration(Record):
     ``repr()`` masks the signing secret and the header values: both are credentials.
 
     Attributes:
-        webhook_url: Where the service POSTs each event.
-        webhook_headers: Extra headers sent with each delivery (e.g. your own auth token).
-        webhook_events: Events to deliver, e.g. ``("classify.success", "classify.error")``;
-            None means every event.
+        webhook_url: Where the service POSTs the events.
+        webhook_headers: Headers sent with every delivery (str to str).
+        webhook_events: The event types to deliver, e.g. ``("classify.success",
+            "classify.error")``; None means every event.
         webhook_output_format: ``"string"`` (the service's default: the JSON body encoded once
-            more as a JSON string) or ``"json"``.
-        webhook_signing_secret: When set, each delivery carries
-            ``LC-Signature: sha256=<hex HMAC-SHA256 of the raw body>``.
+            more) or ``"json"``.
+        webhook_signing_secret: With one, each delivery carries ``LC-Signature: sha256=<hex
+            HMAC-SHA256 of the raw body>``.
     """
 
     webhook_url: str | None = None

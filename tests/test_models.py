@@ -236,6 +236,12 @@ def test_every_part_round_trips_on_its_own() -> None:
         ClassifyJob(id="cls-2", status="QUEUED"),
         Page((EVERY_FIELD, ClassifyJob(id="cls-2", status="QUEUED")), "token", 2),
         Page((), None, None),
+        WebhookConfiguration(
+            webhook_url="https://hooks.example/a",
+            webhook_headers={"X-Team": "docs"},
+            webhook_events=["classify.success"],
+            webhook_signing_secret="whsec_1",
+        ),
     ]
     for part in parts:
         assert part is not None

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -22,6 +24,7 @@ from .faults import FaultQueue, RecordedRequest, Stats
 from .parse_requests import Invalid, error, parse_create_body, parse_list_query, parse_scope
 from .ratelimit import RateLimits
 from .store import Job, JobStore
+from .webhooks import DeliveryFaults, WebhookDeliverer
 
 
 class ServedState(Protocol):
@@ -37,6 +40,7 @@ class ServedState(Protocol):
     faults: FaultQueue
     stats: Stats
     rate_limits: RateLimits
+    webhooks: WebhookDeliverer
 
     def create(
         self,
@@ -304,6 +308,36 @@ async def admin_terminal_times(request: web.Request) -> web.Response:
     return web.json_response(request.app[SERVER].terminal_times())
 
 
+async def admin_webhook_faults(request: web.Request) -> web.Response:
+    """Set the share of webhook deliveries dropped, duplicated, delayed or reordered, and
+    optionally the pauses between attempts (``retry_delays``)."""
+    body = await admin_body(request)
+    deliverer = request.app[SERVER].webhooks
+    if "retry_delays" in body:
+        deliverer.retry_delays = tuple(float(pause) for pause in body.pop("retry_delays"))
+    deliverer.faults = DeliveryFaults(
+        drop=float(body.get("drop", 0.0)),
+        duplicate=float(body.get("duplicate", 0.0)),
+        delay=float(body.get("delay", 0.0)),
+        reorder=float(body.get("reorder", 0.0)),
+        delay_seconds=float(body.get("delay_seconds", 1.0)),
+        seed=int(body.get("seed", 0)),
+    )
+    return web.json_response(attrs.asdict(deliverer.faults))
+
+
+async def admin_webhook_deliveries(request: web.Request) -> web.Response:
+    """How many webhook deliveries ended each way (delivered, failed, dropped, pending), and
+    the jobs whose events the "drop" fault swallowed."""
+    deliveries = request.app[SERVER].webhooks.deliveries
+    return web.json_response(
+        {
+            "counts": dict(Counter(delivery.outcome for delivery in deliveries)),
+            "dropped_job_ids": [d.job_id for d in deliveries if d.outcome == "dropped"],
+        }
+    )
+
+
 def build_app(server: ServedState) -> web.Application:
     app = web.Application(middlewares=[middleware])
     app[SERVER] = server
@@ -320,4 +354,6 @@ def build_app(server: ServedState) -> web.Application:
     app.router.add_get(ADMIN_PREFIX + "terminal-times", admin_terminal_times)
     app.router.add_get(ADMIN_PREFIX + "rate-limit", admin_rate_limit)
     app.router.add_post(ADMIN_PREFIX + "rate-limit", admin_rate_limit)
+    app.router.add_post(ADMIN_PREFIX + "webhook-faults", admin_webhook_faults)
+    app.router.add_get(ADMIN_PREFIX + "webhook-deliveries", admin_webhook_deliveries)
     return app

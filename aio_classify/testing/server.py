@@ -23,6 +23,7 @@ from .faults import Fault, FaultQueue, RecordedRequest, Stats
 from .parse_requests import canonical_uuid
 from .ratelimit import RateLimits
 from .store import Job, JobStore
+from .webhooks import WebhookDeliverer
 
 #: The project of jobs created or seeded without one (a UUID, as the service's are).
 DEFAULT_PROJECT_ID = "5f0c1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"
@@ -99,6 +100,9 @@ class FakeClassifyServer:
         #: Seconds added to every wire-format request; may be changed while serving.
         self.latency = latency
         self.store = JobStore(unserved=INPUT_FIELDS[input_fields] | {"usage"})
+        #: Webhook deliveries for jobs created with ``webhook_configurations`` (faults, log).
+        self.webhooks = WebhookDeliverer(self.store)
+        self.store.on_change = self.webhooks.job_changed
         self.faults = FaultQueue()
         self.rate_limits = RateLimits()
         self.stats = Stats()
@@ -145,10 +149,12 @@ class FakeClassifyServer:
             raise
         self._port = runner.addresses[0][1]
         self._runner = runner
+        await self.webhooks.start()
 
     async def close(self) -> None:
         """Stop serving and close every connection; later calls do nothing."""
         self._closed = True
+        await self.webhooks.close()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -256,6 +262,7 @@ class FakeClassifyServer:
         (job,) = self.store.add([data])
         job.webhook_configurations = tuple(dict(webhook) for webhook in webhook_configurations)
         job.webhook_configuration_ids = tuple(webhook_configuration_ids)
+        self.webhooks.job_changed(job, "PENDING", created)
         if self.lifecycle is not None:
             life = self.lifecycle
             final = "FAILED" if self._rng.random() < life.fail_ratio else "COMPLETED"

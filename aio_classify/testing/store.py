@@ -101,6 +101,8 @@ class Filters:
 @attrs.define
 class JobStore:
     clock: Callable[[], float] = time.time
+    #: Called as ``on_change(job, status, at)`` after every status change (webhook deliveries).
+    on_change: Callable[[Job, str, float], None] | None = None
     jobs: dict[str, Job] = attrs.field(factory=dict)
     #: Every job key, ascending; listings walk it backwards.
     order: list[Key] = attrs.field(factory=list)
@@ -202,3 +204,5 @@ class JobStore:
         job.terminal_at = at if status in seed.TERMINAL else None
         job.raw_cache = None
         self.version += 1
+        if self.on_change is not None:
+            self.on_change(job, status, at)

@@ -185,7 +185,7 @@ async def test_create_sends_every_field_the_spec_allows(
             assert without_nulls(sent) == expected
             assert sent_scope(seen[-1]) == without_nulls(scope(case))
     assert len(seen) == len(cases) >= EXAMPLES // 2
-    assert any(len(c.body.get("configuration", {}).get("rules", [])) > 1 for c in cases)
+    assert any(len((c.body.get("configuration") or {}).get("rules", [])) > 1 for c in cases)
     assert any(c.body.get("webhook_configurations") for c in cases)
 
 

@@ -54,26 +54,25 @@ def _narrowed_spec() -> dict[str, Any]:
     create = schemas["ClassifyV2JobCreateRequest"]
     properties = create["properties"]
     del properties["file_id"], properties["parse_job_id"]
-    properties["file_input"] = {"type": "string", "minLength": 1, "maxLength": 200}
+    properties["file_input"] = {**properties["file_input"]["anyOf"][0], "minLength": 1}
     properties["transaction_id"]["anyOf"][0]["minLength"] = 1
     properties["webhook_configuration_ids"]["anyOf"][0]["items"]["minLength"] = 1
+    properties["configuration_id"]["anyOf"][0]["minLength"] = 1
     create["required"] = ["file_input"]
     create["additionalProperties"] = False
     configuration = {"$ref": "#/components/schemas/ClassifyV2Configuration"}
-    create["oneOf"] = [
-        {"required": ["configuration"], "properties": {"configuration": configuration}},
+    identifier = {"type": "string", "minLength": 1}
+    null = {"type": "null"}
+    create["oneOf"] = [  # exactly one kind of configuration
+        {
+            "required": ["configuration"],
+            "properties": {"configuration": configuration, "configuration_id": null},
+        },
         {
             "required": ["configuration_id"],
-            "properties": {
-                "configuration_id": {"type": "string", "minLength": 1},
-                "configuration": {"type": "null"},
-            },
+            "properties": {"configuration_id": identifier, "configuration": null},
         },
     ]
-    properties["configuration_id"] = {
-        "anyOf": [{"type": "string", "minLength": 1}, {"type": "null"}]
-    }
-    create["oneOf"][0]["properties"]["configuration_id"] = {"type": "null"}
     for parameter in spec["paths"]["/api/v2/classify"]["get"]["parameters"]:
         if parameter["name"] == "page_token":
             parameter["schema"]["anyOf"][0]["minLength"] = 1

@@ -24,7 +24,9 @@ from .protocol import JOBS_PATH, job_path
 from .retry import RetryPolicy
 from .transport import Query, Transport, check_base_url
 from .validation import (
+    check_api_key,
     check_configuration,
+    check_encodable,
     check_int,
     check_job_id,
     check_job_ids_source,
@@ -60,16 +62,18 @@ class ClassifyClient:
         max_connections: int = 100,
         session: aiohttp.ClientSession | None = None,
         retry_policy: RetryPolicy | None = None,
+        max_response_bytes: int = 32 * 2**20,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get("LLAMA_CLOUD_API_KEY")
         if not api_key:
             raise ValueError(
                 "no API key: pass api_key=... or set the LLAMA_CLOUD_API_KEY environment variable"
             )
-        check_optional_str(api_key, "api_key")
+        check_api_key(api_key)
         url = check_base_url(base_url or os.environ.get("LLAMA_CLOUD_BASE_URL") or DEFAULT_BASE_URL)
         check_int(max_retries, "max_retries", low=0)
         check_int(max_connections, "max_connections", low=1)
+        check_int(max_response_bytes, "max_response_bytes", low=1)
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise TypeError(
                 f"session must be an aiohttp.ClientSession, not {type(session).__name__}"
@@ -85,6 +89,7 @@ class ClassifyClient:
             retry_policy=policy,
             max_connections=max_connections,
             session=session,
+            max_response_bytes=max_response_bytes,
         )
 
     def __repr__(self) -> str:
@@ -166,6 +171,8 @@ class ClassifyClient:
             check_int(limit, "limit", low=1)
         if check_optional_str(page_token, "page_token") == "":
             raise ValueError("page_token must be a non-empty token from Page.next_page_token")
+        if page_token is not None:
+            check_encodable(page_token, "page_token")
         if job_ids is not None:
             ids = _check_job_ids(job_ids)
             if not ids:

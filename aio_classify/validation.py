@@ -10,7 +10,9 @@ from .conversion import structure_configuration, to_utc
 from .models import ClassifyConfiguration, ClassifyRule, JobStatus
 
 __all__ = [
+    "check_api_key",
     "check_configuration",
+    "check_encodable",
     "check_int",
     "check_job_id",
     "check_job_ids_source",
@@ -21,6 +23,19 @@ __all__ = [
     "check_text",
     "iso_datetime",
 ]
+
+
+def check_api_key(api_key: Any) -> str:
+    """A key that can go into an ``Authorization`` header as is. The messages never repeat it."""
+    if not isinstance(api_key, str):
+        raise TypeError(f"api_key must be a str, not {type(api_key).__name__}")
+    for position, char in enumerate(api_key):
+        if char.isspace() or not char.isprintable():
+            raise ValueError(
+                f"api_key contains whitespace or a control character (at position {position}); "
+                "copy the key again without spaces or line breaks"
+            )
+    return api_key
 
 
 def check_status(status: Any, name: str = "status") -> JobStatus | None:
@@ -49,7 +64,16 @@ def check_job_id(job_id: Any, name: str = "job_id") -> str:
         raise TypeError(f"{name} must be a str, not {type(job_id).__name__}")
     if not job_id:
         raise ValueError(f"{name} must not be empty")
-    return job_id
+    return check_encodable(job_id, name)
+
+
+def check_encodable(value: str, name: str) -> str:
+    """A str that can go into a URL: one with a lone surrogate cannot be encoded as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{name} is not valid Unicode text (it holds a lone surrogate)") from None
+    return value
 
 
 def check_text(value: Any, name: str) -> str:

@@ -60,7 +60,10 @@ class RecordedRequest:
     method: str
     path: str
     query: tuple[tuple[str, str], ...]
+    #: Credentials (``Authorization``...) are shown as ``Bearer [redacted]``.
     headers: Mapping[str, str]
+    #: Whether the request carried the server's API key.
+    authorized: bool
     #: Wall-clock arrival time (``time.time()``).
     time: float
     #: The route pattern, e.g. ``GET /api/v2/classify/{job_id}``.

@@ -72,12 +72,15 @@ async def read_batches(
                 raise ValueError(
                     f"job id {job_id[:40]!r}... is too long to fit in a {MAX_URL_BYTES}-byte URL"
                 )
-            if batch and (len(batch) == batch_size or used + cost > byte_budget):
+            if batch and used + cost > byte_budget:
                 yield batch
                 batch, used = [], 0
             seen[job_id] = None
             batch.append(job_id)
             used += cost
+            if len(batch) == batch_size:  # full: sent now, not when the next id arrives
+                yield batch
+                batch, used = [], 0
     if batch:
         yield batch
 

@@ -17,12 +17,14 @@ nox.options.default_venv_backend = "venv"
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0"]
 #: The README's FastAPI example is executed too (tests/test_readme.py), over httpx's ASGI transport.
 README_DEPS = ["fastapi", "httpx"]
+#: Property tests of the hostile-input guarantees (tests/test_hostile_properties.py).
+PROPERTY_DEPS = ["hypothesis"]
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite: loopback tests on the newest aiohttp, then the pinned sessions."""
-    session.install("-e", ".", *TEST_DEPS, *README_DEPS)
+    session.install("-e", ".", *TEST_DEPS, *README_DEPS, *PROPERTY_DEPS)
     session.run("pytest", "--ignore=tests/mocked", "--ignore=tests/sdk", *session.posargs)
     session.notify("unit")
     session.notify("sdk")

@@ -106,9 +106,8 @@ class Echo:
                 {"id": "x", "status": "RUNNING"} if "?" not in request.raw_path else {"items": []}
             )
 
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", handle)
-        self._runner = web.AppRunner(app, access_log=None, max_line_size=2**16)
+        # A low-level server: no router, so no path (not even one with "%0A") is refused.
+        self._runner = web.ServerRunner(web.Server(handle), access_log=None, max_line_size=2**16)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

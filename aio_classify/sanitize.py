@@ -12,6 +12,7 @@ from typing import TypeVar
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
+    "MIN_SECRET_CHARS",
     "REDACTED",
     "clip",
     "detached",
@@ -26,17 +27,23 @@ MAX_MESSAGE_CHARS = 1000
 
 REDACTED = "[redacted]"
 
+MIN_SECRET_CHARS = 12
+"""A shorter secret (a test key such as ``"k"``) is not scrubbed: it cannot be told apart from
+ordinary text, and replacing it would corrupt data. Real API keys are far longer."""
+
 _E = TypeVar("_E", bound=BaseException)
 
 
 def redact(text: str, secret: str | None) -> str:
     """``text`` with every occurrence of ``secret`` replaced by ``[redacted]``."""
-    return text.replace(secret, REDACTED) if secret and secret in text else text
+    if not secret or len(secret) < MIN_SECRET_CHARS or secret not in text:
+        return text
+    return text.replace(secret, REDACTED)
 
 
 def redact_bytes(data: bytes, secret: str | None) -> bytes:
     """``redact`` for a raw body, before it is decoded (so decoded values are clean too)."""
-    if not secret:
+    if not secret or len(secret) < MIN_SECRET_CHARS:
         return data
     needle = secret.encode("utf-8")
     return data.replace(needle, REDACTED.encode()) if needle in data else data

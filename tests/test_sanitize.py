@@ -21,7 +21,8 @@ def test_clip_says_how_much_was_cut() -> None:
 
 
 def test_redact_replaces_every_occurrence() -> None:
-    assert redact("k1 and k1", "k1") == "[redacted] and [redacted]"
+    assert redact("k1-0123456789 and k1-0123456789", "k1-0123456789") == "[redacted] and [redacted]"
+    assert redact("a short key k1 is left alone", "k1") == "a short key k1 is left alone"
     assert redact("nothing", None) == "nothing"
 
 

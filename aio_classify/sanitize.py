@@ -1,6 +1,7 @@
 """Server text is untrusted: before it reaches an exception message, a log record or a terminal
 it is redacted (the API key taken out), made printable (control characters shown as escapes, so
-no escape sequence reaches a terminal) and clipped (bounded length).
+no escape sequence reaches a terminal) and clipped (bounded length); before it reaches a CSV
+file, a cell that a spreadsheet would run as a formula is neutralised.
 
 One module, so every path applies the same rules; ``errors.ClassifyError`` applies ``message``
 to every message it is given, which is what bounds all of them at once.
@@ -20,6 +21,7 @@ __all__ = [
     "printable",
     "redact",
     "redact_bytes",
+    "spreadsheet_safe",
 ]
 
 MAX_MESSAGE_CHARS = 1000
@@ -57,6 +59,16 @@ def printable(text: str) -> str:
         char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
         for char in text
     )
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet treat a CSV cell as a formula (OWASP, "CSV Injection")."""
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a leading ``'``
+    (OWASP's advice), which spreadsheets display as nothing."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:

@@ -7,7 +7,15 @@ from hypothesis import strategies as st
 
 from aio_classify import ClassifyError, JobFailedError, PaginationError
 from aio_classify.models import ClassifyJob
-from aio_classify.sanitize import MAX_MESSAGE_CHARS, clip, detached, message, printable, redact
+from aio_classify.sanitize import (
+    MAX_MESSAGE_CHARS,
+    clip,
+    detached,
+    message,
+    printable,
+    redact,
+    spreadsheet_safe,
+)
 
 
 def test_printable_shows_control_and_format_characters_as_escapes() -> None:
@@ -53,3 +61,10 @@ def test_a_job_failed_error_keeps_the_whole_job() -> None:
     assert len(str(error)) < 1100
     assert "\x1b" not in str(error)
     assert error.job is job
+
+
+def test_spreadsheet_safe_neutralises_every_formula_start() -> None:
+    for start in "=+-@\t\r":
+        assert spreadsheet_safe(start + "cmd") == "'" + start + "cmd"
+    assert spreadsheet_safe("plain") == "plain"
+    assert spreadsheet_safe("") == ""

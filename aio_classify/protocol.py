@@ -53,7 +53,7 @@ def decode_response(
     """
     body = redact_bytes(body, secret)
     if 200 <= status < 300:
-        if not body.strip():
+        if not body or body.isspace():
             return None
         payload = parse_json(body)
         if payload is _NOT_JSON:
@@ -148,9 +148,15 @@ def server_says_retry(headers: Mapping[str, str]) -> bool | None:
 
 
 def _start(value: Any) -> str:
+    """The start of a body or ``detail``, for a message; never a whole copy of a big one."""
     if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    return shorten(value if isinstance(value, str) else json.dumps(value))
+        value = value[:1000].decode("utf-8", "replace")
+    if not isinstance(value, str):
+        try:
+            value = json.dumps(value)
+        except (RecursionError, ValueError):
+            value = "(a value nested too deep to show)"
+    return shorten(value)
 
 
 def shorten(text: str, limit: int = 200) -> str:

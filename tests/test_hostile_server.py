@@ -24,6 +24,7 @@ from aio_classify import (
     NotFoundError,
     ResponseValidationError,
     RetryPolicy,
+    UnprocessableEntityError,
 )
 
 #: Every test here must end: a client that hangs fails the test instead of the run.
@@ -328,3 +329,12 @@ async def test_escape_sequences_from_the_server_never_reach_a_message() -> None:
     message = str(caught.value)
     assert not any(char in message for char in "\x1b\x07\r\u202e")
     assert "\\x1b" in message
+
+
+async def test_an_error_detail_nested_just_under_the_parse_limit_still_makes_a_message() -> None:
+    depth = 990  # json.loads accepts it; writing it back out for a message would not
+    body = b'{"detail": ' + b"[" * depth + b"]" * depth + b"}"
+    async with scripted(answers(raw(body, 422))) as srv:
+        with pytest.raises(UnprocessableEntityError) as caught:
+            await get(srv.url)
+    assert len(str(caught.value)) < 1100

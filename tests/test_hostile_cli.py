@@ -132,7 +132,7 @@ async def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised() -> None:
     async with scripted(listing(HOSTILE)) as srv:
         code, out, err = await run_cli("list", "--format", "csv", url=srv.url)
     assert code == 0, err
-    (row,) = csv.DictReader(io.StringIO(out.decode()))
+    (row,) = csv.DictReader(io.StringIO(out.decode(), newline=""))
     for column in FORMULA_COLUMNS:
         assert row[column] == "'" + str(HOSTILE[column]), column
     assert row["confidence"] == "0.5"  # numbers are ours, not text: left as they are
@@ -142,7 +142,7 @@ async def test_csv_formulas_can_be_let_through_on_request() -> None:
     async with scripted(listing(HOSTILE)) as srv:
         code, out, err = await run_cli("list", "--format", "csv", "--csv-formulas", url=srv.url)
     assert code == 0, err
-    (row,) = csv.DictReader(io.StringIO(out.decode()))
+    (row,) = csv.DictReader(io.StringIO(out.decode(), newline=""))
     for column in FORMULA_COLUMNS:
         assert row[column] == HOSTILE[column], column
 
@@ -171,7 +171,7 @@ async def test_odd_values_render_instead_of_crashing(output: str) -> None:
 async def test_bad_bytes_on_stdin_are_a_one_line_error() -> None:
     async with scripted(listing(job())) as srv:
         code, _, err = await run_cli("get", "-", url=srv.url, stdin=b"cls-1\n\xff\xfe\x80bad\n")
-    assert code == 2
+    assert code == 2, err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert "UTF-8" in err
@@ -198,8 +198,18 @@ async def test_a_closed_stdout_pipe_ends_quietly_with_its_own_status() -> None:
             stderr=asyncio.subprocess.PIPE,
         )
         os.close(write_fd)
-        with os.fdopen(read_fd, "rb") as reader:
-            reader.read(10_000)  # like `| head`: read a little, then hang up
+        with os.fdopen(read_fd, "rb") as reader:  # like `| head`: read a little, then hang up
+            await asyncio.to_thread(reader.read, 10_000)  # the loop keeps serving meanwhile
         _, stderr = await asyncio.wait_for(child.communicate(), 60)
     assert child.returncode not in (0, API_ERROR_STATUS)
     assert stderr == b""
+
+
+async def test_a_carriage_return_in_a_cell_cannot_start_a_csv_row_of_its_own() -> None:
+    sneaky = job("cls-1", error_message="ok\r=1+1,forged,row")
+    async with scripted(listing(sneaky, job("cls-2"))) as srv:
+        code, out, err = await run_cli("list", "--format", "csv", url=srv.url)
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out.decode(), newline="")))
+    assert [row["id"] for row in rows] == ["cls-1", "cls-2"]
+    assert rows[0]["error_message"] == "ok\r=1+1,forged,row"

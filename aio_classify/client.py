@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Iterable, Mapping
 from contextlib import aclosing
 from datetime import datetime
 from types import TracebackType
@@ -18,32 +18,41 @@ from attrs import evolve
 from .batching import BatchLookup, JobIds, distinct_ids
 from .conversion import create_body, structure_job, structure_page
 from .errors import BadRequestError, ConflictError
-from .models import ClassifyConfiguration, ClassifyJob, JobStatus, Page
+from .models import ClassifyConfiguration, ClassifyJob, JobStatus, Page, WebhookConfiguration
 from .pagination import JobPager, PageFetcher
 from .polling import PollOptions, poll_in_rounds, poll_one_job
 from .protocol import JOBS_PATH, Query, job_path, list_query, page_query, scope_query
 from .retry import RetryPolicy
+from .throttle import build_limiters
 from .transport import Transport
 from .validation import (
+    MAX_FILE_INPUT_LENGTH,
+    MAX_TRANSACTION_ID_LENGTH,
+    MAX_WEBHOOK_CONFIGURATION_IDS,
     check_api_key,
     check_base_url,
+    check_bool,
     check_configuration,
     check_given_ids,
     check_int,
     check_iterable,
     check_job_id,
     check_optional_str,
+    check_rate_limit,
     check_seconds,
     check_session,
     check_status,
     check_str_list,
     check_text,
+    check_webhook_configurations,
     iso_datetime,
 )
+from .webhooks import WebhookReceiver
 
 __all__ = ["DEFAULT_BASE_URL", "ClassifyClient"]
 
 DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai"
+"""Where the client sends requests without ``base_url=`` or ``LLAMA_CLOUD_BASE_URL``."""
 
 
 class ClassifyClient:
@@ -51,6 +60,15 @@ class ClassifyClient:
 
     Use it as ``async with ClassifyClient() as client:`` or call ``await client.close()``.
     A ``session`` passed in stays the caller's: the client never closes it.
+
+    Every call kind (list, get, create, cancel, delete) waits for its turn in one limiter shared
+    by all tasks: ``rate_limit`` (requests per second, for every kind or a mapping per kind)
+    spaces its sends evenly; ``adaptive_throttling`` learns the server's rate from its 429s,
+    starting with a slow start. See ``throttle``.
+
+    ``max_response_bytes`` caps what one response may occupy, counted after decompression: a
+    bigger answer is a ``ResponseValidationError`` and nothing past the cap is read. See
+    SECURITY.md for every guarantee against a hostile server.
     """
 
     def __init__(
@@ -65,6 +83,8 @@ class ClassifyClient:
         max_connections: int = 100,
         session: aiohttp.ClientSession | None = None,
         retry_policy: RetryPolicy | None = None,
+        rate_limit: float | Mapping[str, float] | None = None,
+        adaptive_throttling: bool = True,
         max_response_bytes: int = 32 * 2**20,
     ) -> None:
         api_key = check_api_key(
@@ -78,6 +98,11 @@ class ClassifyClient:
         self.organization_id = check_optional_str(organization_id, "organization_id")
         # ``max_retries`` always sets the count; ``retry_policy`` only the timing.
         policy = evolve(retry_policy or RetryPolicy(), max_retries=max_retries)
+        limiters = build_limiters(
+            check_rate_limit(rate_limit),
+            check_bool(adaptive_throttling, "adaptive_throttling"),
+            max_pause=policy.max_retry_after,
+        )
         self._transport = Transport(
             base_url=url,
             api_key=api_key,
@@ -85,6 +110,7 @@ class ClassifyClient:
             retry_policy=policy,
             max_connections=max_connections,
             session=check_session(session),
+            limiters=limiters,
             max_response_bytes=max_response_bytes,
         )
 
@@ -96,10 +122,12 @@ class ClassifyClient:
 
     @property
     def base_url(self) -> str:
+        """The service's address, as given or read from the environment."""
         return str(self._transport.base_url)
 
     @property
     def closed(self) -> bool:
+        """True once ``close()`` (or ``async with``) has closed the client."""
         return self._transport.closed
 
     async def __aenter__(self) -> Self:
@@ -169,7 +197,9 @@ class ClassifyClient:
     def _page_fetcher(self, query: Query) -> PageFetcher:
         async def fetch_page(token: str | None) -> Page:
             params = page_query(query, token)
-            return structure_page(await self._transport.request("GET", JOBS_PATH, params=params))
+            return structure_page(
+                await self._transport.request("GET", JOBS_PATH, kind="list", params=params)
+            )
 
         return fetch_page
 
@@ -179,7 +209,7 @@ class ClassifyClient:
         """One job by id; ``NotFoundError`` when the service does not know it."""
         path = job_path(check_job_id(job_id))
         params = self._scope(project_id, organization_id)
-        return structure_job(await self._transport.request("GET", path, params=params))
+        return structure_job(await self._transport.request("GET", path, kind="get", params=params))
 
     # -- batch lookups ---------------------------------------------------------------------
 
@@ -246,14 +276,20 @@ class ClassifyClient:
         *,
         project_id: str | None = None,
         organization_id: str | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
     ) -> ClassifyJob:
         """Poll one job (first look at once) until COMPLETED, FAILED or CANCELLED.
 
         With ``raise_on_failure``, FAILED or CANCELLED raises ``JobFailedError``. An unknown id
-        raises ``NotFoundError``; past ``timeout``, ``PollingTimeoutError``.
+        raises ``NotFoundError``; past ``timeout``, ``PollingTimeoutError``. With ``events`` (a
+        ``WebhookReceiver``), the job is looked at again as soon as a terminal event names it,
+        and every ``fallback_interval`` seconds otherwise; the record looked up decides.
         """
         check_job_id(job_id)
-        options = PollOptions.checked(poll_interval, max_interval, timeout)
+        options = PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
         self._scope(project_id, organization_id)  # checked now, not on the first poll
 
         def fetch() -> Awaitable[ClassifyJob]:
@@ -272,14 +308,23 @@ class ClassifyClient:
         *,
         project_id: str | None = None,
         organization_id: str | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
     ) -> dict[str, ClassifyJob]:
         """Every job of ``job_ids`` once terminal, keyed by id in input order; never raises for
         a failed job. Each round asks, in batches, only about the jobs still pending.
 
         Past ``timeout``: ``PollingTimeoutError`` with ``.finished`` and ``.pending``. An id the
         server does not know raises ``NotFoundError`` (it could never finish).
+
+        With ``events`` (a ``WebhookReceiver``), terminal events for pending jobs prompt batched
+        lookups of just those jobs (events close together share a request), and a full round
+        runs every ``fallback_interval`` seconds instead of the growing poll interval, for jobs
+        whose event never came. Only the records looked up end a job's wait.
         """
-        options = PollOptions.checked(poll_interval, max_interval, timeout)
+        options = PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
         check_iterable(job_ids, "job_ids")
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
         ids = await distinct_ids(job_ids)
@@ -300,10 +345,15 @@ class ClassifyClient:
         *,
         project_id: str | None = None,
         organization_id: str | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
     ) -> AsyncGenerator[ClassifyJob, None]:
-        """Yield each job of ``job_ids`` once, as soon as a round sees it terminal; end when all
-        are. Same options and errors as ``wait_for_jobs``. Arguments are checked at once."""
-        options = PollOptions.checked(poll_interval, max_interval, timeout)
+        """Yield each job of ``job_ids`` once, as soon as a look sees it terminal; end when all
+        are. Same options (``events`` too) and errors as ``wait_for_jobs``. Arguments are
+        checked at once."""
+        options = PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
         check_iterable(job_ids, "job_ids")
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
         return self._watch(job_ids, lookup, options)
@@ -327,30 +377,38 @@ class ClassifyClient:
         webhook_configuration_ids: Iterable[str] | None = None,
         project_id: str | None = None,
         organization_id: str | None = None,
+        webhook_configurations: Iterable[WebhookConfiguration | dict[str, Any]] | None = None,
     ) -> ClassifyJob:
         """Start a classify job on ``file_input`` (a file id, URL or parse job id).
 
-        Exactly one of ``configuration`` and ``configuration_id``; rules are checked before
-        sending. Without a ``transaction_id`` one is made (a UUID): the service returns the
-        original job for a reused id, so a POST retried after a lost response makes one job.
+        Exactly one of ``configuration`` and ``configuration_id``; rules, lengths and counts are
+        checked before sending. ``webhook_configurations`` (records or plain dicts) are endpoints
+        the service notifies as the job changes state. Without a ``transaction_id`` one is made
+        (a UUID): the service returns the original job for a reused id, so a POST retried after
+        a lost response makes one job.
         """
         checked_configuration, checked_configuration_id = check_configuration(
             configuration, configuration_id
         )
         if transaction_id is not None:
-            check_text(transaction_id, "transaction_id")
+            check_text(transaction_id, "transaction_id", max_length=MAX_TRANSACTION_ID_LENGTH)
         body = create_body(
-            file_input=check_text(file_input, "file_input"),
+            file_input=check_text(file_input, "file_input", max_length=MAX_FILE_INPUT_LENGTH),
             configuration=checked_configuration,
             configuration_id=checked_configuration_id,
             transaction_id=transaction_id or str(uuid.uuid4()),
             webhook_configuration_ids=check_str_list(
-                webhook_configuration_ids, "webhook_configuration_ids"
+                webhook_configuration_ids,
+                "webhook_configuration_ids",
+                max_items=MAX_WEBHOOK_CONFIGURATION_IDS,
             ),
+            webhook_configurations=check_webhook_configurations(webhook_configurations),
         )
         params = self._scope(project_id, organization_id)
         return structure_job(
-            await self._transport.request("POST", JOBS_PATH, params=params, json=body)
+            await self._transport.request(
+                "POST", JOBS_PATH, kind="create", params=params, json=body
+            )
         )
 
     async def run(
@@ -367,6 +425,7 @@ class ClassifyClient:
         timeout: float = 7200.0,  # noqa: ASYNC109 (the contract's name: the whole wait)
         *,
         raise_on_failure: bool = True,
+        webhook_configurations: Iterable[WebhookConfiguration | dict[str, Any]] | None = None,
     ) -> ClassifyJob:
         """``create_job`` then ``wait_for_job``; the polling options are checked before the job
         is created. On ``PollingTimeoutError`` the job is left running (its id is in
@@ -380,6 +439,7 @@ class ClassifyClient:
             webhook_configuration_ids=webhook_configuration_ids,
             project_id=project_id,
             organization_id=organization_id,
+            webhook_configurations=webhook_configurations,
         )
         return await self.wait_for_job(
             job.id,
@@ -404,7 +464,9 @@ class ClassifyClient:
         path = job_path(check_job_id(job_id), "cancel")
         params = self._scope(project_id, organization_id)
         try:
-            return structure_job(await self._transport.request("POST", path, params=params))
+            return structure_job(
+                await self._transport.request("POST", path, kind="cancel", params=params)
+            )
         except (ConflictError, BadRequestError) as refused:
             job = await self.get_job(job_id, project_id=project_id, organization_id=organization_id)
             if job.status == JobStatus.CANCELLED:
@@ -417,4 +479,4 @@ class ClassifyClient:
         """Delete a terminal job; a job still running is refused (``ConflictError``)."""
         path = job_path(check_job_id(job_id))
         params = self._scope(project_id, organization_id)
-        await self._transport.request("DELETE", path, params=params)
+        await self._transport.request("DELETE", path, kind="delete", params=params)

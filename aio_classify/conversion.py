@@ -4,13 +4,16 @@ Strict on what we send (``unstructure`` drops unset fields), tolerant on what we
 keys are ignored, unknown enum values stay plain strings, and both spellings of the input field
 are accepted. Tolerant is not lax: a value of the wrong JSON type is refused, never coerced (an
 ``id`` of ``null`` or ``12345`` is an error, not the string ``"None"``), and whatever goes wrong
-while reading a response is a ``ResponseValidationError`` naming the field.
+while reading a response is a ``ResponseValidationError`` naming the field. Every model's
+``to_dict`` / ``from_dict`` comes here too (``record_to_dict``, ``record_from_dict``).
 """
 
 from __future__ import annotations
 
+import copy
 import types
 import typing
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -29,16 +32,21 @@ from .models import (
     JobStatus,
     Page,
     ParsingConfiguration,
+    Record,
     Usage,
+    WebhookConfiguration,
 )
 from .protocol import shorten
 
 __all__ = [
     "converter",
     "create_body",
+    "record_from_dict",
+    "record_to_dict",
     "structure_configuration",
     "structure_job",
     "structure_page",
+    "structure_webhook_configuration",
     "to_utc",
 ]
 
@@ -174,7 +182,7 @@ _tuple_of(ClassifyRule)
 _records(ParsingConfiguration, ClassifyConfiguration, ClassifyResult, Usage)
 _optional(datetime, _structure_datetime)
 
-for _cls in (ClassifyRule, ParsingConfiguration, ClassifyConfiguration):
+for _cls in (ClassifyRule, ParsingConfiguration, ClassifyConfiguration, WebhookConfiguration):
     converter.register_unstructure_hook(
         _cls, make_dict_unstructure_fn(_cls, converter, _cattrs_omit_if_default=True)
     )
@@ -300,6 +308,23 @@ def structure_configuration(data: dict[str, Any]) -> ClassifyConfiguration:
         raise ValueError(f"configuration is not a valid configuration: {exc}") from None
 
 
+# Event names go out as a JSON array, as record tuples do.
+converter.register_unstructure_hook_func(lambda type_: type_ == tuple[str, ...], list)
+_WEBHOOK_FIELDS = frozenset(attribute.name for attribute in WebhookConfiguration.__attrs_attrs__)
+
+
+def structure_webhook_configuration(data: dict[str, Any], name: str) -> WebhookConfiguration:
+    """A webhook configuration given as a plain dict; an unknown key or a wrong shape is the
+    caller's error (``ValueError`` / ``TypeError`` naming ``name``)."""
+    unknown = sorted(str(key) for key in data if key not in _WEBHOOK_FIELDS)
+    if unknown:
+        raise ValueError(f"{name} has unknown keys {unknown}; known: {sorted(_WEBHOOK_FIELDS)}")
+    try:
+        return WebhookConfiguration(**data)
+    except TypeError as exc:
+        raise TypeError(f"{name} is not a valid webhook configuration: {exc}") from None
+
+
 def create_body(
     *,
     file_input: str,
@@ -307,6 +332,7 @@ def create_body(
     configuration_id: str | None,
     transaction_id: str,
     webhook_configuration_ids: list[str] | None,
+    webhook_configurations: list[WebhookConfiguration] | None = None,
 ) -> dict[str, Any]:
     """The JSON body of ``POST /api/v2/classify``."""
     body: dict[str, Any] = {"file_input": file_input, "transaction_id": transaction_id}
@@ -316,6 +342,10 @@ def create_body(
         body["configuration_id"] = configuration_id
     if webhook_configuration_ids is not None:
         body["webhook_configuration_ids"] = webhook_configuration_ids
+    if webhook_configurations is not None:
+        body["webhook_configurations"] = [
+            converter.unstructure(webhook) for webhook in webhook_configurations
+        ]
     return body
 
 
@@ -345,3 +375,27 @@ def _head(data: Any, depth: int) -> Any:
     if isinstance(data, list):
         return [_head(value, depth - 1) for value in data[:8]]
     return data
+
+
+# -- records as plain dicts (``Record.to_dict`` / ``Record.from_dict``) -----------------------
+
+#: Writes every field, None included, so each kind of record has one stable set of keys; the
+#: request body (``create_body``) keeps omitting unset fields through ``converter``.
+_dict_converter = converter.copy()
+for _cls in (ClassifyRule, ParsingConfiguration, ClassifyConfiguration):
+    _dict_converter.register_unstructure_hook(_cls, make_dict_unstructure_fn(_cls, _dict_converter))
+
+_RecordT = TypeVar("_RecordT", bound=Record)
+
+
+def record_to_dict(record: Record) -> dict[str, Any]:
+    """Any model as JSON's own types (see ``Record.to_dict``)."""
+    result: dict[str, Any] = _dict_converter.unstructure(record)
+    return result
+
+
+def record_from_dict(cls: type[_RecordT], data: Mapping[str, Any]) -> _RecordT:
+    """Read ``cls`` from a dict as tolerantly as from a response; ``data`` is left untouched."""
+    # A copy all the way down: reading a job fills in its missing input-field spelling in place.
+    owned = copy.deepcopy(dict(data)) if isinstance(data, Mapping) else data
+    return _structure(owned, cls, cls.__name__)

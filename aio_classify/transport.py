@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -21,6 +23,7 @@ from .protocol import Query, decode_response
 from .retry import RetryPolicy
 from .sanitize import detached, redact
 from .sessions import LoopSessions, check_session_loop
+from .throttle import CallKind, Limiter, in_turn
 
 __all__ = ["Transport"]
 
@@ -42,6 +45,7 @@ class Transport:
         retry_policy: RetryPolicy,
         max_connections: int,
         session: aiohttp.ClientSession | None,
+        limiters: Mapping[CallKind, Limiter],
         max_response_bytes: int = 32 * 2**20,
     ) -> None:
         self.base_url = base_url
@@ -53,6 +57,7 @@ class Transport:
         self._max_response_bytes = max_response_bytes
         self._session = session  # the caller's, if any
         self._sessions = LoopSessions(max_connections)  # ours, one per event loop
+        self._limiters = limiters
         self._closed = False
 
     def __repr__(self) -> str:
@@ -62,10 +67,21 @@ class Transport:
     def closed(self) -> bool:
         return self._closed
 
-    async def request(self, method: str, path: str, *, params: Query = (), json: Any = None) -> Any:
-        """``path`` must already be percent-encoded (see ``protocol.job_path``)."""
+    async def request(
+        self, method: str, path: str, *, kind: CallKind, params: Query = (), json: Any = None
+    ) -> Any:
+        """``path`` must already be percent-encoded (see ``protocol.job_path``); ``kind`` picks
+        the limiter that gives each attempt its turn (see ``throttle``)."""
         retrying = self.retry_policy.retrying()
-        return await retrying(self._send_once, method, self.url(path), params, json)
+        return await retrying(self._attempt, kind, method, self.url(path), params, json)
+
+    async def _attempt(
+        self, kind: CallKind, method: str, url: URL, params: Query, json: Any
+    ) -> Any:
+        """One attempt: sent when the call kind's limiter gives it a turn, if it has one."""
+        send = partial(self._send_once, method, url, params, json)
+        limiter = self._limiters.get(kind)
+        return await (send() if limiter is None else in_turn(limiter, send))
 
     def url(self, path: str) -> URL:
         """``base_url`` joined with an already percent-encoded ``path``."""

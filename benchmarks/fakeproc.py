@@ -79,3 +79,22 @@ class Admin:
 
     async def reset_stats(self) -> None:
         await self._call("POST", "reset-stats")
+
+    async def rate_limit(self, call: str, rate: float, *, burst: float, hint: str) -> None:
+        await self._call(
+            "POST", "rate-limit", {"call": call, "rate": rate, "burst": burst, "hint": hint}
+        )
+
+    async def rate_limit_report(self) -> dict[str, Any]:
+        """Limits, answer counts and the per-call log of ``(time, throttled)``."""
+        report: dict[str, Any] = await self._call("GET", "rate-limit")
+        return report
+
+    async def webhook_faults(self, **faults: float) -> None:
+        """Shares of webhook deliveries dropped, duplicated, delayed or reordered (and seed)."""
+        await self._call("POST", "webhook-faults", faults)
+
+    async def webhook_deliveries(self) -> dict[str, Any]:
+        """``{"counts": {outcome: n}, "dropped_job_ids": [...]}`` of the deliveries so far."""
+        deliveries: dict[str, Any] = await self._call("GET", "webhook-deliveries")
+        return deliveries

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from datetime import datetime
 from enum import IntEnum
 from typing import Any, NoReturn, TypeVar
 
+from .. import __version__
 from ..client import ClassifyClient
 from ..errors import ClassifyError
 from ..fake_server_options import add_fake_server_arguments
@@ -172,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[connection],
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     # Subcommand parsers are ``_Parser`` too (argparse uses the parent's class), so their
     # errors are one line as well.
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -380,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     handler: Handler = args.handler
     try:
-        return asyncio.run(handler(args))
+        with _throttling_shown(not debug):
+            return asyncio.run(handler(args))
     except KeyboardInterrupt:
         # asyncio.run cancelled the command first, so every ``async with`` has closed.
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -399,6 +403,29 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.CLOSED_OUTPUT
     except OSError as exc:  # e.g. the fake server's port is taken
         return _fail(ExitCode.FAILED, exc, debug)
+
+
+@contextlib.contextmanager
+def _throttling_shown(enabled: bool) -> Iterator[None]:
+    """While a command runs, print on stderr when a call kind is throttled and when it recovers
+    (the client's INFO records that carry ``call_kind``), so a slow run never puzzles anyone.
+    With ``--debug`` the root handler already shows them."""
+    if not enabled:
+        yield
+        return
+    logger = logging.getLogger("aio_classify")
+    shown = logging.StreamHandler(sys.stderr)
+    shown.addFilter(lambda record: hasattr(record, "call_kind"))
+    shown.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
+    level = logger.level
+    logger.addHandler(shown)
+    if level == logging.NOTSET or level > logging.INFO:
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(shown)
+        logger.setLevel(level)
 
 
 def _fail(code: ExitCode, exc: BaseException, debug: bool) -> ExitCode:

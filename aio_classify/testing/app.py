@@ -1,8 +1,9 @@
 """The aiohttp application: wire-format routes, admin routes, and the middleware around them.
 
 The middleware does, in order: record the request and count it in flight, sleep the injected
-latency, apply the next matching fault, check the bearer token. Admin routes (``/_fake/...``) only
-check the token, so controlling the server never disturbs what a benchmark measures.
+latency, apply the next matching fault, check the bearer token, apply the route's rate limit
+(``ratelimit``). Admin routes (``/_fake/...``) only check the token, so controlling the server
+never disturbs what a benchmark measures.
 """
 
 from __future__ import annotations
@@ -10,16 +11,20 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from . import paging, seed
 from .faults import FaultQueue, RecordedRequest, Stats
 from .parse_requests import Invalid, error, parse_create_body, parse_list_query
+from .ratelimit import RateLimits
 from .store import Job, JobStore
+from .webhooks import DeliveryFaults, WebhookDeliverer
 
 
 class ServedState(Protocol):
@@ -34,6 +39,8 @@ class ServedState(Protocol):
     store: JobStore
     faults: FaultQueue
     stats: Stats
+    rate_limits: RateLimits
+    webhooks: WebhookDeliverer
 
     def create(
         self,
@@ -43,6 +50,8 @@ class ServedState(Protocol):
         configuration_id: str | None = None,
         transaction_id: str | None = None,
         project_id: str | None = None,
+        webhook_configurations: Iterable[Mapping[str, Any]] = (),
+        webhook_configuration_ids: Iterable[str] = (),
     ) -> Job: ...
 
     def seed_jobs(
@@ -148,6 +157,9 @@ async def _api_request(
             )
         if not authorized:
             return detail(401, "Invalid authentication credentials")
+        throttled = server.rate_limits.check(f"{request.method} {route}")
+        if throttled is not None:
+            return detail(429, "Too many requests; slow down", throttled)
         return await handler(request)
     finally:
         server.stats.leave()
@@ -186,13 +198,15 @@ async def get_job(request: web.Request) -> web.Response:
 async def create_job(request: web.Request) -> web.Response:
     server = request.app[SERVER]
     body = await json_body(request)
-    file_input, configuration, configuration_id, transaction_id = parse_create_body(body)
+    create = parse_create_body(body)
     job = server.create(
-        file_input,
-        configuration=configuration,
-        configuration_id=configuration_id,
-        transaction_id=transaction_id,
+        create.file_input,
+        configuration=create.configuration,
+        configuration_id=create.configuration_id,
+        transaction_id=create.transaction_id,
         project_id=request.query.get("project_id"),
+        webhook_configurations=create.webhook_configurations,
+        webhook_configuration_ids=create.webhook_configuration_ids,
     )
     return raw_json(job.raw())
 
@@ -269,8 +283,53 @@ async def admin_finish_later(request: web.Request) -> web.Response:
     return web.json_response({"due": due})
 
 
+async def admin_rate_limit(request: web.Request) -> web.Response:
+    """POST ``{"call": "create", "rate": 50, "burst": 20, "hint": "seconds"}`` sets a limit
+    (``"rate": null`` lifts it); GET answers the limits, counts and log (``RateLimits``)."""
+    limits = request.app[SERVER].rate_limits
+    if request.method == "POST":
+        body = await admin_body(request)
+        limits.set(
+            str(body["call"]),
+            body.get("rate"),
+            burst=body.get("burst", 1.0),
+            hint=str(body.get("hint", "seconds")),
+        )
+    return web.json_response(limits.describe())
+
+
 async def admin_terminal_times(request: web.Request) -> web.Response:
     return web.json_response(request.app[SERVER].terminal_times())
+
+
+async def admin_webhook_faults(request: web.Request) -> web.Response:
+    """Set the share of webhook deliveries dropped, duplicated, delayed or reordered, and
+    optionally the pauses between attempts (``retry_delays``)."""
+    body = await admin_body(request)
+    deliverer = request.app[SERVER].webhooks
+    if "retry_delays" in body:
+        deliverer.retry_delays = tuple(float(pause) for pause in body.pop("retry_delays"))
+    deliverer.faults = DeliveryFaults(
+        drop=float(body.get("drop", 0.0)),
+        duplicate=float(body.get("duplicate", 0.0)),
+        delay=float(body.get("delay", 0.0)),
+        reorder=float(body.get("reorder", 0.0)),
+        delay_seconds=float(body.get("delay_seconds", 1.0)),
+        seed=int(body.get("seed", 0)),
+    )
+    return web.json_response(attrs.asdict(deliverer.faults))
+
+
+async def admin_webhook_deliveries(request: web.Request) -> web.Response:
+    """How many webhook deliveries ended each way (delivered, failed, dropped, pending), and
+    the jobs whose events the "drop" fault swallowed."""
+    deliveries = request.app[SERVER].webhooks.deliveries
+    return web.json_response(
+        {
+            "counts": dict(Counter(delivery.outcome for delivery in deliveries)),
+            "dropped_job_ids": [d.job_id for d in deliveries if d.outcome == "dropped"],
+        }
+    )
 
 
 def build_app(server: ServedState) -> web.Application:
@@ -287,4 +346,8 @@ def build_app(server: ServedState) -> web.Application:
     app.router.add_post(ADMIN_PREFIX + "seed", admin_seed)
     app.router.add_post(ADMIN_PREFIX + "finish-later", admin_finish_later)
     app.router.add_get(ADMIN_PREFIX + "terminal-times", admin_terminal_times)
+    app.router.add_get(ADMIN_PREFIX + "rate-limit", admin_rate_limit)
+    app.router.add_post(ADMIN_PREFIX + "rate-limit", admin_rate_limit)
+    app.router.add_post(ADMIN_PREFIX + "webhook-faults", admin_webhook_faults)
+    app.router.add_get(ADMIN_PREFIX + "webhook-deliveries", admin_webhook_deliveries)
     return app

@@ -57,16 +57,25 @@ class FaultQueue:
 
 @attrs.frozen
 class RecordedRequest:
+    """One wire-format request as the fake server received it (``server.requests``).
+
+    Attributes:
+        method: The HTTP method, e.g. ``"GET"``.
+        path: The path, e.g. ``"/api/v2/classify"``.
+        query: The query's (name, value) pairs in order; a repeated name appears repeatedly.
+        headers: The request headers, credentials (``Authorization``, ``Cookie``...) shown as
+            ``Bearer [redacted]``, so a printed request log never holds a key.
+        authorized: Whether the request carried the server's API key.
+        time: Wall-clock arrival time (``time.time()``).
+        route: The route pattern, e.g. ``"GET /api/v2/classify/{job_id}"``.
+    """
+
     method: str
     path: str
     query: tuple[tuple[str, str], ...]
-    #: Credentials (``Authorization``...) are shown as ``Bearer [redacted]``.
     headers: Mapping[str, str]
-    #: Whether the request carried the server's API key.
     authorized: bool
-    #: Wall-clock arrival time (``time.time()``).
     time: float
-    #: The route pattern, e.g. ``GET /api/v2/classify/{job_id}``.
     route: str
 
 

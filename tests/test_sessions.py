@@ -128,3 +128,23 @@ async def test_a_callers_session_in_its_own_loop_works(fake_url: str) -> None:
     ):
         assert await count_jobs(client) == 0
     assert session.closed  # closed by its own ``async with``, not by the client
+
+
+def test_rate_limiters_and_batch_limits_survive_successive_loops(fake_url: str) -> None:
+    """The client's per-kind limiters are shared across calls: they must not bind to the first
+    loop that waited on them."""
+    client = ClassifyClient(
+        "test-key", base_url=fake_url, retry_policy=FAST_RETRIES, rate_limit=200
+    )
+
+    async def burst() -> int:
+        counts = await asyncio.gather(*(count_jobs(client) for _ in range(5)))
+        found = await client.get_jobs(["a", "b", "c"], concurrency=2, batch_size=1)
+        return sum(counts) + len(found)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            assert asyncio.run(burst()) == 0
+        asyncio.run(client.close())
+        gc.collect()

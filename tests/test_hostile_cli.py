@@ -11,13 +11,12 @@ import io
 import json
 import os
 import sys
-from pathlib import Path
 
 import pytest
 from aiohttp import web
-from scripted_server import KEY, Handler, job, scripted
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT, SCRIPTED_KEY, Handler, child_env, job, scripted
+
 API_ERROR_STATUS = 1
 
 ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b[31m\r\x08\x00\u202e\x9b"
@@ -35,12 +34,7 @@ HOSTILE = job(
 
 
 def env_for(url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_CLOUD_")}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    env["COLUMNS"] = "200"
-    env["LLAMA_CLOUD_BASE_URL"] = url
-    env["LLAMA_CLOUD_API_KEY"] = KEY
-    return env
+    return child_env(COLUMNS="200", LLAMA_CLOUD_BASE_URL=url, LLAMA_CLOUD_API_KEY=SCRIPTED_KEY)
 
 
 async def run_cli(*args: str, url: str, stdin: bytes | None = None) -> tuple[int, bytes, str]:

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 from aiohttp import web
-from conftest import FAST_RETRIES
-from scripted_server import KEY, Handler, job, scripted
 
 from aio_classify import ClassifyClient, PaginationError, pagination
+
+from helpers import FAST_RETRIES, SCRIPTED_KEY, Handler, job, scripted
 
 DEADLINE = 20.0
 
@@ -28,7 +28,7 @@ def fresh_empty_pages() -> Handler:
 
 
 def client_for(url: str) -> ClassifyClient:
-    return ClassifyClient(KEY, base_url=url, retry_policy=FAST_RETRIES)
+    return ClassifyClient(SCRIPTED_KEY, base_url=url, retry_policy=FAST_RETRIES)
 
 
 async def test_list_jobs_gives_up_on_endless_empty_pages() -> None:

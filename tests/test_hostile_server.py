@@ -11,8 +11,6 @@ import logging
 
 import pytest
 from aiohttp import web
-from conftest import FAST_RETRIES
-from scripted_server import KEY, answers, job, json_body, raw, scripted
 
 from aio_classify import (
     APIConnectionError,
@@ -27,12 +25,14 @@ from aio_classify import (
     UnprocessableEntityError,
 )
 
+from helpers import FAST_RETRIES, SCRIPTED_KEY, answers, job, json_body, raw, scripted
+
 #: Every test here must end: a client that hangs fails the test instead of the run.
 DEADLINE = 20.0
 
 
 def client_for(url: str, **options: object) -> ClassifyClient:
-    return ClassifyClient(KEY, base_url=url, retry_policy=FAST_RETRIES, **options)  # type: ignore[arg-type]
+    return ClassifyClient(SCRIPTED_KEY, base_url=url, retry_policy=FAST_RETRIES, **options)  # type: ignore[arg-type]
 
 
 async def get(url: str, job_id: str = "cls-1", **options: object) -> object:
@@ -60,7 +60,9 @@ async def test_a_retry_hint_that_is_not_a_finite_number_never_hangs(hint: dict[s
     policy = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, jitter=0.0, max_retry_after=0.1)
     async with scripted(answers(json_body({"detail": "busy"}, 503, hint), json_body(job()))) as srv:
         async with asyncio.timeout(DEADLINE):
-            async with ClassifyClient(KEY, base_url=srv.url, retry_policy=policy) as client:
+            async with ClassifyClient(
+                SCRIPTED_KEY, base_url=srv.url, retry_policy=policy
+            ) as client:
                 found = await client.get_job("cls-1")
     assert found.id == "cls-1"
     assert len(srv.requests) == 2
@@ -127,7 +129,7 @@ async def test_an_error_body_of_any_size_keeps_its_status() -> None:
 @pytest.mark.parametrize("value", [0, -1, 1.5, "32MB", True])
 def test_max_response_bytes_must_be_a_positive_int(value: object) -> None:
     with pytest.raises((TypeError, ValueError), match="max_response_bytes"):
-        ClassifyClient(KEY, max_response_bytes=value)  # type: ignore[arg-type]
+        ClassifyClient(SCRIPTED_KEY, max_response_bytes=value)  # type: ignore[arg-type]
 
 
 # -- 3. decoding: only ClassifyError, no coercion ---------------------------------------------
@@ -242,7 +244,7 @@ async def test_an_echoed_key_is_scrubbed_from_the_error() -> None:
     error = caught.value
     assert "[redacted]" in str(error)
     for text in (str(error), repr(error), repr(error.body), repr(dict(error.headers))):
-        assert KEY not in text
+        assert SCRIPTED_KEY not in text
 
 
 async def test_an_echoed_key_in_a_body_that_is_not_json_is_scrubbed() -> None:
@@ -252,7 +254,7 @@ async def test_an_echoed_key_in_a_body_that_is_not_json_is_scrubbed() -> None:
     async with scripted(echo) as srv:
         with pytest.raises(ResponseValidationError) as caught:
             await get(srv.url)
-    assert KEY not in str(caught.value)
+    assert SCRIPTED_KEY not in str(caught.value)
 
 
 async def test_an_echoed_key_never_reaches_the_retry_log(caplog: pytest.LogCaptureFixture) -> None:
@@ -265,7 +267,7 @@ async def test_an_echoed_key_never_reaches_the_retry_log(caplog: pytest.LogCaptu
             await get(srv.url, max_retries=2)
     assert len(srv.requests) == 3
     assert caplog.records
-    assert all(KEY not in record.getMessage() for record in caplog.records)
+    assert all(SCRIPTED_KEY not in record.getMessage() for record in caplog.records)
 
 
 def chain(exc: BaseException) -> list[BaseException]:
@@ -299,7 +301,7 @@ async def test_a_timeout_holds_no_chain() -> None:
 
 
 async def test_a_body_that_is_not_json_holds_no_chain_to_the_decoder() -> None:
-    async with scripted(answers(raw(b"{not json " + KEY.encode()))) as srv:
+    async with scripted(answers(raw(b"{not json " + SCRIPTED_KEY.encode()))) as srv:
         with pytest.raises(ResponseValidationError) as caught:
             await get(srv.url)
     assert chain(caught.value) == [caught.value]  # JSONDecodeError.doc would hold the body

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 
 import aiohttp
 import pytest
-from conftest import FAST_RETRIES
 
 from aio_classify import ClassifyClient, ClassifyError
+
+from helpers import FAST_RETRIES
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aio_classify import ClassifyError, JobFailedError, PaginationError
@@ -46,6 +46,7 @@ def test_detached_drops_cause_and_context() -> None:
     assert error.__suppress_context__
 
 
+@settings(deadline=None)
 @given(st.text(max_size=5000))
 def test_every_classify_error_message_is_short_and_printable(text: str) -> None:
     for error in (ClassifyError(text), PaginationError(text, token=text)):

@@ -28,6 +28,7 @@ __all__ = [
     "job_path",
     "list_query",
     "page_query",
+    "parse_json",
     "retry_after",
     "scope_query",
     "server_says_retry",

@@ -7,8 +7,10 @@ one shared between concurrent tasks would mix their attempts up.
 from __future__ import annotations
 
 import logging
+import math
+from typing import Any
 
-from attrs import field, frozen
+from attrs import Attribute, field, frozen
 from attrs.validators import ge
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential_jitter
 
@@ -21,11 +23,19 @@ logger = logging.getLogger("aio_classify")
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
+def _finite_non_negative(_: Any, attribute: Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{attribute.name} must be a number, not {type(value).__name__}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{attribute.name} must be a finite number >= 0; got {value!r}")
+
+
 @frozen(kw_only=True)
 class RetryPolicy:
     """What is retried and how long to wait: backoff doubles from ``initial_backoff`` up to
     ``max_backoff`` with up to ``jitter`` seconds added; a server's ``Retry-After`` wins, capped
-    at ``max_retry_after``.
+    at ``max_retry_after``. Every wait is finite: a server hint that is not a finite number
+    >= 0 never gets here (``protocol.retry_after``), and each wait is capped again below.
 
     Attributes:
         max_retries: Retries after the first attempt; ``ClassifyClient(max_retries=...)``
@@ -37,10 +47,10 @@ class RetryPolicy:
     """
 
     max_retries: int = field(default=5, validator=ge(0))
-    initial_backoff: float = field(default=0.5, validator=ge(0))
-    max_backoff: float = field(default=8.0, validator=ge(0))
-    jitter: float = field(default=0.5, validator=ge(0))
-    max_retry_after: float = field(default=60.0, validator=ge(0))
+    initial_backoff: float = field(default=0.5, validator=_finite_non_negative)
+    max_backoff: float = field(default=8.0, validator=_finite_non_negative)
+    jitter: float = field(default=0.5, validator=_finite_non_negative)
+    max_retry_after: float = field(default=60.0, validator=_finite_non_negative)
 
     def retrying(self) -> AsyncRetrying:
         """A fresh tenacity ``AsyncRetrying`` for one request (never share one between tasks)."""
@@ -69,12 +79,13 @@ class RetryPolicy:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, APIStatusError) and exc.retry_after is not None:
-            return min(exc.retry_after, self.max_retry_after)
+        hint = exc.retry_after if isinstance(exc, APIStatusError) else None
+        if hint is not None and math.isfinite(hint) and hint >= 0:
+            return min(hint, self.max_retry_after)
         backoff = wait_exponential_jitter(
             multiplier=self.initial_backoff, max=self.max_backoff, jitter=self.jitter
         )
-        return float(backoff(state))
+        return min(float(backoff(state)), self.max_backoff + self.jitter)
 
 
 def _log_retry(state: RetryCallState) -> None:

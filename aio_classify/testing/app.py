@@ -1,8 +1,9 @@
 """The aiohttp application: wire-format routes, admin routes, and the middleware around them.
 
 The middleware does, in order: record the request and count it in flight, sleep the injected
-latency, apply the next matching fault, check the bearer token. Admin routes (``/_fake/...``) only
-check the token, so controlling the server never disturbs what a benchmark measures.
+latency, apply the next matching fault, check the bearer token. Admin routes (``/_fake/...``, in
+``admin.py``) only check the token, so controlling the server never disturbs what a benchmark
+measures.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from aio_classify.testing import paging, seed, validation
+from aio_classify.testing import admin, paging, seed, validation
 from aio_classify.testing.faults import RecordedRequest
 from aio_classify.testing.store import Job
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from aio_classify.testing.server import FakeClassifyServer
 
 SERVER: web.AppKey[FakeClassifyServer] = web.AppKey("server")
-ADMIN_PREFIX = "/_fake/"
+ADMIN_PREFIX = admin.PREFIX
 
 
 def detail(status: int, message: Any, headers: dict[str, str] | None = None) -> web.Response:
@@ -157,64 +158,6 @@ async def delete_job(request: web.Request) -> web.Response:
     return web.json_response({"id": job.key[1], "project_id": job.data.get("project_id")})
 
 
-async def admin_stats(request: web.Request) -> web.Response:
-    stats = request.app[SERVER].stats
-    return web.json_response(
-        {
-            "requests": len(stats.requests),
-            "in_flight": stats.in_flight,
-            "max_in_flight": stats.max_in_flight,
-            "by_route": stats.by_route(),
-        }
-    )
-
-
-async def admin_reset_stats(request: web.Request) -> web.Response:
-    request.app[SERVER].reset_stats()
-    return web.json_response({})
-
-
-async def admin_body(request: web.Request) -> dict[str, Any]:
-    body = await json_body(request) if request.can_read_body else {}
-    if not isinstance(body, dict):
-        raise validation.Invalid(
-            [validation.error(("body",), "Input should be a valid dictionary", "dict_type")]
-        )
-    return body
-
-
-async def admin_latency(request: web.Request) -> web.Response:
-    body = await admin_body(request)
-    request.app[SERVER].latency = float(body.get("seconds", 0.0))
-    return web.json_response({"seconds": request.app[SERVER].latency})
-
-
-async def admin_seed(request: web.Request) -> web.Response:
-    body = await admin_body(request)
-    ids = request.app[SERVER].seed_jobs(
-        int(body.get("count", 0)),
-        statuses=body.get("statuses"),
-        project_id=body.get("project_id"),
-        configuration_id=body.get("configuration_id"),
-    )
-    return web.json_response({"ids": ids})
-
-
-async def admin_finish_later(request: web.Request) -> web.Response:
-    body = await admin_body(request)
-    due = request.app[SERVER].finish_later(
-        list(body.get("job_ids", [])),
-        within=float(body.get("within", 10.0)),
-        seed=int(body.get("seed", 0)),
-        fail_ratio=float(body.get("fail_ratio", 0.0)),
-    )
-    return web.json_response({"due": due})
-
-
-async def admin_terminal_times(request: web.Request) -> web.Response:
-    return web.json_response(request.app[SERVER].terminal_times())
-
-
 def build_app(server: FakeClassifyServer) -> web.Application:
     app = web.Application(middlewares=[middleware])
     app[SERVER] = server
@@ -223,10 +166,5 @@ def build_app(server: FakeClassifyServer) -> web.Application:
     app.router.add_get("/api/v2/classify/{job_id}", get_job)
     app.router.add_delete("/api/v2/classify/{job_id}", delete_job)
     app.router.add_post("/api/v2/classify/{job_id}/cancel", cancel_job)
-    app.router.add_get(ADMIN_PREFIX + "stats", admin_stats)
-    app.router.add_post(ADMIN_PREFIX + "reset-stats", admin_reset_stats)
-    app.router.add_post(ADMIN_PREFIX + "latency", admin_latency)
-    app.router.add_post(ADMIN_PREFIX + "seed", admin_seed)
-    app.router.add_post(ADMIN_PREFIX + "finish-later", admin_finish_later)
-    app.router.add_get(ADMIN_PREFIX + "terminal-times", admin_terminal_times)
+    app.router.add_routes(admin.routes(server))
     return app

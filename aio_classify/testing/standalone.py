@@ -27,8 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--finish-after",
         type=float,
         default=None,
-        help="jobs created by POST finish this many seconds later (RUNNING halfway); "
-        "without it they stay PENDING",
+        help="jobs created by POST finish this many seconds later (RUNNING halfway), and the "
+        "seeded PENDING and RUNNING jobs within as many seconds from the start; without it no "
+        "job moves unless told to (see /_fake/ in the README)",
     )
     parser.add_argument("--fail-ratio", type=float, default=0.0, help="share of those that FAIL")
 
@@ -51,6 +52,13 @@ async def serve(args: argparse.Namespace) -> None:
         lifecycle=lifecycle,
         latency=args.latency,
     ) as server:
+        if args.finish_after is not None:
+            server.finish_later(
+                server.unfinished_job_ids,
+                within=args.finish_after,
+                seed=args.seed,
+                fail_ratio=args.fail_ratio,
+            )
         print(server.url, flush=True)
         print(server.api_key, flush=True)
         await stop.wait()

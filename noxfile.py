@@ -15,8 +15,9 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.default_venv_backend = "venv"
 
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0"]
-#: The README's FastAPI example is executed too (tests/test_readme.py), over httpx's ASGI transport.
-README_DEPS = ["fastapi", "httpx"]
+#: The README's FastAPI example is executed too (tests/test_readme.py), over httpx's ASGI transport;
+#: examples/fastapi_service.py is served by uvicorn (tests/test_examples.py).
+README_DEPS = ["fastapi", "httpx", "uvicorn"]
 
 
 @nox.session

@@ -145,7 +145,7 @@ async def test_the_request_log_pages_with_offset_and_limit(
 ) -> None:
     async with http.get(LIST, params=[("job_ids", "a"), ("job_ids", "b")]) as resp:
         assert resp.status == 200
-    async with http.get(f"{LIST}/cls-1", headers={"X-Request-Id": "r-2"}) as resp:
+    async with http.get(f"{LIST}/cls-1", headers={"X-Trace": "r-2"}) as resp:
         assert resp.status == 404
     async with http.post(LIST, json={}) as resp:
         assert resp.status == 422
@@ -156,7 +156,7 @@ async def test_the_request_log_pages_with_offset_and_limit(
     assert entry["method"] == "GET"
     assert entry["path"] == f"{LIST}/cls-1"
     assert entry["route"] == f"GET {LIST}/{{job_id}}"
-    assert entry["headers"]["X-Request-Id"] == "r-2"
+    assert entry["headers"]["X-Trace"] == "r-2"
     assert entry["time"] == pytest.approx(server.requests[1].time)
     first = (await admin(http, "requests"))["requests"][0]
     assert first["query"] == [["job_ids", "a"], ["job_ids", "b"]]

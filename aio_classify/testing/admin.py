@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from aiohttp import web
 
-from aio_classify.testing.faults import TRUNCATED_JSON, Fault, RecordedRequest
+from aio_classify.testing.faults import TRUNCATED_JSON, Fault, FaultQueue, RecordedRequest, Stats
 from aio_classify.testing.validation import Invalid, error
-
-if TYPE_CHECKING:
-    from aio_classify.testing.server import FakeClassifyServer
 
 PREFIX = "/_fake/"
 #: Most requests one ``GET /_fake/requests`` returns; page on with ``offset``.
@@ -168,10 +165,88 @@ def _pending(fault: Fault) -> dict[str, Any]:
     }
 
 
+class Controls(Protocol):
+    """What the admin routes use of ``FakeClassifyServer``: written out so this module needs
+    no import of ``server`` (which imports the app, which imports this module)."""
+
+    latency: float
+    faults: FaultQueue
+    stats: Stats
+
+    @property
+    def requests(self) -> list[RecordedRequest]: ...
+
+    @property
+    def unfinished_job_ids(self) -> list[str]: ...
+
+    def job(self, job_id: str) -> dict[str, Any] | None: ...
+
+    def seed_jobs(
+        self,
+        count: int,
+        *,
+        statuses: str | Mapping[str, float] | None = None,
+        project_id: str | None = None,
+        configuration_id: str | None = None,
+    ) -> list[str]: ...
+
+    def advance(self, job_id: str) -> dict[str, Any]: ...
+
+    def advance_all(self) -> dict[str, str]: ...
+
+    def set_status(
+        self, job_id: str, status: str, *, error_message: str | None = None
+    ) -> dict[str, Any]: ...
+
+    def finish_all(self, *, fail_ratio: float = 0.0, seed: int = 0) -> dict[str, str]: ...
+
+    def finish_later(
+        self,
+        job_ids: Iterable[str],
+        *,
+        within: float = 10.0,
+        seed: int = 0,
+        fail_ratio: float = 0.0,
+    ) -> dict[str, float]: ...
+
+    def terminal_times(self) -> dict[str, float]: ...
+
+    def fail_next(
+        self,
+        status: int,
+        count: int = 1,
+        *,
+        retry_after: float | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | dict[str, Any] | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None: ...
+
+    def drop_next(
+        self, count: int = 1, *, method: str | None = None, path: str | None = None
+    ) -> None: ...
+
+    def malformed_next(
+        self,
+        count: int = 1,
+        *,
+        body: bytes = TRUNCATED_JSON,
+        status: int = 200,
+        content_type: str = "application/json",
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None: ...
+
+    def clear_faults(self) -> None: ...
+
+    def reset_stats(self) -> None: ...
+
+
 class AdminRoutes:
     """The handlers, bound to one server."""
 
-    def __init__(self, server: FakeClassifyServer) -> None:
+    def __init__(self, server: Controls) -> None:
         self._server = server
 
     # -- jobs ------------------------------------------------------------------------------
@@ -344,7 +419,7 @@ class AdminRoutes:
         return web.json_response({})
 
 
-def routes(server: FakeClassifyServer) -> list[web.RouteDef]:
+def routes(server: Controls) -> list[web.RouteDef]:
     """Every admin route, bound to ``server``."""
     admin = AdminRoutes(server)
     return [

@@ -78,22 +78,42 @@ class Fields:
             raise _invalid(("body", name), message, "number_range")
         return float(value)
 
-    def integer(self, name: str, default: int, *, minimum: int, maximum: int = MAX_COUNT) -> int:
+    def integer(
+        self, name: str, default: int | None, *, minimum: int, maximum: int = MAX_COUNT
+    ) -> int:
+        """A whole number in range; ``default`` None means the field is required."""
         value = self.value(name)
-        if value is None:
+        if value is None and default is not None:
             return default
+        if value is None:
+            raise _invalid(("body", name), "Field required", "missing")
         if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
             message = f"Input should be a whole number between {minimum} and {maximum}"
             raise _invalid(("body", name), message, "int_range")
         return value
 
-    def text(self, name: str, *, required: bool = False) -> str | None:
+    def text(self, name: str) -> str | None:
         value = self.value(name)
-        if value is None and not required:
-            return None
+        return None if value is None else self._non_empty(name, value)
+
+    def required_text(self, name: str) -> str:
+        return self._non_empty(name, self.value(name))
+
+    @staticmethod
+    def _non_empty(name: str, value: object) -> str:
         if not isinstance(value, str) or not value:
             raise _invalid(("body", name), "Input should be a non-empty string", "string_type")
         return value
+
+    def header_value(self, name: str) -> str | None:
+        """A header's value: a string without line breaks, or a number (sent as its text)."""
+        value = self.value(name)
+        if value is None:
+            return None
+        if _header_safe(value) or _is_number(value):
+            return str(value)
+        message = "Input should be a number or a string (no line breaks)"
+        raise _invalid(("body", name), message, "header_value")
 
     def texts(self, name: str) -> list[str] | None:
         value = self.value(name)
@@ -275,13 +295,12 @@ class AdminRoutes:
 
     async def set_status(self, request: web.Request) -> web.Response:
         fields = await Fields.of(request)
-        status = fields.text("status", required=True)
+        status = fields.required_text("status")
         error_message = fields.text("error_message")
         fields.finish()
         job_id = request.match_info["job_id"]
         if self._server.job(job_id) is None:
             return web.json_response({"detail": "Job not found"}, status=404)
-        assert status is not None
         job = self._server.set_status(job_id, status, error_message=error_message)
         return web.json_response(job)
 
@@ -319,14 +338,9 @@ class AdminRoutes:
 
     async def fail_next(self, request: web.Request) -> web.Response:
         fields = await Fields.of(request)
-        if fields.value("status") is None:
-            raise _invalid(("body", "status"), "Field required", "missing")
-        status = fields.integer("status", 0, minimum=100, maximum=599)
+        status = fields.integer("status", None, minimum=100, maximum=599)
         count = fields.integer("count", 1, minimum=1)
-        retry_after = fields.value("retry_after")
-        if retry_after is not None and not (_header_safe(retry_after) or _is_number(retry_after)):
-            message = "Input should be a number or a string (no line breaks)"
-            raise _invalid(("body", "retry_after"), message, "retry_after_type")
+        retry_after = fields.header_value("retry_after")
         headers = fields.text_map("headers")
         body = json.dumps(fields.value("body")).encode() if fields.has("body") else None
         method, path = fields.text("method"), fields.text("path")

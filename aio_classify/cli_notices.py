@@ -39,7 +39,10 @@ class NoticeHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._stream.write(f"{self._prog}: {one_line(record.getMessage())}\n")
+            # On a terminal, first erase a live progress bar (redrawn at its next beat), so the
+            # notice is not glued to its end.
+            erase = "\r\x1b[K" if self._stream.isatty() else ""
+            self._stream.write(f"{erase}{self._prog}: {one_line(record.getMessage())}\n")
             self._stream.flush()
         except Exception:
             self.handleError(record)

@@ -51,3 +51,15 @@ async def test_nothing_is_shown_outside_the_block_and_the_logger_is_restored(
     async with ClassifyClient("test-key", base_url=server.url, retry_policy=FAST) as client:
         await client.list_jobs().first_page()
     assert stream.getvalue() == ""
+
+
+def test_on_a_terminal_a_notice_first_erases_the_progress_bar() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    terminal.write("\rwait [####----] 1/2")
+    with notices_on(terminal, "aio-classify"):
+        logging.getLogger("aio_classify.transport").info("attempt %d failed", 1)
+    assert terminal.getvalue().endswith("1/2\r\x1b[Kaio-classify: attempt 1 failed\n")

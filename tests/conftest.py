@@ -9,13 +9,10 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 
-from aio_classify import ClassifyClient, RetryPolicy
+from aio_classify import ClassifyClient
 from aio_classify.testing import FakeClassifyServer
 
-API_KEY = "test-key"
-#: Retries as the client does them, but with backoffs of milliseconds, so tests stay fast.
-FAST_RETRIES = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, jitter=0.0)
-
+from helpers import API_KEY, FAST_RETRIES
 
 LEAK_MARKERS = ("Unclosed", "Task was destroyed", "exception was never retrieved")
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import io
 import logging
 
-from aio_classify import ClassifyClient, RetryPolicy
-from aio_classify.cli_notices import MAX_NOTICE_CHARS, notices_on, one_line
+from aio_classify import ClassifyClient
+from aio_classify.cli.notices import MAX_NOTICE_CHARS, notices_on, one_line
 from aio_classify.testing import FakeClassifyServer
-
-FAST = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, jitter=0.0)
 
 
 def test_one_line_escapes_control_characters_and_stays_bounded() -> None:
@@ -21,13 +19,14 @@ def test_one_line_escapes_control_characters_and_stays_bounded() -> None:
     assert "\x1b" not in long
 
 
-async def test_retries_show_as_they_happen_one_line_each(server: FakeClassifyServer) -> None:
+async def test_retries_show_as_they_happen_one_line_each(
+    server: FakeClassifyServer, client: ClassifyClient
+) -> None:
     hostile = "\x1b]0;pwned\x07\n" + "x" * 5000
     server.fail_next(503, count=2, retry_after=0, body={"detail": hostile})
     stream = io.StringIO()
     with notices_on(stream, "aio-classify"):
-        async with ClassifyClient("test-key", base_url=server.url, retry_policy=FAST) as client:
-            await client.list_jobs().first_page()
+        await client.list_jobs().first_page()
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2
     for number, line in enumerate(lines, start=1):
@@ -39,7 +38,7 @@ async def test_retries_show_as_they_happen_one_line_each(server: FakeClassifySer
 
 
 async def test_nothing_is_shown_outside_the_block_and_the_logger_is_restored(
-    server: FakeClassifyServer,
+    server: FakeClassifyServer, client: ClassifyClient
 ) -> None:
     logger = logging.getLogger("aio_classify")
     level, handlers = logger.level, list(logger.handlers)
@@ -48,8 +47,7 @@ async def test_nothing_is_shown_outside_the_block_and_the_logger_is_restored(
         assert logger.isEnabledFor(logging.INFO)
     assert (logger.level, logger.handlers) == (level, handlers)
     server.fail_next(503, retry_after=0)
-    async with ClassifyClient("test-key", base_url=server.url, retry_policy=FAST) as client:
-        await client.list_jobs().first_page()
+    await client.list_jobs().first_page()
     assert stream.getvalue() == ""
 
 

@@ -8,7 +8,6 @@ import contextlib
 import importlib.util
 import warnings
 from collections.abc import AsyncIterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -19,7 +18,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from aio_classify.testing import FakeClassifyServer
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from helpers import API_KEY, ROOT
+
+EXAMPLES = ROOT / "examples"
 
 
 def load_example(name: str = "status_service") -> ModuleType:
@@ -38,7 +39,7 @@ async def test_200_concurrent_requests_share_one_client_session(
     ids = server.seed_jobs(1000)
     server.latency = 0.01
     monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
-    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "test-key")
+    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
     example = load_example()
 
     sessions: list[aiohttp.ClientSession] = []
@@ -76,7 +77,7 @@ async def test_bad_requests_are_answered_400(
     server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
-    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "test-key")
+    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
     async with TestClient(TestServer(load_example().create_app())) as http:
         assert (await http.get("/jobs/status")).status == 400
         assert (await http.get("/jobs/status?id=")).status == 400
@@ -106,7 +107,7 @@ async def uvicorn_serving(app: Any) -> AsyncIterator[str]:
 @pytest.fixture
 def fastapi_example(server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
-    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "test-key")
+    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
     return load_example("fastapi_service")
 
 

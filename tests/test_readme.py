@@ -29,7 +29,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from aio_classify.cli import build_parser
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import API_KEY, ROOT, child_env
+
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n(?:\n```text\n(.*?)^```\n)?", re.M | re.S)
 
@@ -67,18 +68,8 @@ def test_the_readme_has_the_examples_it_promises() -> None:
 @pytest.fixture
 async def readme_server() -> Iterator[FakeClassifyServer]:
     lifecycle = Lifecycle(running_after=0.1, finish_after=0.4)
-    async with FakeClassifyServer(api_key="test-key", jobs=500, lifecycle=lifecycle) as server:
+    async with FakeClassifyServer(api_key=API_KEY, jobs=500, lifecycle=lifecycle) as server:
         yield server  # type: ignore[misc]
-
-
-def child_env(server: FakeClassifyServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_CLOUD_")}
-    env.update(
-        LLAMA_CLOUD_BASE_URL=server.url,
-        LLAMA_CLOUD_API_KEY="test-key",
-        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-    )
-    return env
 
 
 async def run_python(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
@@ -163,8 +154,7 @@ async def test_fastapi_example(
 
 async def test_pytest_example(tmp_path: Path) -> None:
     (tmp_path / "test_example.py").write_text(only("pytest"), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_CLOUD_")}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env = child_env()
     args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"]
     args += ["-o", "asyncio_default_fixture_loop_scope=function"]
     code, output = await run_python(args, env, tmp_path)
@@ -218,9 +208,8 @@ def run_shell_session(server_command: str, script: str, tmp_path: Path) -> str:
     shim = bin_dir / "aio-classify"
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m aio_classify "$@"\n', encoding="utf-8")
     shim.chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_CLOUD_")}
+    env = child_env()
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     argv = shlex.split(server_command.replace("8787", port))
     with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env, cwd=tmp_path) as fake:
         try:

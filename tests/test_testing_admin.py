@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
 import aio_classify.testing
-from aio_classify import ClassifyClient, RetryPolicy
+from aio_classify import ClassifyClient
 from aio_classify.testing import FakeClassifyServer
 from aio_classify.testing.app import build_app
 
-LIST = "/api/v2/classify"
-ROOT = Path(__file__).resolve().parents[1]
-FAST = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, jitter=0.0)
+from helpers import API_KEY, FAST_RETRIES, LIST, ROOT, child_env
 
 
 async def admin(
@@ -113,7 +109,7 @@ async def test_our_client_rides_out_faults_injected_over_http(
     await admin(http, "seed", {"count": 30})
     await admin(http, "fail-next", {"status": 503, "count": 2, "retry_after": 0})
     await admin(http, "drop-next", {"count": 2})
-    async with ClassifyClient("test-key", base_url=server.url, retry_policy=FAST) as client:
+    async with ClassifyClient(API_KEY, base_url=server.url, retry_policy=FAST_RETRIES) as client:
         jobs = [job async for job in client.list_jobs(page_size=20)]
     assert len(jobs) == 30
     log = await admin(http, "requests")
@@ -311,7 +307,7 @@ def test_every_admin_route_is_documented_and_no_other(text: str) -> None:
 
 def test_fake_server_finish_after_also_moves_the_seeded_unfinished_jobs() -> None:
     assert len(FakeClassifyServer(seed=3, jobs=60).unfinished_job_ids) >= 3  # same seed, same mix
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = child_env()
     command = [sys.executable, "-m", "aio_classify.testing", "--port", "0", "--jobs", "60"]
     command += ["--seed", "3", "--finish-after", "0.3", "--api-key", "k"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
@@ -329,5 +325,5 @@ def test_fake_server_finish_after_also_moves_the_seeded_unfinished_jobs() -> Non
 async def _statuses_after(url: str, delay: float) -> dict[str, str]:
     """Every job's status ``delay`` seconds after the server started: what a shell user sees."""
     await asyncio.sleep(delay)
-    async with ClassifyClient("k", base_url=url, retry_policy=FAST) as client:
+    async with ClassifyClient("k", base_url=url, retry_policy=FAST_RETRIES) as client:
         return {job.id: str(job.status) async for job in client.list_jobs(page_size=100)}

@@ -57,8 +57,8 @@ What the server saw (API requests only):
 | `POST /_fake/reset-stats` | none | empties the log; `max_in_flight` restarts from the requests in flight now |
 """
 
-from aio_classify.testing.faults import RecordedRequest
-from aio_classify.testing.server import FakeClassifyServer, Lifecycle
-from aio_classify.testing.standalone import add_arguments, run_standalone
+from .faults import RecordedRequest
+from .server import FakeClassifyServer, Lifecycle
+from .standalone import run_standalone
 
-__all__ = ["FakeClassifyServer", "Lifecycle", "RecordedRequest", "add_arguments", "run_standalone"]
+__all__ = ["FakeClassifyServer", "Lifecycle", "RecordedRequest", "run_standalone"]

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from aio_classify.testing.faults import TRUNCATED_JSON, Fault, FaultQueue, RecordedRequest, Stats
-from aio_classify.testing.validation import Invalid, error
+from .faults import TRUNCATED_JSON, Fault, FaultQueue, RecordedRequest, Stats
+from .parse_requests import Invalid, error
 
 PREFIX = "/_fake/"
 #: Most requests one ``GET /_fake/requests`` returns; page on with ``offset``.

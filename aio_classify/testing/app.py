@@ -11,19 +11,39 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from aio_classify.testing import admin, paging, seed, validation
-from aio_classify.testing.faults import RecordedRequest
-from aio_classify.testing.store import Job
+from . import admin, paging, seed
+from .faults import RecordedRequest
+from .parse_requests import Invalid, error, parse_create_body, parse_list_query
+from .store import Job, JobStore
 
-if TYPE_CHECKING:
-    from aio_classify.testing.server import FakeClassifyServer
 
-SERVER: web.AppKey[FakeClassifyServer] = web.AppKey("server")
+class ServedState(admin.Controls, Protocol):
+    """What the handlers use of ``FakeClassifyServer`` (the admin routes' ``Controls`` and more).
+
+    Written out here so this module does not import ``server`` (which imports this module to
+    build its application): the dependency runs one way, ``server`` -> ``app``.
+    """
+
+    api_key: str
+    store: JobStore
+
+    def create(
+        self,
+        file_input: str,
+        *,
+        configuration: dict[str, Any] | None = None,
+        configuration_id: str | None = None,
+        transaction_id: str | None = None,
+        project_id: str | None = None,
+    ) -> Job: ...
+
+
+SERVER: web.AppKey[ServedState] = web.AppKey("server")
 ADMIN_PREFIX = admin.PREFIX
 
 
@@ -48,7 +68,7 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
             return await handler(request)
         except (TypeError, ValueError, KeyError) as exc:
             return detail(422, f"Bad admin request: {exc!r}")
-    except validation.Invalid as exc:
+    except Invalid as exc:
         return detail(422, exc.errors)
 
 
@@ -91,13 +111,11 @@ async def _api_request(
 
 
 async def list_jobs(request: web.Request) -> web.Response:
-    filters, page_size, token = validation.list_query(request.query)
+    filters, page_size, token = parse_list_query(request.query)
     try:
         body = paging.page_body(request.app[SERVER].store, filters, page_size, token)
     except paging.BadToken as exc:
-        raise validation.Invalid(
-            [validation.error(("query", "page_token"), str(exc), "value_error")]
-        ) from exc
+        raise Invalid([error(("query", "page_token"), str(exc), "value_error")]) from exc
     return raw_json(body)
 
 
@@ -115,9 +133,7 @@ async def json_body(request: web.Request) -> Any:
     try:
         return await request.json()
     except ValueError:
-        raise validation.Invalid(
-            [validation.error(("body", 0), "JSON decode error", "json_invalid")]
-        ) from None
+        raise Invalid([error(("body", 0), "JSON decode error", "json_invalid")]) from None
 
 
 async def get_job(request: web.Request) -> web.Response:
@@ -127,7 +143,7 @@ async def get_job(request: web.Request) -> web.Response:
 async def create_job(request: web.Request) -> web.Response:
     server = request.app[SERVER]
     body = await json_body(request)
-    file_input, configuration, configuration_id, transaction_id = validation.create_body(body)
+    file_input, configuration, configuration_id, transaction_id = parse_create_body(body)
     job = server.create(
         file_input,
         configuration=configuration,
@@ -158,7 +174,7 @@ async def delete_job(request: web.Request) -> web.Response:
     return web.json_response({"id": job.key[1], "project_id": job.data.get("project_id")})
 
 
-def build_app(server: FakeClassifyServer) -> web.Application:
+def build_app(server: ServedState) -> web.Application:
     app = web.Application(middlewares=[middleware])
     app[SERVER] = server
     app.router.add_get("/api/v2/classify", list_jobs)

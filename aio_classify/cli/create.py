@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import ClassifyError
-from .models import ClassifyConfiguration, ClassifyJob, ClassifyRule
-from .validation import check_configuration
+from ..errors import ClassifyError
+from ..models import ClassifyConfiguration, ClassifyJob, ClassifyRule
+from ..validation import check_configuration
 
 __all__ = ["RULES_FILE_HELP", "configuration_from", "created_in_order", "rule_option"]
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from .conversion import converter
-from .models import ClassifyJob
+from ..conversion import converter
+from ..models import ClassifyJob
 
 __all__ = ["FIELDS", "FORMATS", "JobWriter", "make_writer"]
 

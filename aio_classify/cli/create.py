@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import collections
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,7 @@ def _read_rules_file(path: str) -> dict[str, Any]:
 
 async def created_in_order(
     create: Callable[[str], Awaitable[ClassifyJob]], file_inputs: Iterable[str], concurrency: int
-) -> AsyncIterator[ClassifyJob]:
+) -> AsyncGenerator[ClassifyJob, None]:
     """``create(file_input)`` for each input, at most ``concurrency`` at once, yielded in input
     order. After a failure no creation starts; those in flight finish and their jobs are still
     yielded, then the first error is raised. A consumer that stops early cancels the rest."""

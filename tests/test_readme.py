@@ -165,7 +165,7 @@ async def test_pytest_example(tmp_path: Path) -> None:
 def test_every_command_line_in_the_readme_parses() -> None:
     parser = build_parser()
     commands = [
-        part.split(">", 1)[0].strip()  # without a redirection
+        re.split("[<>]", part, maxsplit=1)[0].strip()  # without a redirection
         for code, _ in blocks("console")
         for line in code.splitlines()
         for part in line.split("#", 1)[0].split("|")
@@ -253,3 +253,20 @@ def test_the_fake_server_admin_session_runs_as_written(tmp_path: Path) -> None:
     assert all(started < moment < time.time() + 5 for moment in due["due"].values())
     assert latency == {"seconds": 0.05}
     assert log == {"total": 0, "offset": 0, "requests": []}
+
+
+def test_the_command_line_walkthrough_runs_as_written(tmp_path: Path) -> None:
+    server_command, script = shell_session("aio-classify create dfl-invoice-1.pdf")
+    assert "--finish-after" in server_command
+    output = run_shell_session(server_command, script, tmp_path)
+    # The last command's CSV: both new jobs waited for until they finished, and classified.
+    last = output[output.rindex("id,status,type\n") :].splitlines()
+    rows = [row.split(",") for row in last[1:]]
+    new_ids = (tmp_path / "new.csv").read_text().splitlines()[1:]
+    assert sorted(job_id for job_id, _, _ in rows) == sorted(new_ids)
+    assert {(status, kind) for _, status, kind in rows} == {
+        ("COMPLETED", "invoice"),
+        ("COMPLETED", ""),
+    }
+    # The first pipeline waited for the seeded jobs that were still unfinished, and printed them.
+    assert re.search(r"^id +status ", output, re.M)

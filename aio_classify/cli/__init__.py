@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
 import traceback
 from collections.abc import Callable, Coroutine, Iterable
-from contextlib import aclosing
 from datetime import datetime
 from enum import IntEnum
 from typing import Any, NoReturn, TypeVar
@@ -397,7 +397,9 @@ async def run_create(args: argparse.Namespace) -> int:
 
         writer = make_writer(args.format, sys.stdout, args.fields)
         try:  # each job printed as soon as it exists; an error still ends well-formed output
-            async with aclosing(created_in_order(create, file_inputs, args.concurrency)) as jobs:
+            async with contextlib.aclosing(
+                created_in_order(create, file_inputs, args.concurrency)
+            ) as jobs:
                 async for job in jobs:
                     writer.write(job)
                     sys.stdout.flush()
@@ -435,14 +437,13 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(
             level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
         )
-    if getattr(args, "fields", None) and args.format not in ("table", "csv"):
-        print(f"{PROG}: error: --fields applies to the table and csv formats", file=sys.stderr)
-        return ExitCode.USAGE
     handler: Handler = args.handler
+    # Retries and throttling as they happen; with --debug the request log already shows them.
+    notices = contextlib.nullcontext() if debug else notices_on(sys.stderr, PROG)
     try:
-        if debug:  # the request log already shows every retry
-            return asyncio.run(handler(args))
-        with notices_on(sys.stderr, PROG):  # retries and throttling, as they happen
+        if getattr(args, "fields", None) and args.format not in ("table", "csv"):
+            raise UsageError("--fields applies to the table and csv formats")
+        with notices:
             return asyncio.run(handler(args))
     except KeyboardInterrupt:
         # asyncio.run cancelled the command first, so every ``async with`` has closed.

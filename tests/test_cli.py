@@ -489,7 +489,7 @@ async def test_create_with_a_rules_file_or_a_saved_configuration(
         (("create", "dfl-a.pdf", "--rule", "invoice"), "expected TYPE=DESCRIPTION"),
         (("create", "dfl-a.pdf", "--rule", "invoice=short"), "rules[0].description must be"),
         (("create", "dfl-a.pdf", "--rules-file", "/nonexistent.json"), "cannot read the rules"),
-        (("create", "-", "--rule", INVOICE_RULE), "no file ids given"),
+        (("create", "", "--rule", INVOICE_RULE), "no file ids given"),
     ],
 )
 async def test_create_refuses_bad_input_before_any_request(
@@ -544,3 +544,21 @@ async def test_retries_are_shown_on_stderr_as_they_happen(server: FakeClassifySe
         "aio-classify: attempt 2",
     ]
     assert all("retrying in 0.00s" in line and "\x1b" not in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("wait", "-", "--format", "json", "--exit-status"),
+        ("get", "-", "--format", "json"),
+        ("create", "-", "--rule", INVOICE_RULE, "--format", "json"),
+    ],
+)
+async def test_nothing_on_stdin_is_nothing_to_do(
+    server: FakeClassifyServer, args: tuple[str, ...]
+) -> None:
+    """The end of a pipeline whose first command found nothing: no request, success."""
+    code, out, stderr = await run_cli(*args, env=cli_env(server), input="\n")
+    assert code == ExitCode.OK, stderr
+    assert json.loads(out) == []
+    assert server.requests == []

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import datetime
 from enum import IntEnum
 from typing import Any, NoReturn, TypeVar
@@ -336,16 +336,17 @@ async def run_list(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def read_ids(arguments: Iterable[str], stdin: Iterable[str], what: str = "job ids") -> list[str]:
+def read_ids(arguments: Sequence[str], stdin: Iterable[str], what: str = "job ids") -> list[str]:
     """Ids from the arguments, ``-`` standing for one id per line of stdin (blank lines skipped);
-    duplicates are dropped, the first order kept."""
+    duplicates are dropped, the first order kept. An empty stdin is no ids, so nothing to do (a
+    pipeline whose first command found nothing succeeds); no ids and no ``-`` is a usage error."""
     ids: list[str] = []
     for argument in arguments:
         if argument == "-":
             ids.extend(line.strip() for line in stdin if line.strip())
         elif argument:
             ids.append(argument)
-    if not ids:
+    if not ids and "-" not in arguments:
         raise UsageError(f"no {what} given")
     return list(dict.fromkeys(ids))
 

@@ -52,8 +52,8 @@ def test_table_shrinks_the_rightmost_columns_before_leaving_any_out() -> None:
     header, row = table_lines(JOB, width=id_width + 2 + 9 + 2 + 16 + 2 + 10 + 2 + 10)
     assert header.split() == ["id", "status", "type", "confidence", "created_at"]
     assert row.split()[-1] == "2026-01-31"  # the date alone when the time does not fit
-    header, row = table_lines(JOB, width=id_width + 2 + 9 + 2 + 6 + 2 + 4 + 2 + 9)
-    assert header.split() == ["id", "status", "type", "con…"]
+    header, row = table_lines(JOB, width=id_width + 2 + 9 + 2 + 6 + 2 + 10 + 2 + 9)
+    assert header.split() == ["id", "status", "type", "confidence"]
     assert row.split() == [JOB.id, "COMPLETED", "invoi…", "0.88"]
 
 

@@ -44,7 +44,7 @@ ID_WIDTH = 36
 TABLE_WIDTHS: dict[str, tuple[int, int]] = {
     "status": (9, 9),
     "type": (16, 6),
-    "confidence": (10, 4),
+    "confidence": (10, 10),  # a cut header would say less than leaving the column out
     "created_at": (19, 10),
     "updated_at": (19, 10),
     "document_input_type": (13, 6),

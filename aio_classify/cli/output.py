@@ -139,19 +139,20 @@ class TableWriter(JobWriter):
         self._columns: list[tuple[str, int]] | None = None
 
     def write(self, job: ClassifyJob) -> None:
-        if self._columns is None:
-            self._start(len(job.id))
+        columns = self._columns or self._start(len(job.id))
         record = flat_record(job)
-        self._line([_table_cell(job, record, name, size) for name, size in self._columns or ()])
+        self._line([_table_cell(job, record, name, size) for name, size in columns])
 
     def finish(self) -> None:
         if self._columns is None:  # no job at all: the header still says what would be shown
             self._start(ID_WIDTH)
         super().finish()
 
-    def _start(self, id_width: int) -> None:
+    def _start(self, id_width: int) -> list[tuple[str, int]]:
+        """Fit the columns and print the header."""
         self._columns = fit_columns(self._fields, self._width, id_width)
         self._line([_fit(name, size) for name, size in self._columns])
+        return self._columns
 
     def _line(self, cells: list[str]) -> None:
         self.stream.write("  ".join(cells).rstrip() + "\n")

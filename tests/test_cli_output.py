@@ -89,3 +89,11 @@ def test_empty_json_listing_is_an_empty_array() -> None:
     out = io.StringIO()
     make_writer("json", out).finish()
     assert json.loads(out.getvalue()) == []
+
+
+def test_a_table_keeps_one_column_however_narrow() -> None:
+    out = io.StringIO()
+    table = TableWriter(out, width=5, fields=("status", "error_message"))
+    table.write(JOB)
+    table.write(JOB)
+    assert out.getvalue().splitlines() == ["status", "COMPLETED", "COMPLETED"]

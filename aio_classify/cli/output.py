@@ -170,7 +170,8 @@ def fit_columns(fields: Sequence[str], width: int, id_width: int) -> list[tuple[
             smaller = max(TABLE_WIDTHS[name][1], size - excess)
             excess -= size - smaller
             columns[index] = (name, smaller)
-    while excess > 0 and any(name != "id" for name, _ in columns):  # then leave out
+    # Then leave columns out from the right: never the id, and never the last one.
+    while excess > 0 and len(columns) > 1 and any(name != "id" for name, _ in columns):
         index = max(i for i, (name, _) in enumerate(columns) if name != "id")
         excess -= columns.pop(index)[1] + 2
     return columns

@@ -1,5 +1,5 @@
 """Sessions: tests (newest aiohttp), unit (aioresponses, aiohttp 3.13.x), sdk, lint, typecheck,
-bench, demo.
+docs, bench, demo.
 
 Why two aiohttp versions: aioresponses 0.7.9 builds ``ClientResponse`` objects the way aiohttp
 3.13 did and fails on 3.14 (``missing ... 'stream_writer'``). Our users get the newest aiohttp,
@@ -9,21 +9,27 @@ that need aioresponses' exact response scripting run in a venv pinned to aiohttp
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 nox.options.default_venv_backend = "venv"
 
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0"]
 #: The README's FastAPI example is executed too (tests/test_readme.py), over httpx's ASGI transport;
 #: examples/fastapi_service.py is served by uvicorn (tests/test_examples.py).
 README_DEPS = ["fastapi", "httpx", "uvicorn"]
+#: tests/test_packaging.py builds the wheel in process with hatchling, the build backend.
+PACKAGING_DEPS = ["hatchling>=1.27"]
+#: ruff formats the signatures in the API reference.
+DOCS_DEPS = ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.29", "ruff"]
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite: loopback tests on the newest aiohttp, then the pinned sessions."""
-    session.install("-e", ".", *TEST_DEPS, *README_DEPS)
+    session.install("-e", ".", *TEST_DEPS, *README_DEPS, *PACKAGING_DEPS)
     session.run("pytest", "--ignore=tests/mocked", "--ignore=tests/sdk", *session.posargs)
     session.notify("unit")
     session.notify("sdk")
@@ -57,13 +63,26 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """The docs site, built with ``--strict``: a broken link or anchor, a cross-reference to an
+    API name that does not exist, a missing included file or a page left out of the navigation
+    fails. (A public name without a docstring fails tests/test_docstrings.py.)"""
+    session.install("-e", ".", *DOCS_DEPS)
+    site = Path(session.create_tmp()) / "site"
+    session.run(
+        "mkdocs", "build", "--strict", "--site-dir", str(site), env={"NO_MKDOCS_2_WARNING": "1"}
+    )
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks, side by side with the floor and the official SDK (installed only here).
 
-    ``nox -s bench -- bench_list`` runs one; bench_poll alone takes about 90 s.
+    ``nox -s bench -- bench_list`` runs one; bench_poll alone takes about 90 s, bench_create
+    (which also draws docs/images/bench_create.png, hence matplotlib) about 3 minutes.
     """
-    session.install("-e", ".", "llama-cloud")
-    for name in session.posargs or ["bench_list", "bench_batch", "bench_poll"]:
+    session.install("-e", ".", "llama-cloud", "matplotlib")
+    for name in session.posargs or ["bench_list", "bench_batch", "bench_poll", "bench_create"]:
         session.run("python", f"benchmarks/{name}.py")
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -16,6 +18,7 @@ from yarl import URL
 from .errors import APIConnectionError, APITimeoutError
 from .protocol import Query, decode_response
 from .retry import RetryPolicy
+from .throttle import CallKind, Limiter, in_turn
 
 __all__ = ["Transport"]
 
@@ -34,6 +37,7 @@ class Transport:
         retry_policy: RetryPolicy,
         max_connections: int,
         session: aiohttp.ClientSession | None,
+        limiters: Mapping[CallKind, Limiter],
     ) -> None:
         self.base_url = base_url
         self._prefix = str(base_url).rstrip("/")
@@ -43,16 +47,28 @@ class Transport:
         self._max_connections = max_connections
         self._session = session
         self._owns_session = session is None
+        self._limiters = limiters
         self._closed = False
 
     @property
     def closed(self) -> bool:
         return self._closed
 
-    async def request(self, method: str, path: str, *, params: Query = (), json: Any = None) -> Any:
-        """``path`` must already be percent-encoded (see ``protocol.job_path``)."""
+    async def request(
+        self, method: str, path: str, *, kind: CallKind, params: Query = (), json: Any = None
+    ) -> Any:
+        """``path`` must already be percent-encoded (see ``protocol.job_path``); ``kind`` picks
+        the limiter that gives each attempt its turn (see ``throttle``)."""
         retrying = self.retry_policy.retrying()
-        return await retrying(self._send_once, method, self.url(path), params, json)
+        return await retrying(self._attempt, kind, method, self.url(path), params, json)
+
+    async def _attempt(
+        self, kind: CallKind, method: str, url: URL, params: Query, json: Any
+    ) -> Any:
+        """One attempt: sent when the call kind's limiter gives it a turn, if it has one."""
+        send = partial(self._send_once, method, url, params, json)
+        limiter = self._limiters.get(kind)
+        return await (send() if limiter is None else in_turn(limiter, send))
 
     def url(self, path: str) -> URL:
         """``base_url`` joined with an already percent-encoded ``path``."""

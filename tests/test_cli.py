@@ -562,3 +562,25 @@ async def test_nothing_on_stdin_is_nothing_to_do(
     assert code == ExitCode.OK, stderr
     assert json.loads(out) == []
     assert server.requests == []
+
+
+async def test_throttling_is_shown_on_stderr_with_the_retries_it_causes(
+    server: FakeClassifyServer,
+) -> None:
+    server.seed_jobs(40)
+    server.set_rate_limit("list", 2, burst=1, hint="ms")
+    code, out, stderr = await run_cli(
+        "list", "--format", "jsonl", "--page-size", "10", env=cli_env(server)
+    )
+    assert code == 0
+    assert len(out.splitlines()) == 40
+    assert sum(throttled for _, throttled in server.rate_limit_log["list"]) >= 1
+    lines = stderr.splitlines()
+    assert lines[0].startswith("aio-classify: 'list' calls throttled by the server (429)")
+    retry = re.compile(
+        r"aio-classify: attempt \d+ failed \(GET /api/v2/classify answered 429: .*\); "
+        r"retrying in [\d.]+s"
+    )  # one notice per retry, as for any other retried error
+    assert all(
+        line.startswith("aio-classify: 'list' calls ") or retry.fullmatch(line) for line in lines
+    )

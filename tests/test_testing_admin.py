@@ -116,6 +116,43 @@ async def test_our_client_rides_out_faults_injected_over_http(
     assert log["total"] == 2 + 2 + 2  # two 503s, two drops, two pages
 
 
+async def test_rate_limits_set_read_and_lifted_over_http(
+    server: FakeClassifyServer, http: aiohttp.ClientSession
+) -> None:
+    body = {"call": "list", "rate": 0.5, "burst": 2, "hint": "ms"}
+    limits = await admin(http, "rate-limit", body)
+    assert limits["limits"] == {"list": {"rate": 0.5, "burst": 2.0, "hint": "ms"}}
+    assert [await status_of(http) for _ in range(3)] == [200, 200, 429]
+    async with http.get(LIST) as resp:
+        assert resp.status == 429
+        assert int(resp.headers["retry-after-ms"]) > 0
+    described = await admin(http, "rate-limit")
+    assert described["answers"] == {"list": {"allowed": 2, "throttled": 2}}
+    assert [throttled for _, throttled in described["log"]["list"]] == [False, False, True, True]
+    assert (await admin(http, "rate-limit", {"call": "list", "rate": None}))["limits"] == {}
+    assert await status_of(http) == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ({"rate": 1}, ["body", "call"]),
+        ({"call": "list"}, ["body", "rate"]),
+        ({"call": "list", "rate": "fast"}, ["body", "rate"]),
+        ({"call": "list", "rate": 1, "hint": ""}, ["body", "hint"]),
+        ({"call": "lists", "rate": 1}, ["body"]),
+        ({"call": "list", "rate": 0}, ["body"]),
+        ({"call": "list", "rate": 1, "hint": "minutes"}, ["body"]),
+    ],
+)
+async def test_bad_rate_limits_get_422(
+    server: FakeClassifyServer, http: aiohttp.ClientSession, body: dict[str, Any], loc: list[str]
+) -> None:
+    (error,) = (await admin(http, "rate-limit", body, status=422))["detail"]
+    assert error["loc"] == loc
+    assert server.rate_limits.buckets == {}
+
+
 # -- latency and what the server saw --------------------------------------------------------
 
 

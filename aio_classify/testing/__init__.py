@@ -48,6 +48,13 @@ given; faults are used oldest first; each route answers the faults still pending
 | `GET /_fake/latency` | | `{"seconds": ...}` added before each API request is answered |
 | `POST /_fake/latency` | `seconds` (0..3600; 0) | sets it |
 
+Rate limits (a token bucket per call kind, as ``FakeClassifyServer.set_rate_limit``):
+
+| route | body fields (all optional unless marked) | what it does, and answers |
+|---|---|---|
+| `POST /_fake/rate-limit` | `call` (required: `list`, `get`, `create`, `cancel` or `delete`), `rate` (required: requests a second, or `null` to lift the limit), `burst` (1), `hint` (`seconds`, `ms` or `none`) | beyond the limit that call kind is answered 429 with that hint; answers as `GET` |
+| `GET /_fake/rate-limit` | | `{"limits": {call: {"rate", "burst", "hint"}}, "answers": {call: {"allowed", "throttled"}}, "log": {call: [[time, throttled], ...]}}` |
+
 What the server saw (API requests only):
 
 | route | body fields | what it does, and answers |

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from .faults import TRUNCATED_JSON, Fault, FaultQueue, RecordedRequest, Stats
 from .parse_requests import Invalid, error
+from .ratelimit import RateLimits
 
 PREFIX = "/_fake/"
 #: Most requests one ``GET /_fake/requests`` returns; page on with ``offset``.
@@ -35,7 +36,7 @@ def _header_safe(value: object) -> bool:
     return isinstance(value, str) and bool(value) and "\r" not in value and "\n" not in value
 
 
-def _invalid(loc: tuple[str, str], message: str, kind: str) -> Invalid:
+def _invalid(loc: tuple[str, ...], message: str, kind: str) -> Invalid:
     return Invalid([error(loc, message, kind)])
 
 
@@ -192,6 +193,7 @@ class Controls(Protocol):
     latency: float
     faults: FaultQueue
     stats: Stats
+    rate_limits: RateLimits
 
     @property
     def requests(self) -> list[RecordedRequest]: ...
@@ -259,6 +261,10 @@ class Controls(Protocol):
     ) -> None: ...
 
     def clear_faults(self) -> None: ...
+
+    def set_rate_limit(
+        self, call: str, rate: float | None, *, burst: float = 1.0, hint: str = "seconds"
+    ) -> None: ...
 
     def reset_stats(self) -> None: ...
 
@@ -405,6 +411,24 @@ class AdminRoutes:
             self._server.latency = seconds
         return web.json_response({"seconds": self._server.latency})
 
+    async def rate_limit(self, request: web.Request) -> web.Response:
+        """POST sets (or, with ``"rate": null``, lifts) a call kind's limit; both answer the
+        limits, the counts and the log (``RateLimits.describe``)."""
+        if request.method == "POST":
+            fields = await Fields.of(request)
+            call = fields.required_text("call")
+            if not fields.has("rate"):
+                raise _invalid(("body", "rate"), "Field required", "missing")
+            rate = None if fields.value("rate") is None else fields.number("rate", 0, maximum=1e6)
+            burst = fields.number("burst", 1.0, maximum=1e6)
+            hint = fields.text("hint") or "seconds"
+            fields.finish()
+            try:
+                self._server.set_rate_limit(call, rate, burst=burst, hint=hint)
+            except ValueError as exc:  # an unknown call kind or hint, a rate of 0, a burst < 1
+                raise _invalid(("body",), str(exc), "value_error") from None
+        return web.json_response(self._server.rate_limits.describe())
+
     # -- what the server saw ---------------------------------------------------------------
 
     async def stats(self, request: web.Request) -> web.Response:
@@ -451,6 +475,8 @@ def routes(server: Controls) -> list[web.RouteDef]:
         web.post(PREFIX + "clear-faults", admin.clear_faults),
         web.get(PREFIX + "latency", admin.latency),
         web.post(PREFIX + "latency", admin.latency),
+        web.get(PREFIX + "rate-limit", admin.rate_limit),
+        web.post(PREFIX + "rate-limit", admin.rate_limit),
         web.get(PREFIX + "stats", admin.stats),
         web.get(PREFIX + "requests", admin.requests),
         web.post(PREFIX + "reset-stats", admin.reset_stats),

@@ -1,9 +1,9 @@
 """The aiohttp application: wire-format routes, admin routes, and the middleware around them.
 
 The middleware does, in order: record the request and count it in flight, sleep the injected
-latency, apply the next matching fault, check the bearer token. Admin routes (``/_fake/...``, in
-``admin.py``) only check the token, so controlling the server never disturbs what a benchmark
-measures.
+latency, apply the next matching fault, check the bearer token, apply the route's rate limit
+(``ratelimit``). Admin routes (``/_fake/...``, in ``admin.py``) only check the token, so
+controlling the server never disturbs what a benchmark measures.
 """
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ async def _api_request(
             )
         if not authorized:
             return detail(401, "Invalid authentication credentials")
+        throttled = server.rate_limits.check(f"{request.method} {route}")
+        if throttled is not None:
+            return detail(429, "Too many requests; slow down", throttled)
         return await handler(request)
     finally:
         server.stats.leave()

@@ -20,21 +20,46 @@ from aiohttp import web
 from . import seed as gen
 from .app import build_app
 from .faults import TRUNCATED_JSON, Fault, FaultQueue, RecordedRequest, Stats
+from .ratelimit import RateLimits
 from .store import Job, JobStore
 
 
 @attrs.frozen
 class Lifecycle:
-    """How jobs created through ``POST`` move on their own: seconds after creation."""
+    """How jobs created through ``POST`` move on their own: seconds after creation.
+
+    Attributes:
+        running_after: Seconds until a new job is RUNNING.
+        finish_after: Seconds until it is COMPLETED (or FAILED).
+        fail_ratio: Share of jobs that end FAILED instead of COMPLETED (decided by the
+            server's seed).
+    """
 
     running_after: float = 0.5
     finish_after: float = 2.0
-    #: Share of jobs that end FAILED instead of COMPLETED (decided by the server's seed).
     fail_ratio: float = 0.0
 
 
 class FakeClassifyServer:
-    """Start with ``async with FakeClassifyServer(api_key="test-key") as server:``."""
+    """A fake Classify v2 service on a real loopback port, for tests, benchmarks and demos.
+
+    Start it with ``async with FakeClassifyServer(api_key="test-key") as server:`` (or
+    ``await server.start()`` and ``await server.close()``); point a client at ``server.url``.
+    It checks the bearer token (401), validates queries and bodies (422) like the service, and
+    paginates with opaque tokens. Everything it can be told here is also reachable over HTTP
+    under ``/_fake/`` (see the testing guide), for a server running in another process.
+
+    Args:
+        api_key: The only bearer token it accepts.
+        host: Where to listen; loopback by default.
+        port: 0 picks a free port (read it back from ``url``).
+        jobs: Seed this many realistic jobs at once (see ``seed_jobs``).
+        seed: Seed of the random generator, so seeded jobs and ids repeat run after run.
+        project_id: The project of seeded and created jobs.
+        lifecycle: How jobs created by ``POST`` move on their own; without it they stay
+            PENDING until moved (``set_status``, ``finish_later``).
+        latency: Seconds added to every wire-format request; may be changed while serving.
+    """
 
     def __init__(
         self,
@@ -56,6 +81,7 @@ class FakeClassifyServer:
         self.latency = latency
         self.store = JobStore()
         self.faults = FaultQueue()
+        self.rate_limits = RateLimits()
         self.stats = Stats()
         self._rng = random.Random(seed)
         self.user_id = gen.new_id(self._rng, "usr")
@@ -70,11 +96,22 @@ class FakeClassifyServer:
 
     @property
     def url(self) -> str:
+        """The base URL to give a client, e.g. ``http://127.0.0.1:43117``.
+
+        Raises:
+            RuntimeError: the server is not running.
+        """
         if self._runner is None:
             raise RuntimeError("the fake server is not running; call start() first")
         return f"http://{self.host}:{self._port}"
 
     async def start(self) -> None:
+        """Start serving (``async with`` does this); a second call does nothing.
+
+        Raises:
+            RuntimeError: the server was closed; a closed server cannot be restarted.
+            OSError: the port is taken.
+        """
         if self._closed:
             raise RuntimeError("a closed fake server cannot be restarted")
         if self._runner is not None:
@@ -223,9 +260,11 @@ class FakeClassifyServer:
         return self._copy(job)
 
     def complete(self, job_id: str) -> dict[str, Any]:
+        """Move a job to COMPLETED now, with a result; returns the job as served."""
         return self.set_status(job_id, "COMPLETED")
 
     def fail(self, job_id: str, message: str = "Classification failed") -> dict[str, Any]:
+        """Move a job to FAILED now, with ``message`` as its ``error_message``."""
         return self.set_status(job_id, "FAILED", error_message=message)
 
     def advance(self, job_id: str) -> dict[str, Any]:
@@ -329,11 +368,29 @@ class FakeClassifyServer:
         method: str | None = None,
         path: str | None = None,
     ) -> None:
+        """Answer the next ``count`` matching requests with ``body`` as it is (by default a
+        truncated JSON document), to test what a client does with a broken response."""
         fault = Fault("malformed", status, {}, body, content_type, method, path)
         self.faults.push(fault, count)
 
     def clear_faults(self) -> None:
+        """Forget every injected fault not yet consumed."""
         self.faults.clear()
+
+    def set_rate_limit(
+        self, call: str, rate: float | None, *, burst: float = 1.0, hint: str = "seconds"
+    ) -> None:
+        """Allow ``call`` ("list", "get", "create", "cancel" or "delete") ``rate`` requests a
+        second with bursts of up to ``burst`` (a token bucket, full at first); beyond that it
+        answers 429 with ``hint``: ``"seconds"`` (``Retry-After``, whole seconds rounded up),
+        ``"ms"`` (``retry-after-ms``) or ``"none"``. ``rate=None`` lifts the limit. What each
+        limited route answered is in ``rate_limit_log``."""
+        self.rate_limits.set(call, rate, burst=burst, hint=hint)
+
+    @property
+    def rate_limit_log(self) -> dict[str, list[tuple[float, bool]]]:
+        """Per call kind: ``(arrival time, throttled)`` of every request its limit judged."""
+        return self.rate_limits.log
 
     # -- observations ----------------------------------------------------------------------
 
@@ -344,14 +401,18 @@ class FakeClassifyServer:
 
     @property
     def in_flight(self) -> int:
+        """Wire-format requests being answered right now."""
         return self.stats.in_flight
 
     @property
     def max_in_flight(self) -> int:
+        """The most wire-format requests answered at once since the last ``reset_stats()``."""
         return self.stats.max_in_flight
 
     def reset_stats(self) -> None:
+        """Forget the request log and the in-flight peak (seeding and faults stay)."""
         self.stats.reset()
+        self.rate_limits.log.clear()
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -125,7 +125,7 @@ async def test_the_pytest_examples_pass(tmp_path: Path) -> None:
 def test_every_command_line_parses() -> None:
     parser = build_parser()
     commands = [
-        part.split(">", 1)[0].strip()
+        re.split("[<>]", part, maxsplit=1)[0].strip()  # without a redirection
         for _, code, _ in blocks("console")
         for line in code.splitlines()
         for part in line.split("#", 1)[0].split("|")

@@ -334,6 +334,10 @@ DOCUMENTED = re.compile(r"^\| `(GET|POST|DELETE|PUT) (/_fake/[^` ]+)` \|", re.M)
     "text",
     [
         pytest.param((ROOT / "README.md").read_text(encoding="utf-8"), id="README"),
+        pytest.param(
+            (ROOT / "docs" / "guides" / "testing.md").read_text(encoding="utf-8"),
+            id="docs/guides/testing.md",
+        ),
         pytest.param(aio_classify.testing.__doc__ or "", id="aio_classify.testing"),
     ],
 )

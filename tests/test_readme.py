@@ -258,7 +258,7 @@ def test_the_fake_server_admin_session_runs_as_written(tmp_path: Path) -> None:
 def test_the_command_line_walkthrough_runs_as_written(tmp_path: Path) -> None:
     server_command, script = shell_session("aio-classify create dfl-invoice-1.pdf")
     assert "--finish-after" in server_command
-    output = run_shell_session(server_command, script, tmp_path)
+    output = run_shell_session(server_command, script, tmp_path).replace("\r\n", "\n")
     # The last command's CSV: both new jobs waited for until they finished, and classified.
     last = output[output.rindex("id,status,type\n") :].splitlines()
     rows = [row.split(",") for row in last[1:]]

@@ -18,7 +18,8 @@ nox.options.default_venv_backend = "venv"
 
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0"]
 #: The README's FastAPI example is executed too (tests/test_readme.py), over httpx's ASGI transport;
-#: examples/fastapi_service.py is served by uvicorn (tests/test_examples.py).
+#: examples/fastapi_service.py and examples/webhook_fastapi.py are served by uvicorn on loopback
+#: (tests/test_examples.py).
 README_DEPS = ["fastapi", "httpx", "uvicorn"]
 #: tests/test_packaging.py builds the wheel in process with hatchling, the build backend.
 PACKAGING_DEPS = ["hatchling>=1.27"]
@@ -78,11 +79,17 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks, side by side with the floor and the official SDK (installed only here).
 
-    ``nox -s bench -- bench_list`` runs one; bench_poll alone takes about 90 s, bench_create
-    (which also draws docs/images/bench_create.png, hence matplotlib) about 3 minutes.
+    ``nox -s bench -- bench_list`` runs one; bench_poll and bench_webhooks take about 90 s each,
+    bench_create (which also draws docs/images/bench_create.png, hence matplotlib) about 3 minutes.
     """
     session.install("-e", ".", "llama-cloud", "matplotlib")
-    for name in session.posargs or ["bench_list", "bench_batch", "bench_poll", "bench_create"]:
+    for name in session.posargs or [
+        "bench_list",
+        "bench_batch",
+        "bench_poll",
+        "bench_create",
+        "bench_webhooks",
+    ]:
         session.run("python", f"benchmarks/{name}.py")
 
 

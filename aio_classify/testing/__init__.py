@@ -55,6 +55,13 @@ Rate limits (a token bucket per call kind, as ``FakeClassifyServer.set_rate_limi
 | `POST /_fake/rate-limit` | `call` (required: `list`, `get`, `create`, `cancel` or `delete`), `rate` (required: requests a second, or `null` to lift the limit), `burst` (1), `hint` (`seconds`, `ms` or `none`) | beyond the limit that call kind is answered 429 with that hint; answers as `GET` |
 | `GET /_fake/rate-limit` | | `{"limits": {call: {"rate", "burst", "hint"}}, "answers": {call: {"allowed", "throttled"}}, "log": {call: [[time, throttled], ...]}}` |
 
+Webhook deliveries (to the `webhook_configurations` of created jobs):
+
+| route | body fields (all optional unless marked) | what it does, and answers |
+|---|---|---|
+| `POST /_fake/webhook-faults` | `drop`, `duplicate`, `delay`, `reorder` (shares 0..1; 0), `delay_seconds` (1), `seed` (0), `retry_delays` (seconds between a delivery's attempts, e.g. `[1, 2]`) | replaces how deliveries are mistreated: the faults now in force |
+| `GET /_fake/webhook-deliveries` | | `{"counts": {"delivered" or "failed" or "dropped" or "pending": n}, "dropped_job_ids": [...]}` |
+
 What the server saw (API requests only):
 
 | route | body fields | what it does, and answers |

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+import attrs
 from aiohttp import web
 
 from .faults import TRUNCATED_JSON, Fault, FaultQueue, RecordedRequest, Stats
 from .parse_requests import Invalid, error
 from .ratelimit import RateLimits
+from .webhooks import DeliveryFaults, WebhookDeliverer
 
 PREFIX = "/_fake/"
 #: Most requests one ``GET /_fake/requests`` returns; page on with ``offset``.
@@ -116,6 +119,18 @@ class Fields:
         message = "Input should be a number or a string (no line breaks)"
         raise _invalid(("body", name), message, "header_value")
 
+    def numbers(self, name: str, *, maximum: float) -> list[float] | None:
+        """A list of numbers, each between 0 and ``maximum``."""
+        value = self.value(name)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(
+            _is_number(item) and 0 <= item <= maximum for item in value
+        ):
+            message = f"Input should be a list of numbers between 0 and {maximum:g}"
+            raise _invalid(("body", name), message, "list_type")
+        return [float(item) for item in value]
+
     def texts(self, name: str) -> list[str] | None:
         value = self.value(name)
         if value is None:
@@ -194,6 +209,7 @@ class Controls(Protocol):
     faults: FaultQueue
     stats: Stats
     rate_limits: RateLimits
+    webhooks: WebhookDeliverer
 
     @property
     def requests(self) -> list[RecordedRequest]: ...
@@ -429,6 +445,36 @@ class AdminRoutes:
                 raise _invalid(("body",), str(exc), "value_error") from None
         return web.json_response(self._server.rate_limits.describe())
 
+    # -- webhook deliveries ----------------------------------------------------------------
+
+    async def webhook_faults(self, request: web.Request) -> web.Response:
+        """Replace the shares of deliveries dropped, duplicated, delayed or reordered; optionally
+        the pauses between a delivery's attempts (``retry_delays``)."""
+        fields = await Fields.of(request)
+        shares = {
+            name: fields.number(name, 0.0, maximum=1.0)
+            for name in ("drop", "duplicate", "delay", "reorder")
+        }
+        delay_seconds = fields.number("delay_seconds", 1.0, maximum=3600.0)
+        seed = fields.integer("seed", 0, minimum=0, maximum=2**63)
+        retry_delays = fields.numbers("retry_delays", maximum=3600.0)
+        fields.finish()
+        deliverer = self._server.webhooks
+        deliverer.faults = DeliveryFaults(**shares, delay_seconds=delay_seconds, seed=seed)
+        if retry_delays is not None:
+            deliverer.retry_delays = tuple(retry_delays)
+        return web.json_response(attrs.asdict(deliverer.faults))
+
+    async def webhook_deliveries(self, request: web.Request) -> web.Response:
+        """How many deliveries ended each way, and the jobs whose events were dropped."""
+        deliveries = self._server.webhooks.deliveries
+        return web.json_response(
+            {
+                "counts": dict(Counter(delivery.outcome for delivery in deliveries)),
+                "dropped_job_ids": [d.job_id for d in deliveries if d.outcome == "dropped"],
+            }
+        )
+
     # -- what the server saw ---------------------------------------------------------------
 
     async def stats(self, request: web.Request) -> web.Response:
@@ -477,6 +523,8 @@ def routes(server: Controls) -> list[web.RouteDef]:
         web.post(PREFIX + "latency", admin.latency),
         web.get(PREFIX + "rate-limit", admin.rate_limit),
         web.post(PREFIX + "rate-limit", admin.rate_limit),
+        web.post(PREFIX + "webhook-faults", admin.webhook_faults),
+        web.get(PREFIX + "webhook-deliveries", admin.webhook_deliveries),
         web.get(PREFIX + "stats", admin.stats),
         web.get(PREFIX + "requests", admin.requests),
         web.post(PREFIX + "reset-stats", admin.reset_stats),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -40,6 +41,8 @@ class ServedState(admin.Controls, Protocol):
         configuration_id: str | None = None,
         transaction_id: str | None = None,
         project_id: str | None = None,
+        webhook_configurations: Iterable[Mapping[str, Any]] = (),
+        webhook_configuration_ids: Iterable[str] = (),
     ) -> Job: ...
 
 
@@ -146,13 +149,15 @@ async def get_job(request: web.Request) -> web.Response:
 async def create_job(request: web.Request) -> web.Response:
     server = request.app[SERVER]
     body = await json_body(request)
-    file_input, configuration, configuration_id, transaction_id = parse_create_body(body)
+    create = parse_create_body(body)
     job = server.create(
-        file_input,
-        configuration=configuration,
-        configuration_id=configuration_id,
-        transaction_id=transaction_id,
+        create.file_input,
+        configuration=create.configuration,
+        configuration_id=create.configuration_id,
+        transaction_id=create.transaction_id,
         project_id=request.query.get("project_id"),
+        webhook_configurations=create.webhook_configurations,
+        webhook_configuration_ids=create.webhook_configuration_ids,
     )
     return raw_json(job.raw())
 

@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     output = _output_options()
     parser = _Parser(
         prog=PROG,
-        description="List, look up and wait for LlamaCloud Classify v2 jobs.",
+        description="List, look up, create and wait for LlamaCloud Classify v2 jobs.",
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[connection],

@@ -18,7 +18,8 @@ nox.options.default_venv_backend = "venv"
 
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0"]
 #: The README's FastAPI example is executed too (tests/test_readme.py), over httpx's ASGI transport;
-#: examples/webhook_fastapi.py is served by uvicorn on loopback (tests/test_examples.py).
+#: examples/fastapi_service.py and examples/webhook_fastapi.py are served by uvicorn on loopback
+#: (tests/test_examples.py).
 README_DEPS = ["fastapi", "httpx", "uvicorn"]
 #: tests/test_packaging.py builds the wheel in process with hatchling, the build backend.
 PACKAGING_DEPS = ["hatchling>=1.27"]

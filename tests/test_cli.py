@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -25,7 +26,7 @@ import pytest
 from aio_classify.cli import ExitCode, main
 from aio_classify.testing import FakeClassifyServer
 
-from helpers import ROOT, child_env
+from helpers import ROOT, child_env, list_calls
 
 
 def cli_env(server: FakeClassifyServer | None = None, **extra: str) -> dict[str, str]:
@@ -117,7 +118,10 @@ def test_help_lists_the_commands_and_every_exit_code() -> None:
     for command in ("list", "get", "wait", "fake-server", "demo"):
         assert command in stdout
     listed = re.findall(r"^ +(\d+)  \S", stdout.split("exit codes:")[1], re.M)
-    assert listed == [str(member.value) for member in ExitCode] == ["0", "1", "2", "130", "141"]
+    assert (
+        listed == [str(member.value) for member in ExitCode] == ["0", "1", "2", "3", "130", "141"]
+    )
+    assert "wait --exit-status: a job ended FAILED or CANCELLED" in stdout
 
 
 def test_python_dash_m_is_the_same_command() -> None:
@@ -375,7 +379,196 @@ async def test_demo_runs_end_to_end_in_well_under_a_minute() -> None:
     assert stderr.splitlines()[-1].startswith("wait: 300/300 finished")
 
 
-async def test_throttling_is_shown_on_stderr_and_nothing_else_of_the_log(
+# -- daily use: whole ids, full pages, chosen columns, create, exit status, retries shown ----------
+
+
+@pytest.mark.parametrize("columns", ["80", "40", "20"])
+async def test_table_ids_are_never_cut_whatever_the_width(
+    server: FakeClassifyServer, columns: str
+) -> None:
+    ids = server.seed_jobs(12)
+    code, table, _ = await run_cli("list", env=cli_env(server, COLUMNS=columns))
+    assert code == 0
+    header, *rows = table.splitlines()
+    assert [row.split()[0] for row in rows] == ids  # each one can be pasted into get or wait
+    assert all(len(line) <= max(int(columns), len(ids[0])) for line in table.splitlines())
+    assert header.split()[:2] == (["id", "status"] if columns != "20" else ["id"])
+
+
+async def test_list_asks_for_full_pages_of_100(server: FakeClassifyServer) -> None:
+    server.seed_jobs(250)
+    env = cli_env(server)
+    code, out, _ = await run_cli("list", "--format", "jsonl", env=env)
+    assert code == 0
+    assert len(out.splitlines()) == 250
+    assert [dict(call.query)["page_size"] for call in list_calls(server)] == ["100"] * 3
+    server.reset_stats()
+    await run_cli("list", "--format", "jsonl", "--limit", "5", env=env)
+    assert [dict(call.query)["page_size"] for call in list_calls(server)] == ["5"]
+
+
+async def test_fields_choose_the_columns_of_csv_and_table(server: FakeClassifyServer) -> None:
+    ids = server.seed_jobs(6, statuses="FAILED")
+    env = cli_env(server)
+    code, out, _ = await run_cli("list", "--format", "csv", "--fields", "id,status", env=env)
+    assert code == 0
+    assert out.splitlines() == ["id,status", *(f"{job_id},FAILED" for job_id in ids)]
+    code, out, _ = await run_cli("get", ids[0], "--fields", "status,error_message,id", env=env)
+    header, row = out.splitlines()
+    assert header.split() == ["status", "error_message", "id"]
+    assert row.startswith("FAILED")
+    assert row.endswith(ids[0])
+    assert server.job(ids[0])["error_message"][:20] in row  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("list", "--fields", "id,colour"), "unknown field 'colour'; choose from id,status,"),
+        (("list", "--fields", ","), "no field given"),
+        (("list", "--format", "jsonl", "--fields", "id"), "--fields applies to the table and csv"),
+    ],
+)
+def test_bad_fields_are_usage_errors(args: tuple[str, ...], message: str) -> None:
+    env = cli_env(LLAMA_CLOUD_API_KEY="k", LLAMA_CLOUD_BASE_URL="https://example.invalid")
+    code, stdout, stderr = call_main(args, env, "")
+    assert (code, stdout) == (ExitCode.USAGE, "")
+    assert message in stderr
+    assert len(stderr.splitlines()) == 1
+
+
+INVOICE_RULE = "invoice=Has an invoice number and a total amount due"
+
+
+async def test_create_from_arguments_and_stdin_prints_the_new_jobs(
+    server: FakeClassifyServer,
+) -> None:
+    env = cli_env(server)
+    code, out, stderr = await run_cli(
+        "create", "dfl-invoice-1.pdf", "-", "--rule", INVOICE_RULE, "--rule",
+        "receipt=Proof of a payment, with its date", "--format", "jsonl", env=env,
+        input="dfl-receipt-2.pdf\n\ndfl-memo-3.pdf\n",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert_clean(stderr)
+    jobs = [json.loads(line) for line in out.splitlines()]
+    assert [job["file_input"] for job in jobs] == [
+        "dfl-invoice-1.pdf",
+        "dfl-receipt-2.pdf",
+        "dfl-memo-3.pdf",
+    ]
+    assert sorted(job["id"] for job in jobs) == sorted(server.job_ids)
+    assert {job["status"] for job in jobs} == {"PENDING"}
+    rules = server.job(jobs[0]["id"])["configuration"]["rules"]  # type: ignore[index]
+    assert [rule["type"] for rule in rules] == ["invoice", "receipt"]
+    assert rules[0]["description"] == "Has an invoice number and a total amount due"
+
+
+async def test_create_with_a_rules_file_or_a_saved_configuration(
+    server: FakeClassifyServer, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps([{"type": "contract", "description": "Signed by two parties"}]))
+    env = cli_env(server)
+    code, out, _ = await run_cli(
+        "create", "dfl-a.pdf", "--rules-file", str(rules), "--format", "csv", "--fields",
+        "id,status", env=env,
+    )  # fmt: skip
+    assert code == 0
+    ((job_id, status),) = [row.split(",") for row in out.splitlines()[1:]]
+    assert status == "PENDING"
+    assert server.job(job_id)["configuration"]["rules"][0]["type"] == "contract"  # type: ignore[index]
+    code, out, _ = await run_cli(
+        "create", "dfl-b.pdf", "--configuration-id", "cfg-7", "--format", "json", env=env
+    )
+    assert code == 0
+    (job,) = json.loads(out)
+    assert job["configuration_id"] == "cfg-7"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("create", "dfl-a.pdf"), "give the rules: --rule TYPE=DESCRIPTION, --rules-file or"),
+        (("create", "dfl-a.pdf", "--rule", "invoice"), "expected TYPE=DESCRIPTION"),
+        (("create", "dfl-a.pdf", "--rule", "invoice=short"), "rules[0].description must be"),
+        (("create", "dfl-a.pdf", "--rules-file", "/nonexistent.json"), "cannot read the rules"),
+        (("create", "", "--rule", INVOICE_RULE), "no file ids given"),
+    ],
+)
+async def test_create_refuses_bad_input_before_any_request(
+    server: FakeClassifyServer, args: tuple[str, ...], message: str
+) -> None:
+    code, stdout, stderr = await run_cli(*args, env=cli_env(server), input="\n")
+    assert (code, stdout) == (ExitCode.USAGE, "")
+    assert message in stderr
+    assert len(stderr.splitlines()) == 1
+    assert server.requests == []
+
+
+async def test_a_failed_create_still_prints_the_jobs_it_made_and_exits_1(
+    server: FakeClassifyServer,
+) -> None:
+    server.fail_next(422, method="POST", body={"detail": "file_input: not a file id"})
+    code, out, stderr = await run_cli(
+        "create", "dfl-1.pdf", "dfl-2.pdf", "--rule", INVOICE_RULE, "--format", "json",
+        "--concurrency", "1", env=cli_env(server),
+    )  # fmt: skip
+    assert code == ExitCode.FAILED
+    assert json.loads(out) == []  # the first one failed; nothing was started after it
+    assert "422" in stderr
+    assert server.job_ids == []
+
+
+async def test_wait_exit_status_says_whether_any_job_failed(server: FakeClassifyServer) -> None:
+    done = [server.add_job(status="COMPLETED")["id"] for _ in range(2)]
+    failed = server.add_job(status="FAILED")["id"]
+    cancelled = server.add_job(status="CANCELLED")["id"]
+    env = cli_env(server)
+    for ids, expected in (
+        (done, ExitCode.OK),
+        ([*done, failed], ExitCode.JOBS_FAILED),
+        ([cancelled], ExitCode.JOBS_FAILED),
+    ):
+        code, _, stderr = await run_cli("wait", *ids, "--exit-status", env=env)
+        assert code == expected, stderr
+    code, _, _ = await run_cli("wait", *done, failed, env=env)
+    assert code == ExitCode.OK  # without --exit-status, a failed job is a result, not an error
+
+
+async def test_retries_are_shown_on_stderr_as_they_happen(server: FakeClassifyServer) -> None:
+    server.seed_jobs(3)
+    server.fail_next(503, count=2, retry_after=0, body={"detail": "busy\x1b[2J\nreally"})
+    code, out, stderr = await run_cli("list", "--format", "jsonl", env=cli_env(server))
+    assert code == 0
+    assert len(out.splitlines()) == 3
+    lines = stderr.splitlines()
+    assert [line.split(" failed")[0] for line in lines] == [
+        "aio-classify: attempt 1",
+        "aio-classify: attempt 2",
+    ]
+    assert all("retrying in 0.00s" in line and "\x1b" not in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("wait", "-", "--format", "json", "--exit-status"),
+        ("get", "-", "--format", "json"),
+        ("create", "-", "--rule", INVOICE_RULE, "--format", "json"),
+    ],
+)
+async def test_nothing_on_stdin_is_nothing_to_do(
+    server: FakeClassifyServer, args: tuple[str, ...]
+) -> None:
+    """The end of a pipeline whose first command found nothing: no request, success."""
+    code, out, stderr = await run_cli(*args, env=cli_env(server), input="\n")
+    assert code == ExitCode.OK, stderr
+    assert json.loads(out) == []
+    assert server.requests == []
+
+
+async def test_throttling_is_shown_on_stderr_with_the_retries_it_causes(
     server: FakeClassifyServer,
 ) -> None:
     server.seed_jobs(40)
@@ -388,5 +581,10 @@ async def test_throttling_is_shown_on_stderr_and_nothing_else_of_the_log(
     assert sum(throttled for _, throttled in server.rate_limit_log["list"]) >= 1
     lines = stderr.splitlines()
     assert lines[0].startswith("aio-classify: 'list' calls throttled by the server (429)")
-    assert all(line.startswith("aio-classify: 'list' calls ") for line in lines)
-    assert "attempt" not in stderr  # retries (which quote the server) stay in the --debug log
+    retry = re.compile(
+        r"aio-classify: attempt \d+ failed \(GET /api/v2/classify answered 429: .*\); "
+        r"retrying in [\d.]+s"
+    )  # one notice per retry, as for any other retried error
+    assert all(
+        line.startswith("aio-classify: 'list' calls ") or retry.fullmatch(line) for line in lines
+    )

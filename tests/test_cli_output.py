@@ -5,8 +5,12 @@ from __future__ import annotations
 import io
 import json
 
-from aio_classify.cli.output import TableWriter, make_writer
+import attrs
+import pytest
+
+from aio_classify.cli.output import TABLE_FIELDS, TableWriter, make_writer
 from aio_classify.conversion import converter, structure_job
+from aio_classify.models import ClassifyJob
 
 from helpers import TABLE_JOB as JOB
 
@@ -21,17 +25,75 @@ def test_unstructured_jobs_hold_only_json_types() -> None:
     assert json.loads(json.dumps(record)) == record
 
 
-def test_table_cuts_to_the_width_and_shortens_long_ids() -> None:
+@pytest.mark.parametrize("width", [20, 40, 60, 80, 100, 200])
+def test_table_ids_are_never_cut_other_columns_give_way(width: int) -> None:
+    long_id = "cls-" + "b" * 60  # longer than the first id: printed whole all the same
     out = io.StringIO()
-    table = TableWriter(out, width=70)
-    table.write(JOB)
-    header, row = out.getvalue().splitlines()
-    assert max(len(header), len(row)) <= 70
-    assert row.split()[0] == "cls-aaa…"  # the id column shrank to its minimum, 8
-    assert "COMPLETED" in row
+    table = TableWriter(out, width=width)
+    for job in (JOB, attrs.evolve(JOB, id=long_id), attrs.evolve(JOB, id="cls-c", result=None)):
+        table.write(job)
+    table.finish()
+    header, *rows = out.getvalue().splitlines()
+    assert [row.split()[0] for row in rows] == [JOB.id, long_id, "cls-c"]
+    assert all(len(line) <= max(width, len(JOB.id)) for line in (header, rows[0], rows[2]))
+    shown = header.split()
+    assert shown[0] == "id"
+    # Columns are left out from the right; a shrunk header is cut, with a mark.
+    assert all(
+        name == shown_name or name.startswith(shown_name.removesuffix("…"))
+        for name, shown_name in zip(TABLE_FIELDS, shown, strict=False)
+    )
+
+
+def test_table_shrinks_the_rightmost_columns_before_leaving_any_out() -> None:
+    id_width = len(JOB.id)
+    wide, _ = table_lines(JOB, width=id_width + 2 + 9 + 2 + 16 + 2 + 10 + 2 + 19)
+    assert wide.split() == ["id", "status", "type", "confidence", "created_at"]
+    header, row = table_lines(JOB, width=id_width + 2 + 9 + 2 + 16 + 2 + 10 + 2 + 10)
+    assert header.split() == ["id", "status", "type", "confidence", "created_at"]
+    assert row.split()[-1] == "2026-01-31"  # the date alone when the time does not fit
+    header, row = table_lines(JOB, width=id_width + 2 + 9 + 2 + 6 + 2 + 10 + 2 + 9)
+    assert header.split() == ["id", "status", "type", "confidence"]
+    assert row.split() == [JOB.id, "COMPLETED", "invoi…", "0.88"]
+
+
+def table_lines(job: ClassifyJob, width: int, fields: tuple[str, ...] = TABLE_FIELDS) -> list[str]:
+    out = io.StringIO()
+    table = TableWriter(out, width=width, fields=fields)
+    table.write(job)
+    return out.getvalue().splitlines()
+
+
+def test_fields_choose_the_columns_of_a_table_and_a_csv() -> None:
+    failed = attrs.evolve(JOB, status="FAILED", error_message="Document could not be parsed")
+    header, row = table_lines(failed, 120, ("id", "error_message", "status"))
+    assert header.split() == ["id", "error_message", "status"]
+    assert row.split("  ")[0] == JOB.id
+    assert "Document could not be parsed" in row
+    out = io.StringIO()
+    writer = make_writer("csv", out, ["status", "id", "confidence"])
+    writer.write(failed)
+    writer.finish()
+    assert out.getvalue().splitlines() == ["status,id,confidence", f"FAILED,{JOB.id},0.8765"]
+    with pytest.raises(ValueError, match="table and csv"):
+        make_writer("jsonl", out, ["id"])
+
+
+def test_an_empty_table_still_has_its_header() -> None:
+    out = io.StringIO()
+    make_writer("table", out).finish()
+    assert out.getvalue().split() == list(TABLE_FIELDS)
 
 
 def test_empty_json_listing_is_an_empty_array() -> None:
     out = io.StringIO()
     make_writer("json", out).finish()
     assert json.loads(out.getvalue()) == []
+
+
+def test_a_table_keeps_one_column_however_narrow() -> None:
+    out = io.StringIO()
+    table = TableWriter(out, width=5, fields=("status", "error_message"))
+    table.write(JOB)
+    table.write(JOB)
+    assert out.getvalue().splitlines() == ["status", "COMPLETED", "COMPLETED"]

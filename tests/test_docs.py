@@ -125,7 +125,7 @@ async def test_the_pytest_examples_pass(tmp_path: Path) -> None:
 def test_every_command_line_parses() -> None:
     parser = build_parser()
     commands = [
-        part.split(">", 1)[0].strip()
+        re.split("[<>]", part, maxsplit=1)[0].strip()  # without a redirection
         for _, code, _ in blocks("console")
         for line in code.splitlines()
         for part in line.split("#", 1)[0].split("|")
@@ -141,3 +141,13 @@ def test_every_page_is_in_the_navigation() -> None:
     for page in PAGES:
         if "hooks" not in page.parts:
             assert f": {page.relative_to(DOCS).as_posix()}\n" in nav, page
+
+
+def test_every_include_names_a_file_that_exists() -> None:
+    """A snippet line a formatter has mangled (``--8 < --"x"``) still compiles as Python and
+    builds as text, so only this catches it."""
+    for page in PAGES:
+        for line in page.read_text(encoding="utf-8").splitlines():
+            if line.replace(" ", "").startswith("--8<--"):
+                assert re.fullmatch(r'--8<-- "([^"]+)"', line), f"{page}: {line}"
+                assert (ROOT / line.split('"')[1]).is_file(), f"{page}: {line}"

@@ -1,15 +1,18 @@
 """The examples, served on loopback against the fake: ``status_service.py`` under load (200
-concurrent requests, one client session); the webhook services (aiohttp.web and FastAPI under
-uvicorn) waiting on the fake's deliveries to themselves."""
+concurrent requests, one client session); ``fastapi_service.py`` under a real uvicorn server; the
+webhook services (aiohttp.web and FastAPI under uvicorn) waiting on the fake's deliveries to
+themselves."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import socket
 import warnings
-from pathlib import Path
+from collections.abc import AsyncIterator
 from types import ModuleType
+from typing import Any
 
 import aiohttp
 import httpx
@@ -20,13 +23,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 from aio_classify.webhooks import MAX_BODY_BYTES, sign
 
-from helpers import API_KEY
+from helpers import API_KEY, ROOT
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "status_service.py"
+EXAMPLES = ROOT / "examples"
 
 
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("status_service", EXAMPLE)
+def load_example(name: str = "status_service") -> ModuleType:
+    """A fresh copy of ``examples/<name>.py`` (so a fresh app each test)."""
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -84,14 +88,126 @@ async def test_bad_requests_are_answered_400(
         assert (await http.get("/jobs/status?id=")).status == 400
 
 
-def load(name: str) -> ModuleType:
-    path = EXAMPLE.parent / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# -- examples/fastapi_service.py under uvicorn ----------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def uvicorn_serving(app: Any) -> AsyncIterator[str]:
+    """Serve ``app`` with a real uvicorn server on a free loopback port; yield its URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if serving.done():
+                raise RuntimeError("uvicorn stopped before it started serving")
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@pytest.fixture
+def fastapi_example(server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
+    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
+    return load_example("fastapi_service")
+
+
+async def test_fastapi_service_serves_concurrent_requests_with_one_client_session(
+    server: FakeClassifyServer, fastapi_example: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = server.seed_jobs(300)
+    server.latency = 0.01
+    app = fastapi_example.app
+    sessions: list[aiohttp.ClientSession] = []
+    original_init = aiohttp.ClientSession.__init__
+
+    def counting_init(self: aiohttp.ClientSession, *args: object, **kwargs: object) -> None:
+        sessions.append(self)
+        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    async with aiohttp.ClientSession() as http:  # the test's own, made before counting starts
+
+        async def one(job_id: str) -> None:
+            async with http.get(f"{url}/jobs/{job_id}") as response:
+                assert response.status == 200, await response.text()
+                body = await response.json()
+            job = server.job(job_id)
+            assert job is not None
+            assert body["id"] == job_id
+            assert body["status"] == job["status"]
+            assert body["type"] == (job["result"] or {}).get("type")
+
+        async def batch(number: int) -> None:
+            wanted = [ids[(number * 11 + k) % len(ids)] for k in range(7)] + ["cls-unknown"]
+            params = [("id", job_id) for job_id in wanted]
+            async with http.get(f"{url}/jobs", params=params) as response:
+                assert response.status == 200, await response.text()
+                body = await response.json()
+            assert list(body["jobs"]) == wanted[:7]
+            assert body["unknown"] == ["cls-unknown"]
+
+        with monkeypatch.context() as patch:
+            patch.setattr(aiohttp.ClientSession, "__init__", counting_init)
+            async with uvicorn_serving(app) as url:
+                client = app.state.classify
+                await asyncio.gather(*(one(i) for i in ids[:100]), *(batch(n) for n in range(20)))
+                assert app.state.classify is client
+    assert client.closed
+    assert len(sessions) == 1
+    assert len(server.requests) == 100 + 20
+    # Nothing of uvicorn's or of the app's client left running (the fake, still serving, has its
+    # own tasks: not counted).
+    leftovers = [repr(t) for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    fakes = [t for t in leftovers if "aio_classify/testing/" in t]
+    assert [t for t in leftovers if "uvicorn" in t or "aio_classify" in t] == fakes
+
+
+async def test_fastapi_service_maps_errors_to_http_answers(
+    server: FakeClassifyServer, fastapi_example: ModuleType
+) -> None:
+    async with aiohttp.ClientSession() as http, uvicorn_serving(fastapi_example.app) as url:
+
+        async def answer(method: str, path: str, **options: Any) -> tuple[int, Any, Any]:
+            async with http.request(method, url + path, **options) as response:
+                return response.status, response.headers, await response.json()
+
+        status, _, body = await answer("GET", "/jobs/cls-unknown")
+        assert (status, body) == (404, {"detail": "no such job"})
+
+        server.fail_next(500, count=3, retry_after=0, body={"detail": "stack trace: secret"})
+        status, _, body = await answer("GET", "/jobs/cls-1")
+        assert (status, body) == (502, {"detail": "the classify service failed"})
+
+        new_job = {"file_input": "dfl-invoice-7.pdf", "rules": {"invoice": "Has an invoice no."}}
+        status, _, body = await answer("POST", "/jobs", json=new_job)
+        assert status == 201
+        assert body["status"] == "PENDING"
+        assert server.job(body["id"]) is not None
+
+        server.reset_stats()
+        short = {"file_input": "dfl-x.pdf", "rules": {"invoice": "short"}}
+        status, _, body = await answer("POST", "/jobs", json=short)
+        assert status == 422
+        assert "description" in body["detail"]
+        assert server.requests == []  # refused before any request
+
+        status, _, _ = await answer("GET", "/jobs")
+        assert status == 422
+
+        # Rate-limited on every attempt (1 + 2 retries): 503, with the service's last hint.
+        # Last, as a client may hold back its next calls for a while after a 429 with a hint.
+        server.fail_next(429, count=2, retry_after=0)
+        server.fail_next(429, retry_after=7)
+        server.reset_stats()
+        status, headers, body = await answer("GET", "/jobs/cls-1")
+        assert (status, headers["Retry-After"]) == (503, "7")
+        assert "busy" in body["detail"]
+        assert len(server.requests) == 3
+    assert fastapi_example.app.state.classify.closed
 
 
 def only_event_lookups_after_the_first_check(server: FakeClassifyServer, ids: set[str]) -> None:
@@ -113,7 +229,7 @@ async def test_the_aiohttp_webhook_service_waits_on_its_own_webhooks(
     monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
     monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "test-key")
     monkeypatch.delenv("WEBHOOK_PUBLIC_URL", raising=False)
-    example = load("webhook_service")
+    example = load_example("webhook_service")
     async with TestClient(TestServer(example.create_app())) as http:
         response = await http.post("/classify", json={"file_inputs": ["dfl-a", "dfl-b", "dfl-c"]})
         assert response.status == 200, await response.text()
@@ -136,7 +252,7 @@ async def test_the_fastapi_webhook_service_under_uvicorn(
     monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
     monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "test-key")
     monkeypatch.delenv("WEBHOOK_PUBLIC_URL", raising=False)
-    example = load("webhook_fastapi")
+    example = load_example("webhook_fastapi")
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]

@@ -9,9 +9,15 @@ pytest example runs under pytest; every ``aio-classify`` command line must parse
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import re
 import shlex
+import signal
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -159,7 +165,7 @@ async def test_pytest_example(tmp_path: Path) -> None:
 def test_every_command_line_in_the_readme_parses() -> None:
     parser = build_parser()
     commands = [
-        part.split(">", 1)[0].strip()  # without a redirection
+        re.split("[<>]", part, maxsplit=1)[0].strip()  # without a redirection
         for code, _ in blocks("console")
         for line in code.splitlines()
         for part in line.split("#", 1)[0].split("|")
@@ -169,3 +175,98 @@ def test_every_command_line_in_the_readme_parses() -> None:
     for command in commands:
         args = parser.parse_args(shlex.split(command)[1:])
         assert args.handler is not None
+
+
+# -- shell sessions: a fake server in one terminal, commands in another ----------------------
+
+FAKE_SERVER_LINE = re.compile(r"^aio-classify fake-server [^\n#]*", re.M)
+
+
+def shell_session(marker: str) -> tuple[str, str]:
+    """The ``aio-classify fake-server`` command of the console block before the one holding
+    ``marker`` (the first terminal), and that block (the second terminal)."""
+    consoles = [code for code, _ in blocks("console")]
+    (index,) = [i for i, code in enumerate(consoles) if marker in code]
+    found = FAKE_SERVER_LINE.search(consoles[index - 1])
+    assert found is not None, consoles[index - 1]
+    return found[0], consoles[index]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def run_shell_session(server_command: str, script: str, tmp_path: Path) -> str:
+    """Start the fake as written (on a free port instead of 8787), run ``script`` in bash with
+    ``aio-classify`` on the PATH, stop the fake with Ctrl-C; return the script's stdout."""
+    port = str(free_port())
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "aio-classify"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m aio_classify "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    env = child_env()
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    argv = shlex.split(server_command.replace("8787", port))
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env, cwd=tmp_path) as fake:
+        try:
+            assert fake.stdout is not None
+            assert fake.stdout.readline().strip() == f"http://127.0.0.1:{port}"
+            done = subprocess.run(
+                ["bash", "-e", "-o", "pipefail", "-c", script.replace("8787", port)],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=tmp_path,
+                timeout=120,
+            )
+        finally:
+            fake.send_signal(signal.SIGINT)
+            fake.wait(timeout=10)
+    assert done.returncode == 0, done.stderr
+    assert fake.returncode == 0
+    return done.stdout
+
+
+def json_values(text: str) -> list[Any]:
+    """The JSON values printed one after another (curl -s adds no newline)."""
+    decoder, values, end = json.JSONDecoder(), [], len(text.rstrip())
+    position = 0
+    while position < end:
+        value, position = decoder.raw_decode(text, position)
+        values.append(value)
+        position = len(text) - len(text[position:].lstrip())
+    return values
+
+
+def test_the_fake_server_admin_session_runs_as_written(tmp_path: Path) -> None:
+    server_command, script = shell_session("$FAKE/fail-next")
+    started = time.time()
+    faults, due, latency, log = json_values(run_shell_session(server_command, script, tmp_path))
+    assert faults == {
+        "pending": [{"kind": "status", "status": 429, "method": None, "path": None}] * 2
+    }
+    assert due["due"]
+    assert all(started < moment < time.time() + 5 for moment in due["due"].values())
+    assert latency == {"seconds": 0.05}
+    assert log == {"total": 0, "offset": 0, "requests": []}
+
+
+def test_the_command_line_walkthrough_runs_as_written(tmp_path: Path) -> None:
+    server_command, script = shell_session("aio-classify create dfl-invoice-1.pdf")
+    assert "--finish-after" in server_command
+    output = run_shell_session(server_command, script, tmp_path).replace("\r\n", "\n")
+    # The last command's CSV: both new jobs waited for until they finished, and classified.
+    last = output[output.rindex("id,status,type\n") :].splitlines()
+    rows = [row.split(",") for row in last[1:]]
+    new_ids = (tmp_path / "new.csv").read_text().splitlines()[1:]
+    assert sorted(job_id for job_id, _, _ in rows) == sorted(new_ids)
+    assert {(status, kind) for _, status, kind in rows} == {
+        ("COMPLETED", "invoice"),
+        ("COMPLETED", ""),
+    }
+    # The first pipeline waited for the seeded jobs that were still unfinished, and printed them.
+    assert re.search(r"^id +status ", output, re.M)

@@ -1,5 +1,5 @@
-"""``aio-classify``: list, look up and wait for classify jobs from a shell; run the fake server
-or the demo.
+"""``aio-classify``: list, look up, create and wait for classify jobs from a shell; run the fake
+server or the demo.
 
 Exit codes are ``ExitCode`` (listed in ``aio-classify --help``). Errors are one line on stderr;
 ``--debug`` adds the traceback and request logs.
@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import datetime
 from enum import IntEnum
 from typing import Any, NoReturn, TypeVar
@@ -23,15 +23,21 @@ from .. import __version__
 from ..client import ClassifyClient
 from ..errors import ClassifyError
 from ..fake_server_options import add_fake_server_arguments
-from ..models import JobStatus
+from ..models import ClassifyJob, JobStatus
 from ..sanitize import message
 from ..validation import check_int, check_seconds
-from .output import FORMATS, make_writer
+from .create import RULES_FILE_HELP, configuration_from, created_in_order, rule_option
+from .notices import notices_on
+from .output import FIELDS, FORMATS, TABLE_FIELDS, JobWriter, make_writer
 from .progress import watch_with_progress
 
 __all__ = ["ExitCode", "build_parser", "main"]
 
 PROG = "aio-classify"
+#: Jobs per list request unless --page-size says otherwise: the service's maximum, so an export
+#: takes half the requests of the service's default of 50.
+PAGE_SIZE = 100
+UNSUCCESSFUL = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 _T = TypeVar("_T")
@@ -43,6 +49,7 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1
     USAGE = 2
+    JOBS_FAILED = 3
     INTERRUPTED = 130
     CLOSED_OUTPUT = 141
 
@@ -55,6 +62,7 @@ _EXIT_MEANINGS = {
     ExitCode.OK: "success",
     ExitCode.FAILED: "an API or network error, or jobs not found",
     ExitCode.USAGE: "a usage error (bad option, no key, no ids)",
+    ExitCode.JOBS_FAILED: "wait --exit-status: a job ended FAILED or CANCELLED",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
     ExitCode.CLOSED_OUTPUT: "the reader of the output went away (| head); 128 + SIGPIPE",
 }
@@ -142,13 +150,30 @@ def _connection_options() -> _Parser:
     return options
 
 
+def _fields(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in FIELDS]
+    if unknown or not names:
+        problem = f"unknown field {unknown[0]!r}" if unknown else "no field given"
+        raise argparse.ArgumentTypeError(f"{problem}; choose from {','.join(FIELDS)}")
+    return names
+
+
 def _output_options() -> _Parser:
     options = _Parser(add_help=False)
     options.add_argument(
         "--format",
         choices=FORMATS,
         default="table",
-        help="table (fits the terminal), json, jsonl or csv; jsonl and csv stream",
+        help="table (fits the terminal; ids are never cut), json, jsonl or csv; jsonl and csv "
+        "stream",
+    )
+    options.add_argument(
+        "--fields",
+        type=_fields,
+        metavar="NAME,...",
+        help=f"columns of a table or csv, comma-separated, from: {', '.join(FIELDS)} "
+        f"(table: {','.join(TABLE_FIELDS)}; csv: all)",
     )
     options.add_argument(
         "--csv-formulas",
@@ -169,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     output = _output_options()
     parser = _Parser(
         prog=PROG,
-        description="List, look up and wait for LlamaCloud Classify v2 jobs.",
+        description="List, look up, create and wait for LlamaCloud Classify v2 jobs.",
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[connection],
@@ -203,7 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
     )
     listing.add_argument("--limit", type=_positive_int, help="print at most this many jobs")
-    listing.add_argument("--page-size", type=_page_size, help="jobs per request, 1..100")
+    listing.add_argument(
+        "--page-size", type=_page_size, help=f"jobs per request, 1..100 ({PAGE_SIZE})"
+    )
     listing.add_argument("--page-token", help="resume from a page's next_page_token")
     listing.set_defaults(handler=run_list)
 
@@ -223,6 +250,37 @@ def build_parser() -> argparse.ArgumentParser:
     waiting.add_argument("--poll-interval", type=_seconds, default=1.0)
     waiting.add_argument("--max-interval", type=_seconds, default=5.0)
     waiting.add_argument("--max-wait", type=_seconds, default=7200.0, help="give up after (7200 s)")
+    waiting.add_argument(
+        "--exit-status",
+        action="store_true",
+        help=f"exit {ExitCode.JOBS_FAILED.value} when any job ended FAILED or CANCELLED",
+    )
+
+    creating = commands.add_parser(
+        "create",
+        parents=[connection, output],
+        help="start one job per file id, and print the new jobs",
+    )
+    creating.add_argument(
+        "file_inputs",
+        nargs="+",
+        metavar="FILE_ID",
+        help="file ids (or parse job ids); - reads them from stdin, one a line",
+    )
+    creating.add_argument(
+        "--rule",
+        dest="rules",
+        action="append",
+        type=rule_option,
+        metavar="TYPE=DESCRIPTION",
+        help="a document type and how to recognise it; repeat for each type",
+    )
+    creating.add_argument("--rules-file", metavar="PATH", help=RULES_FILE_HELP)
+    creating.add_argument("--configuration-id", help="a saved configuration instead of rules")
+    creating.add_argument(
+        "--concurrency", type=_positive_int, default=8, help="creations in flight (8)"
+    )
+    creating.set_defaults(handler=run_create)
 
     fake = commands.add_parser(
         "fake-server", help="serve a fake Classify API on this machine (Ctrl-C stops it)"
@@ -261,6 +319,11 @@ def make_client(args: argparse.Namespace) -> ClassifyClient:
         raise UsageError(str(exc)) from None
 
 
+def output_writer(args: argparse.Namespace) -> JobWriter:
+    """The writer the output options ask for, on stdout."""
+    return make_writer(args.format, sys.stdout, args.fields, csv_formulas=args.csv_formulas)
+
+
 async def run_list(args: argparse.Namespace) -> int:
     async with make_client(args) as client:
         pager = client.list_jobs(
@@ -269,7 +332,7 @@ async def run_list(args: argparse.Namespace) -> int:
             job_ids=args.job_ids,
             created_at_on_or_after=args.created_after,
             created_at_on_or_before=args.created_before,
-            page_size=args.page_size,
+            page_size=args.page_size or min(PAGE_SIZE, args.limit or PAGE_SIZE),
             page_token=args.page_token,
             limit=args.limit,
         )
@@ -278,28 +341,29 @@ async def run_list(args: argparse.Namespace) -> int:
         # Page by page, flushing after each, so a pipe sees rows before the last page is asked.
         # The writer starts with the first page: a failed listing prints no header.
         async for page in pager.pages():
-            writer = writer or make_writer(args.format, sys.stdout, csv_formulas=args.csv_formulas)
+            writer = writer or output_writer(args)
             items = page.items if remaining is None else page.items[:remaining]
             for job in items:
                 writer.write(job)
             sys.stdout.flush()
             if remaining is not None:
                 remaining -= len(items)
-        (writer or make_writer(args.format, sys.stdout, csv_formulas=args.csv_formulas)).finish()
+        (writer or output_writer(args)).finish()
     return ExitCode.OK
 
 
-def read_ids(arguments: Iterable[str], stdin: Iterable[str]) -> list[str]:
+def read_ids(arguments: Sequence[str], stdin: Iterable[str], what: str = "job ids") -> list[str]:
     """Ids from the arguments, ``-`` standing for one id per line of stdin (blank lines skipped);
-    duplicates are dropped, the first order kept."""
+    duplicates are dropped, the first order kept. An empty stdin is no ids, so nothing to do (a
+    pipeline whose first command found nothing succeeds); no ids and no ``-`` is a usage error."""
     ids: list[str] = []
     for argument in arguments:
         if argument == "-":
             ids.extend(_stdin_ids(stdin))
         elif argument:
             ids.append(argument)
-    if not ids:
-        raise UsageError("no job ids given")
+    if not ids and "-" not in arguments:
+        raise UsageError(f"no {what} given")
     return list(dict.fromkeys(ids))
 
 
@@ -325,7 +389,7 @@ async def run_get(args: argparse.Namespace) -> int:
     ids = read_ids(args.ids, sys.stdin)
     async with make_client(args) as client:
         jobs = await client.get_jobs(ids, concurrency=args.concurrency)
-    writer = make_writer(args.format, sys.stdout, csv_formulas=args.csv_formulas)
+    writer = output_writer(args)
     for job in jobs.values():
         writer.write(job)
     writer.finish()
@@ -338,8 +402,8 @@ async def run_get(args: argparse.Namespace) -> int:
 async def run_wait(args: argparse.Namespace) -> int:
     ids = read_ids(args.ids, sys.stdin)
     async with make_client(args) as client:
-        writer = make_writer(args.format, sys.stdout, csv_formulas=args.csv_formulas)
-        await watch_with_progress(
+        writer = output_writer(args)
+        finished = await watch_with_progress(
             client,
             ids,
             print_jobs=writer.write,
@@ -349,6 +413,33 @@ async def run_wait(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
         )
         writer.finish()
+    failed = any(job.status in UNSUCCESSFUL for job in finished.values())
+    return ExitCode.JOBS_FAILED if args.exit_status and failed else ExitCode.OK
+
+
+async def run_create(args: argparse.Namespace) -> int:
+    file_inputs = read_ids(args.file_inputs, sys.stdin, what="file ids")
+    try:
+        configuration, configuration_id = configuration_from(
+            args.rules, args.rules_file, args.configuration_id
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    async with make_client(args) as client:
+
+        async def create(file_input: str) -> ClassifyJob:
+            return await client.create_job(file_input, configuration, configuration_id)
+
+        writer = output_writer(args)
+        try:  # each job printed as soon as it exists; an error still ends well-formed output
+            async with contextlib.aclosing(
+                created_in_order(create, file_inputs, args.concurrency)
+            ) as jobs:
+                async for job in jobs:
+                    writer.write(job)
+                    sys.stdout.flush()
+        finally:
+            writer.finish()
     return ExitCode.OK
 
 
@@ -382,8 +473,12 @@ def main(argv: list[str] | None = None) -> int:
             level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
         )
     handler: Handler = args.handler
+    # Retries and throttling as they happen; with --debug the request log already shows them.
+    notices = contextlib.nullcontext() if debug else notices_on(sys.stderr, PROG)
     try:
-        with _throttling_shown(not debug):
+        if getattr(args, "fields", None) and args.format not in ("table", "csv"):
+            raise UsageError("--fields applies to the table and csv formats")
+        with notices:
             return asyncio.run(handler(args))
     except KeyboardInterrupt:
         # asyncio.run cancelled the command first, so every ``async with`` has closed.
@@ -403,29 +498,6 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.CLOSED_OUTPUT
     except OSError as exc:  # e.g. the fake server's port is taken
         return _fail(ExitCode.FAILED, exc, debug)
-
-
-@contextlib.contextmanager
-def _throttling_shown(enabled: bool) -> Iterator[None]:
-    """While a command runs, print on stderr when a call kind is throttled and when it recovers
-    (the client's INFO records that carry ``call_kind``), so a slow run never puzzles anyone.
-    With ``--debug`` the root handler already shows them."""
-    if not enabled:
-        yield
-        return
-    logger = logging.getLogger("aio_classify")
-    shown = logging.StreamHandler(sys.stderr)
-    shown.addFilter(lambda record: hasattr(record, "call_kind"))
-    shown.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
-    level = logger.level
-    logger.addHandler(shown)
-    if level == logging.NOTSET or level > logging.INFO:
-        logger.setLevel(logging.INFO)
-    try:
-        yield
-    finally:
-        logger.removeHandler(shown)
-        logger.setLevel(level)
 
 
 def _fail(code: ExitCode, exc: BaseException, debug: bool) -> ExitCode:

@@ -14,14 +14,15 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TextIO
 
 from ..conversion import converter
 from ..models import ClassifyJob
 from ..sanitize import printable, spreadsheet_safe
 
-__all__ = ["FORMATS", "JobWriter", "make_writer"]
+__all__ = ["FIELDS", "FORMATS", "JobWriter", "make_writer"]
 
 FORMATS = ("table", "json", "jsonl", "csv")
 
@@ -39,6 +40,26 @@ CSV_COLUMNS = (
     "error_message",
     "transaction_id",
 )
+#: Every field a table or CSV can show (``--fields``), in the CSV's default order.
+FIELDS = CSV_COLUMNS
+TABLE_FIELDS = ("id", "status", "type", "confidence", "created_at")
+#: Width the id column takes before any id is seen (a UUID's length).
+ID_WIDTH = 36
+#: (preferred, minimum) width of each table column but the id, which is never cut.
+TABLE_WIDTHS: dict[str, tuple[int, int]] = {
+    "status": (9, 9),
+    "type": (16, 6),
+    "confidence": (10, 10),  # a cut header would say less than leaving the column out
+    "created_at": (19, 10),
+    "updated_at": (19, 10),
+    "document_input_type": (13, 6),
+    "document_input_value": (32, 10),
+    "configuration_id": (36, 8),
+    "project_id": (36, 8),
+    "error_message": (40, 10),
+    "transaction_id": (36, 8),
+}
+DATETIME_FIELDS = frozenset({"created_at", "updated_at"})
 
 
 def job_json(job: ClassifyJob) -> str:
@@ -47,14 +68,22 @@ def job_json(job: ClassifyJob) -> str:
     return json.dumps(converter.unstructure(job), separators=(",", ":"), allow_nan=False)
 
 
-def csv_row(job: ClassifyJob, *, formulas: bool = False) -> list[Any]:
-    """One flat row; the nested result is spread into ``type`` and ``confidence``. Text cells
-    that a spreadsheet would run as formulas are neutralised unless ``formulas``."""
-    record = converter.unstructure(job)
+def flat_record(job: ClassifyJob) -> dict[str, Any]:
+    """The job as JSON values, the nested result spread into ``type`` and ``confidence``."""
+    record: dict[str, Any] = converter.unstructure(job)
     result = record.get("result") or {}
     record["type"] = result.get("type")
     record["confidence"] = result.get("confidence")
-    cells = ["" if record.get(name) is None else record[name] for name in CSV_COLUMNS]
+    return record
+
+
+def csv_row(
+    job: ClassifyJob, fields: Sequence[str] = CSV_COLUMNS, *, formulas: bool = False
+) -> list[Any]:
+    """One flat row of ``fields``. Text cells that a spreadsheet would run as formulas are
+    neutralised unless ``formulas``."""
+    record = flat_record(job)
+    cells = ["" if record.get(name) is None else record[name] for name in fields]
     if formulas:
         return cells
     return [spreadsheet_safe(cell) if isinstance(cell, str) else cell for cell in cells]
@@ -96,60 +125,94 @@ class JsonWriter(JobWriter):
 
 
 class CsvWriter(JobWriter):
-    def __init__(self, stream: TextIO, *, formulas: bool = False) -> None:
+    def __init__(
+        self, stream: TextIO, fields: Sequence[str] = CSV_COLUMNS, *, formulas: bool = False
+    ) -> None:
         super().__init__(stream)
+        self._fields = fields
         self._formulas = formulas
         # RFC 4180's CRLF: the csv module then quotes any cell holding a CR or LF, so a
         # server's text cannot start a row of its own (with "\n" a lone CR stays unquoted).
         self._csv = csv.writer(stream, lineterminator="\r\n")
-        self._csv.writerow(CSV_COLUMNS)
+        self._csv.writerow(fields)
 
     def write(self, job: ClassifyJob) -> None:
-        self._csv.writerow(csv_row(job, formulas=self._formulas))
+        self._csv.writerow(csv_row(job, self._fields, formulas=self._formulas))
 
 
 class TableWriter(JobWriter):
-    """Fixed columns, the id column shrunk (and any line cut) to fit the terminal width.
+    """Columns sized to the terminal; the job id is never cut, so it can be pasted into ``get``
+    or ``wait``: the other columns shrink, from the right, down to their minimum widths, then the
+    rightmost ones are left out.
 
-    Widths are fixed rather than measured so the table can stream: measuring would mean reading
-    every job before printing the first.
+    Widths are decided at the first row, not measured over all rows, so the table can stream:
+    the id column is as wide as the first job's id, and a longer id later is still printed whole.
     """
 
-    FIXED = (("status", 9), ("type", 16), ("confidence", 10), ("created_at", 19))
-
-    def __init__(self, stream: TextIO, width: int | None = None) -> None:
+    def __init__(
+        self, stream: TextIO, width: int | None = None, fields: Sequence[str] = TABLE_FIELDS
+    ) -> None:
         super().__init__(stream)
         self._width = width or shutil.get_terminal_size((120, 24)).columns
-        fixed = sum(size + 2 for _, size in self.FIXED)
-        self._id_width = max(8, min(36, self._width - fixed))
-        self._line(["id", *(name for name, _ in self.FIXED)])
+        self._fields = fields
+        self._columns: list[tuple[str, int]] | None = None
 
     def write(self, job: ClassifyJob) -> None:
-        result = job.result
-        confidence = result.confidence if result is not None else None
-        created = job.created_at.strftime("%Y-%m-%d %H:%M:%S") if job.created_at else ""
-        self._line(
-            [
-                job.id,
-                str(job.status),
-                (result.type if result is not None else None) or "-",
-                _number(confidence),
-                created,
-            ]
-        )
+        columns = self._columns or self._start(len(job.id))
+        record = flat_record(job)
+        self._line([_table_cell(job, record, name, size) for name, size in columns])
+
+    def finish(self) -> None:
+        if self._columns is None:  # no job at all: the header still says what would be shown
+            self._start(ID_WIDTH)
+        super().finish()
+
+    def _start(self, id_width: int) -> list[tuple[str, int]]:
+        """Fit the columns and print the header."""
+        self._columns = fit_columns(self._fields, self._width, id_width)
+        self._line([_fit(name, size) for name, size in self._columns])
+        return self._columns
 
     def _line(self, cells: list[str]) -> None:
-        sizes = [self._id_width, *(size for _, size in self.FIXED)]
-        text = "  ".join(
-            _fit(printable(cell), size) for cell, size in zip(cells, sizes, strict=True)
-        )
-        self.stream.write(text.rstrip()[: self._width] + "\n")
+        self.stream.write("  ".join(cells).rstrip() + "\n")
 
 
-def _number(value: float | None) -> str:
-    """Two decimals, or the value's start when it has none to show (an integer of 400 digits)."""
+def fit_columns(fields: Sequence[str], width: int, id_width: int) -> list[tuple[str, int]]:
+    """(field, width) for each column that fits in ``width``, the id at its full width."""
+    columns = [(name, id_width if name == "id" else TABLE_WIDTHS[name][0]) for name in fields]
+    excess = sum(size for _, size in columns) + 2 * (len(columns) - 1) - width
+    for index in reversed(range(len(columns))):  # shrink from the right
+        name, size = columns[index]
+        if excess <= 0:
+            break
+        if name != "id":
+            smaller = max(TABLE_WIDTHS[name][1], size - excess)
+            excess -= size - smaller
+            columns[index] = (name, smaller)
+    # Then leave columns out from the right: never the id, and never the last one.
+    while excess > 0 and len(columns) > 1 and any(name != "id" for name, _ in columns):
+        index = max(i for i, (name, _) in enumerate(columns) if name != "id")
+        excess -= columns.pop(index)[1] + 2
+    return columns
+
+
+def _table_cell(job: ClassifyJob, record: dict[str, Any], name: str, size: int) -> str:
+    if name == "id":
+        return printable(job.id).ljust(size)
+    value = getattr(job, name) if name in DATETIME_FIELDS else record.get(name)
     if value is None:
-        return "-"
+        text = "-"
+    elif isinstance(value, datetime):
+        text = value.strftime("%Y-%m-%d %H:%M:%S" if size >= 19 else "%Y-%m-%d")
+    elif name == "confidence":
+        text = _number(value)
+    else:
+        text = str(value)
+    return _fit(printable(text), size)
+
+
+def _number(value: Any) -> str:
+    """Two decimals, or the value's start when it has none to show (an integer of 400 digits)."""
     try:
         return f"{value:.2f}"
     except (OverflowError, ValueError, TypeError):
@@ -160,15 +223,19 @@ def _fit(text: str, size: int) -> str:
     return text.ljust(size) if len(text) <= size else text[: size - 1] + "…"
 
 
-_WRITERS: dict[str, Callable[[TextIO], JobWriter]] = {
-    "table": TableWriter,
-    "json": JsonWriter,
-    "jsonl": JsonLinesWriter,
-}
-
-
-def make_writer(output_format: str, stream: TextIO, *, csv_formulas: bool = False) -> JobWriter:
-    """``csv_formulas`` writes CSV cells as sent, even those a spreadsheet would run."""
+def make_writer(
+    output_format: str,
+    stream: TextIO,
+    fields: Sequence[str] | None = None,
+    *,
+    csv_formulas: bool = False,
+) -> JobWriter:
+    """A writer for ``output_format``; ``fields`` chooses the columns of a table or CSV;
+    ``csv_formulas`` writes CSV cells as sent, even those a spreadsheet would run."""
+    if output_format == "table":
+        return TableWriter(stream, fields=fields or TABLE_FIELDS)
     if output_format == "csv":
-        return CsvWriter(stream, formulas=csv_formulas)
-    return _WRITERS[output_format](stream)
+        return CsvWriter(stream, fields or CSV_COLUMNS, formulas=csv_formulas)
+    if fields is not None:
+        raise ValueError("fields apply to the table and csv formats only")
+    return JsonWriter(stream) if output_format == "json" else JsonLinesWriter(stream)

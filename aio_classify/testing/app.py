@@ -2,8 +2,8 @@
 
 The middleware does, in order: record the request and count it in flight, sleep the injected
 latency, apply the next matching fault, check the bearer token, apply the route's rate limit
-(``ratelimit``). Admin routes (``/_fake/...``) only check the token, so controlling the server
-never disturbs what a benchmark measures.
+(``ratelimit``). Admin routes (``/_fake/...``, in ``admin.py``) only check the token, so
+controlling the server never disturbs what a benchmark measures.
 """
 
 from __future__ import annotations
@@ -11,36 +11,27 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import paging, seed
-from .faults import FaultQueue, RecordedRequest, Stats
+from . import admin, paging, seed
+from .faults import RecordedRequest
 from .parse_requests import Invalid, error, parse_create_body, parse_list_query, parse_scope
-from .ratelimit import RateLimits
 from .store import Job, JobStore
-from .webhooks import DeliveryFaults, WebhookDeliverer
 
 
-class ServedState(Protocol):
-    """What the handlers use of ``FakeClassifyServer``.
+class ServedState(admin.Controls, Protocol):
+    """What the handlers use of ``FakeClassifyServer`` (the admin routes' ``Controls`` and more).
 
     Written out here so this module does not import ``server`` (which imports this module to
     build its application): the dependency runs one way, ``server`` -> ``app``.
     """
 
     api_key: str
-    latency: float
     store: JobStore
-    faults: FaultQueue
-    stats: Stats
-    rate_limits: RateLimits
-    webhooks: WebhookDeliverer
 
     def create(
         self,
@@ -54,31 +45,9 @@ class ServedState(Protocol):
         webhook_configuration_ids: Iterable[str] = (),
     ) -> Job: ...
 
-    def seed_jobs(
-        self,
-        count: int,
-        *,
-        statuses: str | Mapping[str, float] | None = None,
-        project_id: str | None = None,
-        configuration_id: str | None = None,
-    ) -> list[str]: ...
-
-    def finish_later(
-        self,
-        job_ids: Iterable[str],
-        *,
-        within: float = 10.0,
-        seed: int = 0,
-        fail_ratio: float = 0.0,
-    ) -> dict[str, float]: ...
-
-    def terminal_times(self) -> dict[str, float]: ...
-
-    def reset_stats(self) -> None: ...
-
 
 SERVER: web.AppKey[ServedState] = web.AppKey("server")
-ADMIN_PREFIX = "/_fake/"
+ADMIN_PREFIX = admin.PREFIX
 
 
 def detail(status: int, message: Any, headers: dict[str, str] | None = None) -> web.Response:
@@ -255,107 +224,6 @@ async def delete_job(request: web.Request) -> web.Response:
     return web.json_response({"id": job.key[1], "project_id": job.data.get("project_id")})
 
 
-async def admin_stats(request: web.Request) -> web.Response:
-    stats = request.app[SERVER].stats
-    return web.json_response(
-        {
-            "requests": len(stats.requests),
-            "in_flight": stats.in_flight,
-            "max_in_flight": stats.max_in_flight,
-            "by_route": stats.by_route(),
-        }
-    )
-
-
-async def admin_reset_stats(request: web.Request) -> web.Response:
-    request.app[SERVER].reset_stats()
-    return web.json_response({})
-
-
-async def admin_body(request: web.Request) -> dict[str, Any]:
-    body = await json_body(request) if request.can_read_body else {}
-    if not isinstance(body, dict):
-        raise Invalid([error(("body",), "Input should be a valid dictionary", "dict_type")])
-    return body
-
-
-async def admin_latency(request: web.Request) -> web.Response:
-    body = await admin_body(request)
-    request.app[SERVER].latency = float(body.get("seconds", 0.0))
-    return web.json_response({"seconds": request.app[SERVER].latency})
-
-
-async def admin_seed(request: web.Request) -> web.Response:
-    body = await admin_body(request)
-    ids = request.app[SERVER].seed_jobs(
-        int(body.get("count", 0)),
-        statuses=body.get("statuses"),
-        project_id=body.get("project_id"),
-        configuration_id=body.get("configuration_id"),
-    )
-    return web.json_response({"ids": ids})
-
-
-async def admin_finish_later(request: web.Request) -> web.Response:
-    body = await admin_body(request)
-    due = request.app[SERVER].finish_later(
-        list(body.get("job_ids", [])),
-        within=float(body.get("within", 10.0)),
-        seed=int(body.get("seed", 0)),
-        fail_ratio=float(body.get("fail_ratio", 0.0)),
-    )
-    return web.json_response({"due": due})
-
-
-async def admin_rate_limit(request: web.Request) -> web.Response:
-    """POST ``{"call": "create", "rate": 50, "burst": 20, "hint": "seconds"}`` sets a limit
-    (``"rate": null`` lifts it); GET answers the limits, counts and log (``RateLimits``)."""
-    limits = request.app[SERVER].rate_limits
-    if request.method == "POST":
-        body = await admin_body(request)
-        limits.set(
-            str(body["call"]),
-            body.get("rate"),
-            burst=body.get("burst", 1.0),
-            hint=str(body.get("hint", "seconds")),
-        )
-    return web.json_response(limits.describe())
-
-
-async def admin_terminal_times(request: web.Request) -> web.Response:
-    return web.json_response(request.app[SERVER].terminal_times())
-
-
-async def admin_webhook_faults(request: web.Request) -> web.Response:
-    """Set the share of webhook deliveries dropped, duplicated, delayed or reordered, and
-    optionally the pauses between attempts (``retry_delays``)."""
-    body = await admin_body(request)
-    deliverer = request.app[SERVER].webhooks
-    if "retry_delays" in body:
-        deliverer.retry_delays = tuple(float(pause) for pause in body.pop("retry_delays"))
-    deliverer.faults = DeliveryFaults(
-        drop=float(body.get("drop", 0.0)),
-        duplicate=float(body.get("duplicate", 0.0)),
-        delay=float(body.get("delay", 0.0)),
-        reorder=float(body.get("reorder", 0.0)),
-        delay_seconds=float(body.get("delay_seconds", 1.0)),
-        seed=int(body.get("seed", 0)),
-    )
-    return web.json_response(attrs.asdict(deliverer.faults))
-
-
-async def admin_webhook_deliveries(request: web.Request) -> web.Response:
-    """How many webhook deliveries ended each way (delivered, failed, dropped, pending), and
-    the jobs whose events the "drop" fault swallowed."""
-    deliveries = request.app[SERVER].webhooks.deliveries
-    return web.json_response(
-        {
-            "counts": dict(Counter(delivery.outcome for delivery in deliveries)),
-            "dropped_job_ids": [d.job_id for d in deliveries if d.outcome == "dropped"],
-        }
-    )
-
-
 def build_app(server: ServedState) -> web.Application:
     app = web.Application(middlewares=[middleware])
     app[SERVER] = server
@@ -364,14 +232,5 @@ def build_app(server: ServedState) -> web.Application:
     app.router.add_get("/api/v2/classify/{job_id}", get_job)
     app.router.add_delete("/api/v2/classify/{job_id}", delete_job)
     app.router.add_post("/api/v2/classify/{job_id}/cancel", cancel_job)
-    app.router.add_get(ADMIN_PREFIX + "stats", admin_stats)
-    app.router.add_post(ADMIN_PREFIX + "reset-stats", admin_reset_stats)
-    app.router.add_post(ADMIN_PREFIX + "latency", admin_latency)
-    app.router.add_post(ADMIN_PREFIX + "seed", admin_seed)
-    app.router.add_post(ADMIN_PREFIX + "finish-later", admin_finish_later)
-    app.router.add_get(ADMIN_PREFIX + "terminal-times", admin_terminal_times)
-    app.router.add_get(ADMIN_PREFIX + "rate-limit", admin_rate_limit)
-    app.router.add_post(ADMIN_PREFIX + "rate-limit", admin_rate_limit)
-    app.router.add_post(ADMIN_PREFIX + "webhook-faults", admin_webhook_faults)
-    app.router.add_get(ADMIN_PREFIX + "webhook-deliveries", admin_webhook_deliveries)
+    app.router.add_routes(admin.routes(server))
     return app

@@ -7,12 +7,14 @@ a given method and/or path), so a test can script "two drops, then a 503, then s
 from __future__ import annotations
 
 import collections
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Literal
 
 import attrs
 
 FaultKind = Literal["status", "drop", "malformed"]
+#: The default malformed body: JSON cut off after its first bytes.
+TRUNCATED_JSON = b'{"items": ['
 
 
 @attrs.frozen
@@ -50,6 +52,10 @@ class FaultQueue:
 
     def clear(self) -> None:
         self._queue.clear()
+
+    def __iter__(self) -> Iterator[Fault]:
+        """The faults still waiting, oldest first."""
+        return iter(self._queue)
 
     def __len__(self) -> int:
         return len(self._queue)

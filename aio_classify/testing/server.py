@@ -19,7 +19,7 @@ from aiohttp import web
 
 from . import seed as gen
 from .app import build_app
-from .faults import Fault, FaultQueue, RecordedRequest, Stats
+from .faults import TRUNCATED_JSON, Fault, FaultQueue, RecordedRequest, Stats
 from .parse_requests import canonical_uuid
 from .ratelimit import RateLimits
 from .store import Job, JobStore
@@ -265,7 +265,7 @@ class FakeClassifyServer:
         self.webhooks.job_changed(job, "PENDING", created)
         if self.lifecycle is not None:
             life = self.lifecycle
-            final = "FAILED" if self._rng.random() < life.fail_ratio else "COMPLETED"
+            final = _final_status(self._rng, life.fail_ratio)
             steps = [
                 (created + life.running_after, "RUNNING"),
                 (created + life.finish_after, final),
@@ -299,6 +299,37 @@ class FakeClassifyServer:
         """Move a job to FAILED now, with ``message`` as its ``error_message``."""
         return self.set_status(job_id, "FAILED", error_message=message)
 
+    def advance(self, job_id: str) -> dict[str, Any]:
+        """Move one job to its next state now: PENDING (or any unknown non-terminal status) to
+        RUNNING, RUNNING to COMPLETED. ``KeyError`` for an unknown job, ``ValueError`` for a
+        finished one. Like every move by hand, it cancels the job's scheduled lifecycle steps."""
+        job = self._get(job_id)
+        status = job.data.get("status")
+        if status in gen.TERMINAL:
+            raise ValueError(f"job {job_id} is already {status}")
+        self.store.set_status(job, "COMPLETED" if status == "RUNNING" else "RUNNING")
+        return self._copy(job)
+
+    def advance_all(self) -> dict[str, str]:
+        """Move every unfinished job one step (see ``advance``); returns each new status."""
+        return {job_id: self.advance(job_id)["status"] for job_id in self.unfinished_job_ids}
+
+    def finish_all(self, *, fail_ratio: float = 0.0, seed: int = 0) -> dict[str, str]:
+        """End every unfinished job now: COMPLETED, or FAILED for a share ``fail_ratio`` of them
+        (chosen by ``seed``). Returns each job's final status."""
+        rng = random.Random(seed)
+        return {
+            job_id: self.set_status(job_id, _final_status(rng, fail_ratio))["status"]
+            for job_id in self.unfinished_job_ids
+        }
+
+    @property
+    def unfinished_job_ids(self) -> list[str]:
+        """Ids of the jobs not yet COMPLETED, FAILED or CANCELLED, newest first."""
+        self.store.advance()
+        jobs = self.store.jobs
+        return [i for i in self.job_ids if jobs[i].data.get("status") not in gen.TERMINAL]
+
     def finish_later(
         self,
         job_ids: Iterable[str],
@@ -317,7 +348,7 @@ class FakeClassifyServer:
             if job is None or job.data.get("status") in gen.TERMINAL:
                 continue
             delay = within * (1.0 - rng.random())
-            final = "FAILED" if rng.random() < fail_ratio else "COMPLETED"
+            final = _final_status(rng, fail_ratio)
             self.store.schedule(job, [(now + delay / 2, "RUNNING"), (now + delay, final)])
             due[job_id] = now + delay
         return due
@@ -333,16 +364,22 @@ class FakeClassifyServer:
         status: int,
         count: int = 1,
         *,
+        retry_after: float | str | None = None,
         headers: Mapping[str, str] | None = None,
         body: bytes | dict[str, Any] | None = None,
         method: str | None = None,
         path: str | None = None,
     ) -> None:
         """Answer the next ``count`` matching requests with ``status`` (e.g. 503, or 429 with
-        ``headers={"Retry-After": "1"}``) and a JSON ``detail`` body unless one is given."""
+        ``retry_after=1``, sent as the ``Retry-After`` header) and a JSON ``detail`` body unless
+        one is given. ``method`` and ``path`` (exact, e.g. ``/api/v2/classify``) narrow which
+        requests the fault waits for."""
         payload = {"detail": f"Injected fault: HTTP {status}"} if body is None else body
         raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        fault = Fault("status", status, dict(headers or {}), raw, method=method, path=path)
+        all_headers = dict(headers or {})
+        if retry_after is not None:
+            all_headers["Retry-After"] = str(retry_after)
+        fault = Fault("status", status, all_headers, raw, method=method, path=path)
         self.faults.push(fault, count)
 
     def drop_next(
@@ -357,7 +394,7 @@ class FakeClassifyServer:
         self,
         count: int = 1,
         *,
-        body: bytes = b'{"items": [',
+        body: bytes = TRUNCATED_JSON,
         status: int = 200,
         content_type: str = "application/json",
         method: str | None = None,
@@ -426,6 +463,11 @@ class FakeClassifyServer:
         """The job as served with ``expand=usage``."""
         result: dict[str, Any] = json.loads(job.raw(self.store.unserved - {"usage"}))
         return result
+
+
+def _final_status(rng: random.Random, fail_ratio: float) -> str:
+    """How a job ends: FAILED with probability ``fail_ratio``, else COMPLETED."""
+    return "FAILED" if rng.random() < fail_ratio else "COMPLETED"
 
 
 def _project_uuid(project_id: str) -> str:

@@ -34,6 +34,13 @@ async def serve(args: argparse.Namespace) -> None:
         latency=args.latency,
         input_fields=args.input_fields,
     ) as server:
+        if args.finish_after is not None:
+            server.finish_later(
+                server.unfinished_job_ids,
+                within=args.finish_after,
+                seed=args.seed,
+                fail_ratio=args.fail_ratio,
+            )
         print(server.url, flush=True)
         print(server.api_key, flush=True)
         await stop.wait()

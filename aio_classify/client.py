@@ -15,12 +15,12 @@ import aiohttp
 from attrs import evolve
 
 from .batching import BatchLookup, JobIds, each_id
-from .conversion import create_body, structure_job, structure_page
+from .conversion import create_body, read_job, read_page
 from .errors import BadRequestError, ConflictError
 from .models import ClassifyConfiguration, ClassifyJob, JobStatus, Page
 from .pagination import JobPager, PageFetcher
 from .polling import PollOptions, wait_for_job, watch_jobs
-from .protocol import JOBS_PATH, job_path
+from .protocol import JOBS_PATH, job_path, json_body
 from .retry import RetryPolicy
 from .transport import Query, Transport, check_base_url
 from .validation import (
@@ -176,7 +176,7 @@ class ClassifyClient:
     def _page_fetcher(self, query: Query) -> PageFetcher:
         async def fetch_page(token: str | None) -> Page:
             params = [*query, ("page_token", token)] if token else query
-            return structure_page(await self._transport.request("GET", JOBS_PATH, params=params))
+            return await self._transport.request("GET", JOBS_PATH, params=params, decode=read_page)
 
         return fetch_page
 
@@ -186,7 +186,7 @@ class ClassifyClient:
         """One job by id; ``NotFoundError`` when the service does not know it."""
         path = job_path(check_job_id(job_id))
         params = self._scope(project_id, organization_id)
-        return structure_job(await self._transport.request("GET", path, params=params))
+        return await self._transport.request("GET", path, params=params, decode=read_job)
 
     # -- batch lookups ---------------------------------------------------------------------
 
@@ -357,8 +357,8 @@ class ClassifyClient:
             ),
         )
         params = self._scope(project_id, organization_id)
-        return structure_job(
-            await self._transport.request("POST", JOBS_PATH, params=params, json=body)
+        return await self._transport.request(
+            "POST", JOBS_PATH, params=params, json=body, decode=read_job
         )
 
     async def run(
@@ -412,7 +412,7 @@ class ClassifyClient:
         path = job_path(check_job_id(job_id), "cancel")
         params = self._scope(project_id, organization_id)
         try:
-            return structure_job(await self._transport.request("POST", path, params=params))
+            return await self._transport.request("POST", path, params=params, decode=read_job)
         except (ConflictError, BadRequestError) as refused:
             job = await self.get_job(job_id, project_id=project_id, organization_id=organization_id)
             if job.status == JobStatus.CANCELLED:
@@ -425,7 +425,7 @@ class ClassifyClient:
         """Delete a terminal job; a job still running is refused (``ConflictError``)."""
         path = job_path(check_job_id(job_id))
         params = self._scope(project_id, organization_id)
-        await self._transport.request("DELETE", path, params=params)
+        await self._transport.request("DELETE", path, params=params, decode=json_body)
 
 
 def _poll_options(poll_interval: float, max_interval: float, timeout: float) -> PollOptions:

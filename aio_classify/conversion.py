@@ -3,6 +3,11 @@
 Strict on what we send (``unstructure`` drops unset fields), tolerant on what we read: unknown
 keys are ignored, unknown enum values stay plain strings, and both spellings of the input field
 are accepted.
+
+Response bodies are read by ``read_page`` / ``read_job`` from their raw bytes: the msgspec fast
+path (``fast_decode``) first, built from the same models and the same date and input-field rules;
+any body it refuses goes through the exact path here (``json_body`` + cattrs), which owns every
+error message. The two give identical records (tests/test_fast_decode.py).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from .errors import ResponseValidationError
+from .fast_decode import FastDecoder
 from .models import (
     ClassifyConfiguration,
     ClassifyJob,
@@ -26,11 +32,13 @@ from .models import (
     ParsingConfiguration,
     Usage,
 )
-from .protocol import shorten
+from .protocol import json_body, shorten
 
 __all__ = [
     "converter",
     "create_body",
+    "read_job",
+    "read_page",
     "structure_configuration",
     "structure_job",
     "structure_page",
@@ -47,10 +55,14 @@ def to_utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def _parse_datetime(text: str) -> datetime:
+    return to_utc(datetime.fromisoformat(text))
+
+
 def _structure_datetime(value: Any, _: type) -> datetime:
     if isinstance(value, datetime):
         return to_utc(value)
-    return to_utc(datetime.fromisoformat(value))
+    return _parse_datetime(value)
 
 
 converter.register_structure_hook(datetime, _structure_datetime)
@@ -123,15 +135,17 @@ for _cls in (ClassifyRule, ParsingConfiguration, ClassifyConfiguration):
 
 _structure_job_fields = make_dict_structure_fn(ClassifyJob, converter)
 
+_INPUT_FIELDS = ("file_input", "document_input_value")
+"""The live service's and the documented name of one field: each is filled from the other."""
+
 
 def _structure_job(data: Any, _: type) -> ClassifyJob:
-    file_input = data.get("file_input")
-    document_input_value = data.get("document_input_value")
-    if file_input is None:
-        if document_input_value is not None:
-            data["file_input"] = document_input_value
-    elif document_input_value is None:
-        data["document_input_value"] = file_input
+    first, second = _INPUT_FIELDS
+    if data.get(first) is None:
+        if data.get(second) is not None:
+            data[first] = data[second]
+    elif data.get(second) is None:
+        data[second] = data[first]
     return _structure_job_fields(data, ClassifyJob)
 
 
@@ -152,6 +166,26 @@ def _structure(data: Any, cls: type[_T], what: str) -> _T:
         raise ResponseValidationError(
             f"{what} has an invalid field ({exc}): {_preview(data)}"
         ) from None
+
+
+_fast_page = FastDecoder(
+    Page, parse_datetime=_parse_datetime, mirrored={ClassifyJob: _INPUT_FIELDS}
+)
+_fast_job = FastDecoder(
+    ClassifyJob, parse_datetime=_parse_datetime, mirrored={ClassifyJob: _INPUT_FIELDS}
+)
+
+
+def read_page(body: bytes) -> Page:
+    """A page from a response body: the fast path, else the exact one."""
+    page = _fast_page.decode(body)
+    return page if page is not None else structure_page(json_body(body))
+
+
+def read_job(body: bytes) -> ClassifyJob:
+    """A job from a response body: the fast path, else the exact one."""
+    job = _fast_job.decode(body)
+    return job if job is not None else structure_job(json_body(body))
 
 
 def structure_job(data: Any) -> ClassifyJob:

@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 from .errors import APIStatusError, ResponseValidationError, status_error_class
 
-__all__ = ["decode_response", "job_path", "retry_after", "server_says_retry", "shorten"]
+__all__ = [
+    "BodyNotJSONError",
+    "decode_response",
+    "job_path",
+    "json_body",
+    "retry_after",
+    "server_says_retry",
+    "shorten",
+]
 
 JOBS_PATH = "/api/v2/classify"
 
@@ -32,17 +40,37 @@ def job_path(job_id: str, action: str | None = None) -> str:
     return f"{path}/{action}" if action else path
 
 
-def decode_response(status: int, headers: Mapping[str, str], body: bytes, *, request: str) -> Any:
-    """The JSON of a 2xx response; otherwise raise the ``APIStatusError`` for its status.
+class BodyNotJSONError(ValueError):
+    """Raised by ``json_body``; ``decode_response`` names the request that got such a body."""
+
+
+def json_body(body: bytes) -> Any:
+    """The JSON value of a 2xx body (``None`` when it is empty)."""
+    if not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise BodyNotJSONError from None
+
+
+def decode_response(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    request: str,
+    decode: Callable[[bytes], Any] = json_body,
+) -> Any:
+    """A 2xx body read by ``decode`` (which gets the raw bytes; ``json_body`` by default, or one
+    of ``conversion``'s readers); otherwise raise the ``APIStatusError`` for the status.
 
     ``request`` ("GET /api/v2/classify") only labels messages; it never holds the API key.
     """
     if 200 <= status < 300:
-        if not body.strip():
-            return None
         try:
-            return json.loads(body)
-        except ValueError:
+            return decode(body)
+        except BodyNotJSONError:
             raise ResponseValidationError(
                 f"{request} answered {status} with a body that is not JSON: {_start(body)}"
             ) from None

@@ -9,8 +9,9 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -20,6 +21,8 @@ from .protocol import decode_response
 from .retry import RetryPolicy
 
 __all__ = ["Query", "Transport", "check_base_url"]
+
+_T = TypeVar("_T")
 
 logger = logging.getLogger("aio_classify")
 
@@ -75,16 +78,30 @@ class Transport:
     def closed(self) -> bool:
         return self._closed
 
-    async def request(self, method: str, path: str, *, params: Query = (), json: Any = None) -> Any:
-        """``path`` must already be percent-encoded (see ``protocol.job_path``)."""
-        retrying = self.retry_policy.retrying()
-        return await retrying(self._send_once, method, self.url(path), params, json)
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Query = (),
+        json: Any = None,
+        decode: Callable[[bytes], _T],
+    ) -> _T:
+        """The 2xx body, as ``decode`` reads its raw bytes (``conversion.read_page``, ...).
+
+        ``path`` must already be percent-encoded (see ``protocol.job_path``).
+        """
+        send = partial(self._send_once, method, self.url(path), params, json, decode)
+        result: _T = await self.retry_policy.call(send)
+        return result
 
     def url(self, path: str) -> URL:
         """``base_url`` joined with an already percent-encoded ``path``."""
         return URL(self._prefix + path, encoded=True)
 
-    async def _send_once(self, method: str, url: URL, params: Query, json: Any) -> Any:
+    async def _send_once(
+        self, method: str, url: URL, params: Query, json: Any, decode: Callable[[bytes], Any]
+    ) -> Any:
         session = self._get_session()
         label = f"{method} {url.path}"
         started = time.perf_counter()
@@ -106,7 +123,7 @@ class Transport:
         except aiohttp.ClientError as exc:
             raise APIConnectionError(f"{label} failed: {exc}") from None
         logger.debug("%s -> %d in %.1f ms", label, status, (time.perf_counter() - started) * 1e3)
-        return decode_response(status, headers, body, request=label)
+        return decode_response(status, headers, body, request=label, decode=decode)
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:

@@ -5,15 +5,16 @@ Three pieces: ``read_batches`` reads ids lazily (sync or async iterable), drops 
 cuts batches by count and URL bytes; ``BatchLookup`` runs one batch per task with every request
 under a single ``asyncio.Semaphore``; ``fan_out`` keeps a bounded number of batch tasks alive so
 input is read only as fast as results are produced, and cancels and awaits every task when the
-consumer stops or a batch fails.
+consumer stops or a batch fails (``scan`` fans out the pages of its time windows with it too).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Coroutine, Iterable
 from contextlib import aclosing
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from .models import ClassifyJob, Page
@@ -24,6 +25,9 @@ from .validation import check_job_id
 __all__ = ["MAX_URL_BYTES", "BatchLookup", "JobIds", "each_id", "fan_out", "read_batches"]
 
 JobIds = Iterable[str] | AsyncIterable[str]
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
 
 MAX_URL_BYTES = 8 * 1024
 """Servers and proxies commonly refuse longer request lines; every batch URL stays under it."""
@@ -83,12 +87,17 @@ async def read_batches(
 
 
 async def fan_out(
-    batches: AsyncGenerator[list[str], None],
-    fetch: Callable[[list[str]], Coroutine[Any, Any, list[ClassifyJob]]],
+    inputs: AsyncGenerator[_In, None],
+    fetch: Callable[[_In], Coroutine[Any, Any, _Out]],
     *,
     max_tasks: int,
-) -> AsyncGenerator[list[ClassifyJob], None]:
-    """Each batch's jobs, as batches finish, with at most ``max_tasks`` batches under way.
+    follow_up: Callable[[_Out], _In | None] | None = None,
+) -> AsyncGenerator[_Out, None]:
+    """``fetch(item)`` for each input, results yielded as they finish, with at most
+    ``max_tasks`` under way.
+
+    ``follow_up`` turns a result into one more input (``None``: none), fetched before the inputs
+    not yet read: this is how ``scan`` fetches each window's next page once its last one came.
 
     Tasks are managed by hand rather than by a ``TaskGroup``: a task group left open across a
     ``yield`` would cancel the *consumer's* task when a batch fails (PEP 789). Here, whatever
@@ -96,16 +105,17 @@ async def fan_out(
     cancellation of the consumer), the ``finally`` cancels the batches still running and awaits
     them, and every task's exception is retrieved.
     """
-    running: set[asyncio.Task[list[ClassifyJob]]] = set()
+    running: set[asyncio.Task[_Out]] = set()
+    follow_ups: deque[_In] = deque()
     exhausted = False
     try:
         while True:
-            while not exhausted and len(running) < max_tasks:
-                batch = await anext(batches, None)
-                if batch is None:
+            while len(running) < max_tasks and (follow_ups or not exhausted):
+                item = follow_ups.popleft() if follow_ups else await anext(inputs, None)
+                if item is None:
                     exhausted = True
                 else:
-                    running.add(asyncio.create_task(fetch(batch)))
+                    running.add(asyncio.create_task(fetch(item)))
             if not running:
                 return
             done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -113,15 +123,18 @@ async def fan_out(
             if errors:
                 raise errors[0]
             for task in done:
-                yield task.result()
+                result = task.result()
+                if follow_up is not None and (item := follow_up(result)) is not None:
+                    follow_ups.append(item)
+                yield result
     finally:
         try:
             await _cancel_and_wait(running)
         finally:
-            await batches.aclose()
+            await inputs.aclose()
 
 
-async def _cancel_and_wait(tasks: set[asyncio.Task[list[ClassifyJob]]]) -> None:
+async def _cancel_and_wait(tasks: set[asyncio.Task[Any]]) -> None:
     """Cancel ``tasks`` and wait until all have ended, even if we are cancelled meanwhile
     (then re-raise that cancellation); leave no exception unretrieved."""
     for task in tasks:

@@ -22,9 +22,11 @@ from .pagination import JobPager, PageFetcher
 from .polling import PollOptions, wait_for_job, watch_jobs
 from .protocol import JOBS_PATH, job_path, json_body
 from .retry import RetryPolicy
+from .scan import scan, split_range
 from .transport import Query, Transport, check_base_url
 from .validation import (
     check_configuration,
+    check_datetime,
     check_int,
     check_job_id,
     check_job_ids_source,
@@ -172,6 +174,42 @@ class ClassifyClient:
                 return JobPager(None, page_token=page_token, limit=limit)
             query.extend(("job_ids", job_id) for job_id in ids)
         return JobPager(self._page_fetcher(query), page_token=page_token, limit=limit)
+
+    def scan_jobs(
+        self,
+        created_at_on_or_after: datetime | str,
+        created_at_on_or_before: datetime | str,
+        partitions: int = 8,
+        concurrency: int = 8,
+        status: JobStatus | str | None = None,
+        configuration_id: str | None = None,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+        page_size: int = 100,
+    ) -> AsyncGenerator[ClassifyJob, None]:
+        """Every job created in the range (both bounds inclusive), once each, in no set order.
+
+        The range is cut into ``partitions`` windows listed side by side, with at most
+        ``concurrency`` requests in flight; see ``aio_classify.scan``. Arguments are checked at
+        once, as ``list_jobs`` checks them. A failing window raises and cancels the others.
+        """
+        start = check_datetime(created_at_on_or_after, "created_at_on_or_after")
+        end = check_datetime(created_at_on_or_before, "created_at_on_or_before")
+        if start is None or end is None:
+            raise ValueError(
+                "scan_jobs needs both created_at_on_or_after and created_at_on_or_before"
+            )
+        if end < start:
+            raise ValueError("created_at_on_or_before is earlier than created_at_on_or_after")
+        windows = split_range(start, end, check_int(partitions, "partitions", low=1))
+
+        def list_window(first: datetime, last: datetime) -> JobPager:
+            return self.list_jobs(
+                status, configuration_id, None, first, last, project_id, organization_id, page_size
+            )
+
+        list_window(start, end)  # checks the other arguments now; a pager sends nothing
+        return scan(list_window, windows, concurrency=check_int(concurrency, "concurrency", low=1))
 
     def _page_fetcher(self, query: Query) -> PageFetcher:
         async def fetch_page(token: str | None) -> Page:

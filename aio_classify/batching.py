@@ -11,6 +11,7 @@ consumer stops or a batch fails (``scan`` fans out the pages of its time windows
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Coroutine, Iterable
 from contextlib import aclosing
@@ -44,6 +45,14 @@ def query_bytes(params: Query) -> int:
     return sum(len(quote(key, safe="")) + len(quote(value, safe="")) + 2 for key, value in params)
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+"""Characters ``quote`` leaves as they are: ids made only of them (all real ids) skip it."""
+
+
+def _quoted_length(value: str) -> int:
+    return len(value) if _UNRESERVED.fullmatch(value) else len(quote(value, safe=""))
+
+
 async def each_id(job_ids: JobIds) -> AsyncGenerator[Any, None]:
     """The items of a sync or async iterable, alike (not checked: callers check each id)."""
     if isinstance(job_ids, AsyncIterable):
@@ -71,7 +80,7 @@ async def read_batches(
             check_job_id(job_id, "job_ids item")
             if job_id in seen:
                 continue
-            cost = _JOB_IDS_PARAM + len(quote(job_id, safe=""))
+            cost = _JOB_IDS_PARAM + _quoted_length(job_id)
             if cost > byte_budget:
                 raise ValueError(
                     f"job id {job_id[:40]!r}... is too long to fit in a {MAX_URL_BYTES}-byte URL"
@@ -186,16 +195,22 @@ class BatchLookup:
         self, job_ids: JobIds, seen: dict[str, None] | None = None
     ) -> AsyncGenerator[ClassifyJob, None]:
         """Every job the server knows among ``job_ids``, batch by batch as batches complete."""
+        async with aclosing(self.iter_batches(job_ids, seen)) as batches:
+            async for jobs in batches:
+                for job in jobs:
+                    yield job
+
+    def iter_batches(
+        self, job_ids: JobIds, seen: dict[str, None] | None = None
+    ) -> AsyncGenerator[list[ClassifyJob], None]:
+        """The jobs found by each batch, as batches complete (``seen``: see ``read_batches``)."""
         batches = read_batches(
             job_ids,
             batch_size=self._batch_size,
             byte_budget=self._byte_budget,
             seen={} if seen is None else seen,
         )
-        async with aclosing(fan_out(batches, self._fetch_batch, max_tasks=self._max_tasks)) as rs:
-            async for jobs in rs:
-                for job in jobs:
-                    yield job
+        return fan_out(batches, self._fetch_batch, max_tasks=self._max_tasks)
 
     async def get_jobs(self, job_ids: JobIds) -> dict[str, ClassifyJob]:
         """The jobs the server knows among ``job_ids``, keyed by id in input order."""
@@ -217,4 +232,4 @@ class BatchLookup:
 
         wanted = set(ids)
         pager = JobPager(limited_fetch_page, page_token=None, limit=None)
-        return [job async for job in pager if job.id in wanted]
+        return [job async for page in pager.pages() for job in page.items if job.id in wanted]

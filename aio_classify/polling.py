@@ -89,15 +89,18 @@ async def watch_jobs(
     pending = dict.fromkeys(job_ids)
     while pending:
         missing = dict(pending)
-        async with aclosing(lookup.iter_jobs(list(pending))) as round_jobs:
+        # The deadline wraps each batch, not each job: a timeout scope per job cost more CPU
+        # than the rest of the round.
+        async with aclosing(lookup.iter_batches(list(pending))) as batches:
             while (
-                job := await _by_deadline(deadline, anext(round_jobs, None), finished, pending)
+                jobs := await _by_deadline(deadline, anext(batches, None), finished, pending)
             ) is not None:
-                missing.pop(job.id, None)
-                if job.is_terminal and job.id in pending:
-                    del pending[job.id]
-                    finished[job.id] = job
-                    yield job
+                for job in jobs:
+                    missing.pop(job.id, None)
+                    if job.is_terminal and job.id in pending:
+                        del pending[job.id]
+                        finished[job.id] = job
+                        yield job
         if missing:
             raise _not_found(list(missing))
         if pending:

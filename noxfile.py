@@ -57,13 +57,14 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks, side by side with the floor and the official SDK (installed only here).
+    """Benchmarks side by side with raw floors and the official SDK (installed only here, with
+    matplotlib for the plots); writes docs/benchmarks.md and docs/images/.
 
-    ``nox -s bench -- bench_list`` runs one; bench_poll alone takes about 90 s.
+    ``nox -s bench -- bench_list`` runs one (bench_list, bench_batch, bench_poll, bench_scan).
+    All four take several minutes; bench_poll and the SDK's per-id lookups are the slow parts.
     """
-    session.install("-e", ".", "llama-cloud")
-    for name in session.posargs or ["bench_list", "bench_batch", "bench_poll"]:
-        session.run("python", f"benchmarks/{name}.py")
+    session.install("-e", ".", "llama-cloud", "matplotlib")
+    session.run("python", "benchmarks/report.py", *session.posargs)
 
 
 @nox.session

@@ -20,10 +20,18 @@ from urllib.parse import quote
 
 from .models import ClassifyJob, Page
 from .pagination import JobPager, PageFetcher
-from .transport import Query
+from .protocol import Query, list_query
 from .validation import check_job_id
 
-__all__ = ["MAX_URL_BYTES", "BatchLookup", "JobIds", "each_id", "fan_out", "read_batches"]
+__all__ = [
+    "MAX_URL_BYTES",
+    "BatchLookup",
+    "JobIds",
+    "distinct_ids",
+    "each_id",
+    "fan_out",
+    "read_batches",
+]
 
 JobIds = Iterable[str] | AsyncIterable[str]
 
@@ -61,6 +69,15 @@ async def each_id(job_ids: JobIds) -> AsyncGenerator[Any, None]:
     else:
         for job_id in job_ids:
             yield job_id
+
+
+async def distinct_ids(job_ids: JobIds) -> list[str]:
+    """Every id, checked, once each, in input order (a wait needs the whole set)."""
+    ids: dict[str, None] = {}
+    async with aclosing(each_id(job_ids)) as items:
+        async for job_id in items:
+            ids[check_job_id(job_id, "job_ids item")] = None
+    return list(ids)
 
 
 async def read_batches(
@@ -179,12 +196,12 @@ class BatchLookup:
         batch_size: int,
     ) -> None:
         self._page_fetcher = page_fetcher
-        self._fixed_query = [*scope, ("page_size", "100")]
+        self._scope = scope
         self._byte_budget = (
             MAX_URL_BYTES
             - base_bytes
             - 1  # "?"
-            - query_bytes(self._fixed_query)
+            - query_bytes(list_query(scope, page_size=100))
             - PAGE_TOKEN_RESERVE
         )
         self._limiter = asyncio.Semaphore(concurrency)
@@ -224,7 +241,7 @@ class BatchLookup:
     async def _fetch_batch(self, ids: list[str]) -> list[ClassifyJob]:
         """One filtered listing, following its pages; each page request holds the limiter for
         all its attempts, so requests in flight never exceed ``concurrency``."""
-        fetch_page = self._page_fetcher([*self._fixed_query, *(("job_ids", i) for i in ids)])
+        fetch_page = self._page_fetcher(list_query(self._scope, page_size=100, job_ids=ids))
 
         async def limited_fetch_page(token: str | None) -> Page:
             async with self._limiter:

@@ -1,5 +1,6 @@
-"""``ClassifyClient``: the facade users hold. It checks arguments, builds queries, and hands
-requests to ``Transport``; the work itself lives in the module for each concern."""
+"""``ClassifyClient``: the facade users hold: configuration, lifecycle, and thin methods that
+check arguments (``validation``), build the request (``protocol``) and hand it to
+``Transport``; the work itself lives in the module for each concern."""
 
 from __future__ import annotations
 
@@ -14,24 +15,28 @@ from typing import Any, Self
 import aiohttp
 from attrs import evolve
 
-from .batching import BatchLookup, JobIds, each_id
+from .batching import BatchLookup, JobIds, distinct_ids
 from .conversion import create_body, read_job, read_page
 from .errors import BadRequestError, ConflictError
 from .models import ClassifyConfiguration, ClassifyJob, JobStatus, Page
 from .pagination import JobPager, PageFetcher
-from .polling import PollOptions, wait_for_job, watch_jobs
-from .protocol import JOBS_PATH, job_path, json_body
+from .polling import PollOptions, poll_in_rounds, poll_one_job
+from .protocol import JOBS_PATH, Query, job_path, json_body, list_query, page_query, scope_query
 from .retry import RetryPolicy
 from .scan import scan, split_range
-from .transport import Query, Transport, check_base_url
+from .transport import Transport
 from .validation import (
+    check_api_key,
+    check_base_url,
     check_configuration,
     check_datetime,
+    check_given_ids,
     check_int,
+    check_iterable,
     check_job_id,
-    check_job_ids_source,
     check_optional_str,
     check_seconds,
+    check_session,
     check_status,
     check_str_list,
     check_text,
@@ -63,19 +68,12 @@ class ClassifyClient:
         session: aiohttp.ClientSession | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
-        api_key = api_key if api_key is not None else os.environ.get("LLAMA_CLOUD_API_KEY")
-        if not api_key:
-            raise ValueError(
-                "no API key: pass api_key=... or set the LLAMA_CLOUD_API_KEY environment variable"
-            )
-        check_optional_str(api_key, "api_key")
+        api_key = check_api_key(
+            api_key if api_key is not None else os.environ.get("LLAMA_CLOUD_API_KEY")
+        )
         url = check_base_url(base_url or os.environ.get("LLAMA_CLOUD_BASE_URL") or DEFAULT_BASE_URL)
         check_int(max_retries, "max_retries", low=0)
         check_int(max_connections, "max_connections", low=1)
-        if session is not None and not isinstance(session, aiohttp.ClientSession):
-            raise TypeError(
-                f"session must be an aiohttp.ClientSession, not {type(session).__name__}"
-            )
         self.project_id = check_optional_str(project_id, "project_id")
         self.organization_id = check_optional_str(organization_id, "organization_id")
         # ``max_retries`` always sets the count; ``retry_policy`` only the timing.
@@ -86,7 +84,7 @@ class ClassifyClient:
             timeout=check_seconds(timeout, "timeout"),
             retry_policy=policy,
             max_connections=max_connections,
-            session=session,
+            session=check_session(session),
         )
 
     def __repr__(self) -> str:
@@ -118,18 +116,12 @@ class ClassifyClient:
         """Close the session the client created (if any); idempotent."""
         await self._transport.close()
 
-    def _scope(self, project_id: str | None, organization_id: str | None) -> list[tuple[str, str]]:
+    def _scope(self, project_id: str | None, organization_id: str | None) -> Query:
         """The project / organization query pair: the call's own, else the client's defaults."""
-        project_id = check_optional_str(project_id, "project_id") or self.project_id
-        organization_id = (
-            check_optional_str(organization_id, "organization_id") or self.organization_id
+        return scope_query(
+            check_optional_str(project_id, "project_id") or self.project_id,
+            check_optional_str(organization_id, "organization_id") or self.organization_id,
         )
-        query = []
-        if organization_id:
-            query.append(("organization_id", organization_id))
-        if project_id:
-            query.append(("project_id", project_id))
-        return query
 
     def list_jobs(
         self,
@@ -149,31 +141,27 @@ class ClassifyClient:
         Arguments are checked here, before any request. ``job_ids=[]`` lists nothing and
         makes no request.
         """
-        query: list[tuple[str, str]] = self._scope(project_id, organization_id)
         checked_status = check_status(status)
-        if checked_status is not None:
-            query.append(("status", checked_status.value))
-        if check_optional_str(configuration_id, "configuration_id") is not None:
-            query.append(("configuration_id", str(configuration_id)))
-        for name, value in (
-            ("created_at_on_or_after", created_at_on_or_after),
-            ("created_at_on_or_before", created_at_on_or_before),
-        ):
-            text = iso_datetime(value, name)
-            if text is not None:
-                query.append((name, text))
-        if page_size is not None:
-            query.append(("page_size", str(check_int(page_size, "page_size", low=1, high=100))))
+        ids = check_str_list(job_ids, "job_ids")
+        query = list_query(
+            self._scope(project_id, organization_id),
+            status=None if checked_status is None else checked_status.value,
+            configuration_id=check_optional_str(configuration_id, "configuration_id"),
+            created_at_on_or_after=iso_datetime(created_at_on_or_after, "created_at_on_or_after"),
+            created_at_on_or_before=iso_datetime(
+                created_at_on_or_before, "created_at_on_or_before"
+            ),
+            page_size=None
+            if page_size is None
+            else check_int(page_size, "page_size", low=1, high=100),
+            job_ids=ids or (),
+        )
         if limit is not None:
             check_int(limit, "limit", low=1)
         if check_optional_str(page_token, "page_token") == "":
             raise ValueError("page_token must be a non-empty token from Page.next_page_token")
-        if job_ids is not None:
-            ids = _check_job_ids(job_ids)
-            if not ids:
-                return JobPager(None, page_token=page_token, limit=limit)
-            query.extend(("job_ids", job_id) for job_id in ids)
-        return JobPager(self._page_fetcher(query), page_token=page_token, limit=limit)
+        fetcher = None if ids == [] else self._page_fetcher(query)
+        return JobPager(fetcher, page_token=page_token, limit=limit)
 
     def scan_jobs(
         self,
@@ -213,7 +201,7 @@ class ClassifyClient:
 
     def _page_fetcher(self, query: Query) -> PageFetcher:
         async def fetch_page(token: str | None) -> Page:
-            params = [*query, ("page_token", token)] if token else query
+            params = page_query(query, token)
             return await self._transport.request("GET", JOBS_PATH, params=params, decode=read_page)
 
         return fetch_page
@@ -243,7 +231,7 @@ class ClassifyClient:
         call each, at most ``concurrency`` requests in flight. Ids the server does not know are
         absent. A failing batch cancels the others and its error is raised.
         """
-        _check_given_ids(job_ids)
+        check_given_ids(job_ids)
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
         return await lookup.get_jobs(job_ids)
 
@@ -260,7 +248,7 @@ class ClassifyClient:
         lazily: only about ``concurrency`` batches of ids are held at once (plus the set of ids
         already seen, to skip duplicates). Arguments are checked at once; closing the generator
         (``contextlib.aclosing``) cancels and awaits the batches under way."""
-        _check_given_ids(job_ids)
+        check_given_ids(job_ids)
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
         return lookup.iter_jobs(job_ids)
 
@@ -298,13 +286,13 @@ class ClassifyClient:
         raises ``NotFoundError``; past ``timeout``, ``PollingTimeoutError``.
         """
         check_job_id(job_id)
-        options = _poll_options(poll_interval, max_interval, timeout)
+        options = PollOptions.checked(poll_interval, max_interval, timeout)
         self._scope(project_id, organization_id)  # checked now, not on the first poll
 
         def fetch() -> Awaitable[ClassifyJob]:
             return self.get_job(job_id, project_id=project_id, organization_id=organization_id)
 
-        return await wait_for_job(fetch, job_id, options, raise_on_failure=raise_on_failure)
+        return await poll_one_job(fetch, job_id, options, raise_on_failure=raise_on_failure)
 
     async def wait_for_jobs(
         self,
@@ -324,12 +312,12 @@ class ClassifyClient:
         Past ``timeout``: ``PollingTimeoutError`` with ``.finished`` and ``.pending``. An id the
         server does not know raises ``NotFoundError`` (it could never finish).
         """
-        options = _poll_options(poll_interval, max_interval, timeout)
-        check_job_ids_source(job_ids)
+        options = PollOptions.checked(poll_interval, max_interval, timeout)
+        check_iterable(job_ids, "job_ids")
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
-        ids = await _distinct_ids(job_ids)
+        ids = await distinct_ids(job_ids)
         finished: dict[str, ClassifyJob] = {}
-        async with aclosing(watch_jobs(lookup, ids, options, finished)) as jobs:
+        async with aclosing(poll_in_rounds(lookup, ids, options, finished)) as jobs:
             async for _ in jobs:
                 pass
         return {job_id: finished[job_id] for job_id in ids}
@@ -348,16 +336,16 @@ class ClassifyClient:
     ) -> AsyncGenerator[ClassifyJob, None]:
         """Yield each job of ``job_ids`` once, as soon as a round sees it terminal; end when all
         are. Same options and errors as ``wait_for_jobs``. Arguments are checked at once."""
-        options = _poll_options(poll_interval, max_interval, timeout)
-        check_job_ids_source(job_ids)
+        options = PollOptions.checked(poll_interval, max_interval, timeout)
+        check_iterable(job_ids, "job_ids")
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
         return self._watch(job_ids, lookup, options)
 
     async def _watch(
         self, job_ids: JobIds, lookup: BatchLookup, options: PollOptions
     ) -> AsyncGenerator[ClassifyJob, None]:
-        ids = await _distinct_ids(job_ids)
-        async with aclosing(watch_jobs(lookup, ids, options, {})) as jobs:
+        ids = await distinct_ids(job_ids)
+        async with aclosing(poll_in_rounds(lookup, ids, options, {})) as jobs:
             async for job in jobs:
                 yield job
 
@@ -379,14 +367,13 @@ class ClassifyClient:
         sending. Without a ``transaction_id`` one is made (a UUID): the service returns the
         original job for a reused id, so a POST retried after a lost response makes one job.
         """
-        check_text(file_input, "file_input")
         checked_configuration, checked_configuration_id = check_configuration(
             configuration, configuration_id
         )
         if transaction_id is not None:
             check_text(transaction_id, "transaction_id")
         body = create_body(
-            file_input=file_input,
+            file_input=check_text(file_input, "file_input"),
             configuration=checked_configuration,
             configuration_id=checked_configuration_id,
             transaction_id=transaction_id or str(uuid.uuid4()),
@@ -417,7 +404,7 @@ class ClassifyClient:
         """``create_job`` then ``wait_for_job``; the polling options are checked before the job
         is created. On ``PollingTimeoutError`` the job is left running (its id is in
         ``.pending``)."""
-        _poll_options(poll_interval, max_interval, timeout)
+        PollOptions.checked(poll_interval, max_interval, timeout)
         job = await self.create_job(
             file_input,
             configuration,
@@ -464,41 +451,3 @@ class ClassifyClient:
         path = job_path(check_job_id(job_id))
         params = self._scope(project_id, organization_id)
         await self._transport.request("DELETE", path, params=params, decode=json_body)
-
-
-def _poll_options(poll_interval: float, max_interval: float, timeout: float) -> PollOptions:
-    poll_interval = check_seconds(poll_interval, "poll_interval")
-    max_interval = check_seconds(max_interval, "max_interval")
-    if max_interval < poll_interval:
-        raise ValueError(
-            f"max_interval ({max_interval}) must not be below poll_interval ({poll_interval})"
-        )
-    return PollOptions(
-        poll_interval=poll_interval,
-        max_interval=max_interval,
-        timeout=check_seconds(timeout, "timeout"),
-    )
-
-
-def _check_given_ids(job_ids: JobIds) -> None:
-    """Ids already in memory are all checked now, so a bad one costs no request at all; an
-    iterator is checked as it is read, before the request for each id's batch."""
-    check_job_ids_source(job_ids)
-    if isinstance(job_ids, list | tuple | set | frozenset | dict):
-        for job_id in job_ids:
-            check_job_id(job_id, "job_ids item")
-
-
-async def _distinct_ids(job_ids: JobIds) -> list[str]:
-    """Every id to wait for, once each, in input order (a wait needs the whole set)."""
-    ids: dict[str, None] = {}
-    async with aclosing(each_id(job_ids)) as items:
-        async for job_id in items:
-            ids[check_job_id(job_id, "job_ids item")] = None
-    return list(ids)
-
-
-def _check_job_ids(job_ids: Iterable[str]) -> list[str]:
-    if isinstance(job_ids, str | bytes):
-        raise TypeError("job_ids must be an iterable of ids, not a single str")
-    return [check_job_id(job_id, "job_ids item") for job_id in job_ids]

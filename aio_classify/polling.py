@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from attrs import frozen
 
 from .batching import BatchLookup
 from .errors import JobFailedError, NotFoundError, PollingTimeoutError
 from .models import ClassifyJob, JobStatus
+from .validation import check_poll_timing
 
-__all__ = ["GROWTH", "PollOptions", "wait_for_job", "watch_jobs"]
+__all__ = ["GROWTH", "PollOptions", "poll_in_rounds", "poll_one_job"]
 
 GROWTH = 1.5
 
@@ -27,11 +28,16 @@ _T = TypeVar("_T")
 
 @frozen(kw_only=True)
 class PollOptions:
-    """Already validated by the client (``validation.check_seconds``)."""
+    """How to poll; ``checked`` makes one from a caller's arguments."""
 
     poll_interval: float
     max_interval: float
     timeout: float
+
+    @classmethod
+    def checked(cls, poll_interval: Any, max_interval: Any, timeout: Any) -> PollOptions:
+        poll, most, whole = check_poll_timing(poll_interval, max_interval, timeout)
+        return cls(poll_interval=poll, max_interval=most, timeout=whole)
 
     def intervals(self) -> Callable[[], float]:
         """Fresh sleeps: ``poll_interval``, then times ``GROWTH`` up to ``max_interval``."""
@@ -45,7 +51,7 @@ class PollOptions:
         return next_interval
 
 
-async def wait_for_job(
+async def poll_one_job(
     fetch: Callable[[], Awaitable[ClassifyJob]],
     job_id: str,
     options: PollOptions,
@@ -70,7 +76,7 @@ async def wait_for_job(
     return job
 
 
-async def watch_jobs(
+async def poll_in_rounds(
     lookup: BatchLookup,
     job_ids: Sequence[str],
     options: PollOptions,
@@ -115,7 +121,7 @@ async def _by_deadline(
 ) -> _T:
     """Await one step of a wait; at the deadline, cancel it and raise ``PollingTimeoutError``.
 
-    Applied per step rather than around the whole wait, because ``watch_jobs`` yields between
+    Applied per step rather than around the whole wait, because ``poll_in_rounds`` yields between
     steps and a timeout scope must never stay open across a ``yield``.
     """
     scope = asyncio.timeout_at(deadline)

@@ -1,14 +1,16 @@
-"""The sans-I/O core: turns (status, headers, body) into JSON or a typed error.
+"""The sans-I/O core: builds the path and query of a request, and turns (status, headers, body)
+into JSON or a typed error.
 
-Nothing here touches the network, so every rule about what the service means by a response is
-testable with plain values, and the aiohttp adapter in ``transport`` stays a few lines.
+Nothing here touches the network, so every rule about what the service expects of a request and
+means by a response is testable with plain values, and the aiohttp adapter in ``transport`` stays
+a few lines. Values arrive already checked (``validation``); here they only take their wire form.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
@@ -16,16 +18,64 @@ from urllib.parse import quote
 from .errors import APIStatusError, ResponseValidationError, status_error_class
 
 __all__ = [
+    "JOBS_PATH",
     "BodyNotJSONError",
+    "Query",
     "decode_response",
     "job_path",
     "json_body",
+    "list_query",
+    "page_query",
     "retry_after",
+    "scope_query",
     "server_says_retry",
     "shorten",
 ]
 
 JOBS_PATH = "/api/v2/classify"
+
+#: Query parameters in order; a name may repeat (``job_ids``).
+Query = Sequence[tuple[str, str]]
+
+
+def scope_query(project_id: str | None, organization_id: str | None) -> list[tuple[str, str]]:
+    """The project / organization pair every call sends; an empty value is left out."""
+    query = []
+    if organization_id:
+        query.append(("organization_id", organization_id))
+    if project_id:
+        query.append(("project_id", project_id))
+    return query
+
+
+def list_query(
+    scope: Query,
+    *,
+    status: str | None = None,
+    configuration_id: str | None = None,
+    created_at_on_or_after: str | None = None,
+    created_at_on_or_before: str | None = None,
+    page_size: int | None = None,
+    job_ids: Iterable[str] = (),
+) -> list[tuple[str, str]]:
+    """The query of a listing: ``scope``, then each filter given, ``job_ids`` repeated."""
+    query = [*scope]
+    for name, value in (
+        ("status", status),
+        ("configuration_id", configuration_id),
+        ("created_at_on_or_after", created_at_on_or_after),
+        ("created_at_on_or_before", created_at_on_or_before),
+        ("page_size", None if page_size is None else str(page_size)),
+    ):
+        if value is not None:
+            query.append((name, value))
+    query.extend(("job_ids", job_id) for job_id in job_ids)
+    return query
+
+
+def page_query(query: Query, page_token: str | None) -> Query:
+    """The query for one page of a listing: the first page has no token."""
+    return [*query, ("page_token", page_token)] if page_token else query
 
 
 def job_path(job_id: str, action: str | None = None) -> str:

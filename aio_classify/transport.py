@@ -6,10 +6,9 @@ lazily inside the running loop (aiohttp binds a session to its loop) and closed 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
@@ -17,38 +16,14 @@ import aiohttp
 from yarl import URL
 
 from .errors import APIConnectionError, APITimeoutError
-from .protocol import decode_response
+from .protocol import Query, decode_response
 from .retry import RetryPolicy
 
-__all__ = ["Query", "Transport", "check_base_url"]
+__all__ = ["Transport"]
 
 _T = TypeVar("_T")
 
 logger = logging.getLogger("aio_classify")
-
-Query = Sequence[tuple[str, str]]
-
-
-def check_base_url(base_url: str) -> URL:
-    """Refuse a URL that would send the key in clear text to anything but this machine."""
-    url = URL(base_url)
-    if url.scheme not in {"http", "https"} or not url.host:
-        raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
-    if url.scheme == "http" and not _is_loopback(url.host):
-        raise ValueError(
-            f"base_url {base_url!r} uses plain http:// for a host that is not loopback; "
-            "use https:// so the API key is never sent in clear text"
-        )
-    return url.with_query(None).with_fragment(None)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class Transport:

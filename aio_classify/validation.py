@@ -1,27 +1,77 @@
-"""Argument checks shared by the client's methods: bad input fails here, before any request,
-with an error that names the argument."""
+"""Every check of a caller's argument: bad input fails here, before any request.
+
+One rule everywhere: a value of the wrong type is a ``TypeError``; a value of the right type but
+out of range or empty is a ``ValueError``. The message starts with the name of the argument the
+caller passed (``job_ids item``, ``configuration.rules[0].type``), so the error points at the
+caller's own code. Checks return the value in the form the rest of the client uses.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 from typing import Any
+
+import aiohttp
+from yarl import URL
 
 from .conversion import structure_configuration, to_utc
 from .models import ClassifyConfiguration, ClassifyRule, JobStatus
 
 __all__ = [
+    "check_api_key",
+    "check_base_url",
     "check_configuration",
     "check_datetime",
+    "check_given_ids",
     "check_int",
+    "check_iterable",
     "check_job_id",
-    "check_job_ids_source",
     "check_optional_str",
+    "check_poll_timing",
     "check_seconds",
+    "check_session",
     "check_status",
     "check_str_list",
     "check_text",
     "iso_datetime",
 ]
+
+
+def check_api_key(api_key: Any) -> str:
+    if not api_key:
+        raise ValueError(
+            "no API key: pass api_key=... or set the LLAMA_CLOUD_API_KEY environment variable"
+        )
+    return check_text(api_key, "api_key")
+
+
+def check_base_url(base_url: str) -> URL:
+    """Refuse a URL that would send the key in clear text to anything but this machine."""
+    url = URL(base_url)
+    if url.scheme not in {"http", "https"} or not url.host:
+        raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise ValueError(
+            f"base_url {base_url!r} uses plain http:// for a host that is not loopback; "
+            "use https:// so the API key is never sent in clear text"
+        )
+    return url.with_query(None).with_fragment(None)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_session(session: Any) -> aiohttp.ClientSession | None:
+    if session is not None and not isinstance(session, aiohttp.ClientSession):
+        raise TypeError(f"session must be an aiohttp.ClientSession, not {type(session).__name__}")
+    return session
 
 
 def check_status(status: Any, name: str = "status") -> JobStatus | None:
@@ -45,19 +95,17 @@ def check_int(value: Any, name: str, *, low: int, high: int | None = None) -> in
     return value
 
 
-def check_job_id(job_id: Any, name: str = "job_id") -> str:
-    if not isinstance(job_id, str):
-        raise TypeError(f"{name} must be a str, not {type(job_id).__name__}")
-    if not job_id:
-        raise ValueError(f"{name} must not be empty")
-    return job_id
-
-
 def check_text(value: Any, name: str) -> str:
-    """A non-empty str, for values the service needs as given (inputs, keys, ids we send)."""
-    if not isinstance(value, str) or not value:
-        raise TypeError(f"{name} must be a non-empty str; got {value!r}")
+    """A non-empty str, for values the service needs as given (ids, inputs, keys)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
     return value
+
+
+def check_job_id(job_id: Any, name: str = "job_id") -> str:
+    return check_text(job_id, name)
 
 
 def check_optional_str(value: Any, name: str) -> str | None:
@@ -95,27 +143,46 @@ def check_seconds(value: Any, name: str) -> float:
     return float(value)
 
 
-def check_job_ids_source(job_ids: Any) -> None:
-    """An iterable or async iterable of ids; a lone ``str`` is refused (it iterates per char)."""
-    if isinstance(job_ids, str | bytes):
-        raise TypeError("job_ids must be an iterable of ids, not a single str")
-    if not (hasattr(job_ids, "__iter__") or hasattr(job_ids, "__aiter__")):
+def check_poll_timing(
+    poll_interval: Any, max_interval: Any, timeout: Any
+) -> tuple[float, float, float]:
+    """``(poll_interval, max_interval, timeout)`` in seconds; the interval may only grow."""
+    poll_interval = check_seconds(poll_interval, "poll_interval")
+    max_interval = check_seconds(max_interval, "max_interval")
+    if max_interval < poll_interval:
+        raise ValueError(
+            f"max_interval ({max_interval}) must not be below poll_interval ({poll_interval})"
+        )
+    return poll_interval, max_interval, check_seconds(timeout, "timeout")
+
+
+def check_iterable(values: Any, name: str) -> None:
+    """An iterable or async iterable; a lone ``str`` is refused (it iterates per char)."""
+    if isinstance(values, str | bytes):
+        raise TypeError(f"{name} must be an iterable of str, not a single str")
+    if not (hasattr(values, "__iter__") or hasattr(values, "__aiter__")):
         raise TypeError(
-            f"job_ids must be an iterable or async iterable of str, not {type(job_ids).__name__}"
+            f"{name} must be an iterable or async iterable of str, not {type(values).__name__}"
         )
 
 
+def check_given_ids(job_ids: Any) -> None:
+    """Ids already in memory are all checked now, so a bad one costs no request at all; an
+    iterator is checked as it is read, before the request for each id's batch."""
+    check_iterable(job_ids, "job_ids")
+    if isinstance(job_ids, list | tuple | set | frozenset | dict):
+        for job_id in job_ids:
+            check_text(job_id, "job_ids item")
+
+
 def check_str_list(values: Any, name: str) -> list[str] | None:
+    """A (sync) iterable of non-empty str, read into a list; ``None`` stays ``None``."""
     if values is None:
         return None
-    check_job_ids_source(values)
+    check_iterable(values, name)
     if not hasattr(values, "__iter__"):
-        raise TypeError(f"{name} must be an iterable of str")
-    items = list(values)
-    for index, item in enumerate(items):
-        if not isinstance(item, str) or not item:
-            raise TypeError(f"{name}[{index}] must be a non-empty str; got {item!r}")
-    return items
+        raise TypeError(f"{name} must be an iterable of str, not an async iterable")
+    return [check_text(item, f"{name} item") for item in values]
 
 
 def check_configuration(

@@ -1,7 +1,9 @@
-"""``aio-classify`` driven as a user drives it: a child process, its output and its exit code.
+"""``aio-classify`` driven as a user drives it: arguments in; output, errors and exit code out.
 
-The fake server runs in the test's own event loop, so the child is started with asyncio's
-subprocess API: the loop keeps serving while the test waits on the child.
+Most tests call ``main`` in this process, in a worker thread (it runs its own event loop while the
+fake server keeps serving in the test's), with the environment and the three standard streams
+swapped for the call. A child process is started only where the process is the point: Ctrl-C,
+``python -m aio_classify``, the standalone fake server, and peak memory.
 """
 
 from __future__ import annotations
@@ -16,26 +18,36 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
+from unittest import mock
 
 import pytest
 
+from aio_classify.cli import ExitCode, main
 from aio_classify.testing import FakeClassifyServer
 
-ROOT = Path(__file__).resolve().parent.parent
-API_KEY = "test-key"
+from helpers import ROOT, child_env
 
 
 def cli_env(server: FakeClassifyServer | None = None, **extra: str) -> dict[str, str]:
-    """The child's environment: this checkout importable, no key or URL unless given."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_CLOUD_")}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    env["COLUMNS"] = "100"
-    if server is not None:
-        env["LLAMA_CLOUD_BASE_URL"] = server.url
-        env["LLAMA_CLOUD_API_KEY"] = API_KEY
-    env.update(extra)
-    return env
+    """The environment of a CLI run: a 100-column terminal unless ``extra`` says otherwise."""
+    return child_env(server, **{"COLUMNS": "100", **extra})
+
+
+def call_main(args: tuple[str, ...], env: dict[str, str], input: str) -> tuple[int, str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with (
+        mock.patch.dict(os.environ, env, clear=True),
+        mock.patch.multiple(sys, stdin=io.StringIO(input), stdout=stdout, stderr=stderr),
+    ):
+        code = main(list(args))
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+async def run_cli(
+    *args: str, env: dict[str, str], input: str = "", seconds: float = 60
+) -> tuple[int, str, str]:
+    """Run the CLI in this process to its end; (exit code, stdout, stderr)."""
+    return await asyncio.wait_for(asyncio.to_thread(call_main, args, env, input), seconds)
 
 
 async def start(
@@ -52,18 +64,6 @@ async def start(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-
-
-async def run_cli(
-    *args: str, env: dict[str, str], input: str | None = None, seconds: float = 60
-) -> tuple[int, str, str]:
-    """Run the CLI to its end; (exit code, stdout, stderr)."""
-    child = await start(*args, env=env, stdin=asyncio.subprocess.PIPE if input else None)
-    stdout, stderr = await asyncio.wait_for(
-        child.communicate(input.encode() if input else None), seconds
-    )
-    assert child.returncode is not None
-    return child.returncode, stdout.decode(), stderr.decode()
 
 
 def assert_clean(stderr: str) -> None:
@@ -93,24 +93,36 @@ def assert_clean(stderr: str) -> None:
 )
 def test_usage_errors_are_one_line_and_exit_2(args: list[str]) -> None:
     env = cli_env(LLAMA_CLOUD_API_KEY="k", LLAMA_CLOUD_BASE_URL="https://example.invalid")
-    done = subprocess.run(
-        [sys.executable, "-m", "aio_classify", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert done.returncode == 2, done.stderr
-    assert done.stdout == ""
-    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
-    assert done.stderr.startswith("aio-classify")
-    assert "error:" in done.stderr
+    code, stdout, stderr = call_main(tuple(args), env, "")
+    assert code == ExitCode.USAGE == 2, stderr
+    assert stdout == ""
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert stderr.startswith("aio-classify")
+    assert "error:" in stderr
 
 
 def test_a_missing_key_is_a_usage_error() -> None:
+    args = ("list", "--base-url", "https://example.invalid")
+    code, _, stderr = call_main(args, cli_env(), "")
+    assert code == 2
+    assert stderr == (
+        "aio-classify: error: no API key: pass --api-key or set LLAMA_CLOUD_API_KEY "
+        "(`aio-classify demo` needs none)\n"
+    )
+
+
+def test_help_lists_the_commands_and_every_exit_code() -> None:
+    code, stdout, _ = call_main(("--help",), cli_env(), "")
+    assert code == 0
+    for command in ("list", "get", "wait", "fake-server", "demo"):
+        assert command in stdout
+    listed = re.findall(r"^ +(\d+)  \S", stdout.split("exit codes:")[1], re.M)
+    assert listed == [str(member.value) for member in ExitCode] == ["0", "1", "2", "130"]
+
+
+def test_python_dash_m_is_the_same_command() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "aio_classify", "list", "--base-url", "https://example.invalid"],
+        [sys.executable, "-m", "aio_classify", "list", "--limit", "0"],
         cwd=ROOT,
         env=cli_env(),
         capture_output=True,
@@ -118,24 +130,7 @@ def test_a_missing_key_is_a_usage_error() -> None:
         timeout=30,
     )
     assert done.returncode == 2
-    assert done.stderr == (
-        "aio-classify: error: no API key: pass --api-key or set LLAMA_CLOUD_API_KEY "
-        "(`aio-classify demo` needs none)\n"
-    )
-
-
-def test_help_exits_0() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "aio_classify", "--help"],
-        cwd=ROOT,
-        env=cli_env(),
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert done.returncode == 0
-    for command in ("list", "get", "wait", "fake-server", "demo"):
-        assert command in done.stdout
+    assert done.stderr == call_main(("list", "--limit", "0"), cli_env(), "")[2]
 
 
 # -- API and network errors: exit 1 ---------------------------------------------------------------

@@ -14,6 +14,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from aio_classify.testing import FakeClassifyServer
 
+from helpers import API_KEY
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "status_service.py"
 
 
@@ -32,7 +34,7 @@ async def test_200_concurrent_requests_share_one_client_session(
     ids = server.seed_jobs(1000)
     server.latency = 0.01
     monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
-    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "test-key")
+    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
     example = load_example()
 
     sessions: list[aiohttp.ClientSession] = []
@@ -70,7 +72,7 @@ async def test_bad_requests_are_answered_400(
     server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
-    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "test-key")
+    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
     async with TestClient(TestServer(load_example().create_app())) as http:
         assert (await http.get("/jobs/status")).status == 400
         assert (await http.get("/jobs/status?id=")).status == 400

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,12 +16,12 @@ import pytest
 
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 
-LIST = "/api/v2/classify"
+from helpers import LIST, child_env
+
 RULES = [
     {"type": "invoice", "description": "Has an invoice number and an amount due."},
     {"type": "receipt", "description": "Proof of purchase with items and taxes paid."},
 ]
-ROOT = Path(__file__).resolve().parents[1]
 
 
 async def get_json(http: aiohttp.ClientSession, path: str, **params: Any) -> Any:
@@ -490,7 +488,7 @@ async def test_close_is_idempotent() -> None:
 
 
 def test_standalone_prints_url_and_stops_cleanly_on_sigint() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = child_env()
     cmd = [
         sys.executable,
         "-m",

@@ -19,8 +19,6 @@ from aio_classify import (
 from aio_classify.polling import PollOptions
 from aio_classify.testing import FakeClassifyServer, RecordedRequest
 
-LIST = "/api/v2/classify"
-
 
 def rounds(requests: list[RecordedRequest]) -> list[list[list[str]]]:
     """Lookups grouped into polling rounds: a round ends when an id is asked about again."""

@@ -1,4 +1,4 @@
-"""The sans-I/O core: response decoding, retry hints and paths, with plain values."""
+"""The sans-I/O core with plain values: paths and queries, response decoding, retry hints."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from aio_classify import (
     RateLimitError,
     ResponseValidationError,
 )
-from aio_classify.protocol import decode_response, job_path, retry_after, server_says_retry
+from aio_classify.protocol import (
+    decode_response,
+    job_path,
+    list_query,
+    page_query,
+    retry_after,
+    scope_query,
+    server_says_retry,
+)
 
 
 def test_decode_2xx_json() -> None:
@@ -78,3 +86,41 @@ def test_job_path_keeps_the_id_one_segment(job_id: str, path: str) -> None:
 
 def test_job_path_with_action() -> None:
     assert job_path("a b", "cancel") == "/api/v2/classify/a%20b/cancel"
+
+
+# -- the request half: paths and queries ----------------------------------------------------
+
+
+def test_scope_query_leaves_out_what_is_not_set() -> None:
+    assert scope_query("prj-1", "org-1") == [("organization_id", "org-1"), ("project_id", "prj-1")]
+    assert scope_query(None, "") == []
+
+
+def test_list_query_keeps_scope_first_and_repeats_job_ids() -> None:
+    query = list_query(
+        [("project_id", "prj-1")],
+        status="FAILED",
+        configuration_id="cfg-1",
+        created_at_on_or_after="2026-01-01T00:00:00+00:00",
+        created_at_on_or_before="2026-01-31T00:00:00+00:00",
+        page_size=50,
+        job_ids=["a", "b"],
+    )
+    assert query == [
+        ("project_id", "prj-1"),
+        ("status", "FAILED"),
+        ("configuration_id", "cfg-1"),
+        ("created_at_on_or_after", "2026-01-01T00:00:00+00:00"),
+        ("created_at_on_or_before", "2026-01-31T00:00:00+00:00"),
+        ("page_size", "50"),
+        ("job_ids", "a"),
+        ("job_ids", "b"),
+    ]
+    assert list_query([]) == []
+
+
+def test_page_query_adds_the_token_only_after_the_first_page() -> None:
+    query = [("status", "FAILED")]
+    assert page_query(query, None) == query
+    assert page_query(query, "tok") == [("status", "FAILED"), ("page_token", "tok")]
+    assert query == [("status", "FAILED")]  # the listing's own query is left as it was

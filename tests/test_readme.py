@@ -9,7 +9,6 @@ pytest example runs under pytest; every ``aio-classify`` command line must parse
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shlex
 import sys
@@ -24,7 +23,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from aio_classify.cli import build_parser
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import API_KEY, ROOT, child_env
+
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n(?:\n```text\n(.*?)^```\n)?", re.M | re.S)
 
@@ -62,18 +62,8 @@ def test_the_readme_has_the_examples_it_promises() -> None:
 @pytest.fixture
 async def readme_server() -> Iterator[FakeClassifyServer]:
     lifecycle = Lifecycle(running_after=0.1, finish_after=0.4)
-    async with FakeClassifyServer(api_key="test-key", jobs=500, lifecycle=lifecycle) as server:
+    async with FakeClassifyServer(api_key=API_KEY, jobs=500, lifecycle=lifecycle) as server:
         yield server  # type: ignore[misc]
-
-
-def child_env(server: FakeClassifyServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_CLOUD_")}
-    env.update(
-        LLAMA_CLOUD_BASE_URL=server.url,
-        LLAMA_CLOUD_API_KEY="test-key",
-        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-    )
-    return env
 
 
 async def run_python(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
@@ -158,8 +148,7 @@ async def test_fastapi_example(
 
 async def test_pytest_example(tmp_path: Path) -> None:
     (tmp_path / "test_example.py").write_text(only("pytest"), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_CLOUD_")}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env = child_env()
     args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"]
     args += ["-o", "asyncio_default_fixture_loop_scope=function"]
     code, output = await run_python(args, env, tmp_path)

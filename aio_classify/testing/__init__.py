@@ -4,8 +4,8 @@
 at ``server.url``; ``python -m aio_classify.testing`` runs it standalone.
 """
 
-from aio_classify.testing.faults import RecordedRequest
-from aio_classify.testing.server import FakeClassifyServer, Lifecycle
-from aio_classify.testing.standalone import add_arguments, run_standalone
+from .faults import RecordedRequest
+from .server import FakeClassifyServer, Lifecycle
+from .standalone import run_standalone
 
-__all__ = ["FakeClassifyServer", "Lifecycle", "RecordedRequest", "add_arguments", "run_standalone"]
+__all__ = ["FakeClassifyServer", "Lifecycle", "RecordedRequest", "run_standalone"]

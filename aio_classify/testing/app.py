@@ -10,19 +10,65 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from aio_classify.testing import paging, seed, validation
-from aio_classify.testing.faults import RecordedRequest
-from aio_classify.testing.store import Job
+from . import paging, seed
+from .faults import FaultQueue, RecordedRequest, Stats
+from .parse_requests import Invalid, error, parse_create_body, parse_list_query
+from .store import Job, JobStore
 
-if TYPE_CHECKING:
-    from aio_classify.testing.server import FakeClassifyServer
 
-SERVER: web.AppKey[FakeClassifyServer] = web.AppKey("server")
+class ServedState(Protocol):
+    """What the handlers use of ``FakeClassifyServer``.
+
+    Written out here so this module does not import ``server`` (which imports this module to
+    build its application): the dependency runs one way, ``server`` -> ``app``.
+    """
+
+    api_key: str
+    latency: float
+    store: JobStore
+    faults: FaultQueue
+    stats: Stats
+
+    def create(
+        self,
+        file_input: str,
+        *,
+        configuration: dict[str, Any] | None = None,
+        configuration_id: str | None = None,
+        transaction_id: str | None = None,
+        project_id: str | None = None,
+    ) -> Job: ...
+
+    def seed_jobs(
+        self,
+        count: int,
+        *,
+        statuses: str | Mapping[str, float] | None = None,
+        project_id: str | None = None,
+        configuration_id: str | None = None,
+    ) -> list[str]: ...
+
+    def finish_later(
+        self,
+        job_ids: Iterable[str],
+        *,
+        within: float = 10.0,
+        seed: int = 0,
+        fail_ratio: float = 0.0,
+    ) -> dict[str, float]: ...
+
+    def terminal_times(self) -> dict[str, float]: ...
+
+    def reset_stats(self) -> None: ...
+
+
+SERVER: web.AppKey[ServedState] = web.AppKey("server")
 ADMIN_PREFIX = "/_fake/"
 
 
@@ -47,7 +93,7 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
             return await handler(request)
         except (TypeError, ValueError, KeyError) as exc:
             return detail(422, f"Bad admin request: {exc!r}")
-    except validation.Invalid as exc:
+    except Invalid as exc:
         return detail(422, exc.errors)
 
 
@@ -90,13 +136,11 @@ async def _api_request(
 
 
 async def list_jobs(request: web.Request) -> web.Response:
-    filters, page_size, token = validation.list_query(request.query)
+    filters, page_size, token = parse_list_query(request.query)
     try:
         body = paging.page_body(request.app[SERVER].store, filters, page_size, token)
     except paging.BadToken as exc:
-        raise validation.Invalid(
-            [validation.error(("query", "page_token"), str(exc), "value_error")]
-        ) from exc
+        raise Invalid([error(("query", "page_token"), str(exc), "value_error")]) from exc
     return raw_json(body)
 
 
@@ -114,9 +158,7 @@ async def json_body(request: web.Request) -> Any:
     try:
         return await request.json()
     except ValueError:
-        raise validation.Invalid(
-            [validation.error(("body", 0), "JSON decode error", "json_invalid")]
-        ) from None
+        raise Invalid([error(("body", 0), "JSON decode error", "json_invalid")]) from None
 
 
 async def get_job(request: web.Request) -> web.Response:
@@ -126,7 +168,7 @@ async def get_job(request: web.Request) -> web.Response:
 async def create_job(request: web.Request) -> web.Response:
     server = request.app[SERVER]
     body = await json_body(request)
-    file_input, configuration, configuration_id, transaction_id = validation.create_body(body)
+    file_input, configuration, configuration_id, transaction_id = parse_create_body(body)
     job = server.create(
         file_input,
         configuration=configuration,
@@ -177,9 +219,7 @@ async def admin_reset_stats(request: web.Request) -> web.Response:
 async def admin_body(request: web.Request) -> dict[str, Any]:
     body = await json_body(request) if request.can_read_body else {}
     if not isinstance(body, dict):
-        raise validation.Invalid(
-            [validation.error(("body",), "Input should be a valid dictionary", "dict_type")]
-        )
+        raise Invalid([error(("body",), "Input should be a valid dictionary", "dict_type")])
     return body
 
 
@@ -215,7 +255,7 @@ async def admin_terminal_times(request: web.Request) -> web.Response:
     return web.json_response(request.app[SERVER].terminal_times())
 
 
-def build_app(server: FakeClassifyServer) -> web.Application:
+def build_app(server: ServedState) -> web.Application:
     app = web.Application(middlewares=[middleware])
     app[SERVER] = server
     app.router.add_get("/api/v2/classify", list_jobs)

@@ -1,4 +1,4 @@
-"""List filters, opaque page tokens and page assembly.
+"""Opaque page tokens and page assembly (the filters themselves live in ``store``).
 
 Pagination is keyset: a token holds the sort key of the last job served, so jobs created while a
 client pages through a listing never cause repeats. A token also holds a fingerprint of the
@@ -10,47 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-import hashlib
 import json
 
-import attrs
-
-from aio_classify.testing.store import Job, JobStore, Key
+from .store import Filters, JobStore, Key
 
 
 class BadToken(ValueError):
     """The page token does not decode, or belongs to another listing."""
-
-
-@attrs.frozen
-class Filters:
-    status: str | None = None
-    configuration_id: str | None = None
-    job_ids: tuple[str, ...] | None = None
-    #: Inclusive bounds on created_at, in epoch microseconds.
-    after_us: int | None = None
-    before_us: int | None = None
-    project_id: str | None = None
-    organization_id: str | None = None
-
-    def matches(self, job: Job) -> bool:
-        data = job.data
-        created = job.key[0]
-        return (
-            (self.status is None or data.get("status") == self.status)
-            and (
-                self.configuration_id is None
-                or data.get("configuration_id") == self.configuration_id
-            )
-            and (self.project_id is None or data.get("project_id") == self.project_id)
-            and (self.after_us is None or created >= self.after_us)
-            and (self.before_us is None or created <= self.before_us)
-        )
-
-    def fingerprint(self) -> str:
-        ids = sorted(self.job_ids) if self.job_ids is not None else None
-        fields = [*attrs.astuple(self)[:2], ids, *attrs.astuple(self)[3:]]
-        return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:16]
 
 
 def encode_token(key: Key, filters: Filters) -> str:

@@ -17,10 +17,10 @@ from typing import Any, Self
 import attrs
 from aiohttp import web
 
-from aio_classify.testing import seed as gen
-from aio_classify.testing.app import build_app
-from aio_classify.testing.faults import Fault, FaultQueue, RecordedRequest, Stats
-from aio_classify.testing.store import Job, JobStore
+from . import seed as gen
+from .app import build_app
+from .faults import Fault, FaultQueue, RecordedRequest, Stats
+from .store import Job, JobStore
 
 
 @attrs.frozen

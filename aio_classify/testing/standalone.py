@@ -11,26 +11,8 @@ import asyncio
 import signal
 import sys
 
-from aio_classify.testing.server import FakeClassifyServer, Lifecycle
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The fake server's options, for this entry point and the ``aio-classify`` CLI."""
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8787, help="0 picks a free port")
-    parser.add_argument("--api-key", default="test-key")
-    parser.add_argument("--jobs", type=int, default=0, help="seed this many jobs")
-    parser.add_argument("--seed", type=int, default=0, help="random seed for seeded jobs")
-    parser.add_argument("--project-id", default="prj-default")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
-    parser.add_argument(
-        "--finish-after",
-        type=float,
-        default=None,
-        help="jobs created by POST finish this many seconds later (RUNNING halfway); "
-        "without it they stay PENDING",
-    )
-    parser.add_argument("--fail-ratio", type=float, default=0.0, help="share of those that FAIL")
+from ..fake_server_options import add_fake_server_arguments
+from .server import FakeClassifyServer, Lifecycle
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -61,7 +43,7 @@ def run_standalone(argv: list[str] | None = None) -> int:
         prog="python -m aio_classify.testing",
         description="Serve a fake LlamaCloud Classify v2 API on this machine.",
     )
-    add_arguments(parser)
+    add_fake_server_arguments(parser)
     args = parser.parse_args(argv)
     try:
         asyncio.run(serve(args))

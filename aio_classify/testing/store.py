@@ -1,4 +1,4 @@
-"""The jobs: records, creation order, lazy lifecycle, serialized-JSON cache.
+"""The jobs: records, creation order, listing filters, lazy lifecycle, serialized-JSON cache.
 
 Each job keeps its JSON bytes until it changes, so listing pages is joining bytes. Lifecycle steps
 sit in a heap of due times and are applied when anything reads the store, so no background task
@@ -8,19 +8,17 @@ is needed and a test that never reads sees nothing move.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import heapq
 import json
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-from aio_classify.testing import seed
-
-if TYPE_CHECKING:
-    from aio_classify.testing.paging import Filters
+from . import seed
 
 #: Sort key of a job: (created_at in epoch microseconds, id). Listings run newest first.
 Key = tuple[int, str]
@@ -56,6 +54,39 @@ class Job:
         if self.raw_cache is None:
             self.raw_cache = json.dumps(self.data, separators=(",", ":")).encode()
         return self.raw_cache
+
+
+@attrs.frozen
+class Filters:
+    """What a listing asks for; ``matches`` is applied by ``JobStore.matching``."""
+
+    status: str | None = None
+    configuration_id: str | None = None
+    job_ids: tuple[str, ...] | None = None
+    #: Inclusive bounds on created_at, in epoch microseconds.
+    after_us: int | None = None
+    before_us: int | None = None
+    project_id: str | None = None
+    organization_id: str | None = None
+
+    def matches(self, job: Job) -> bool:
+        data = job.data
+        created = job.key[0]
+        return (
+            (self.status is None or data.get("status") == self.status)
+            and (
+                self.configuration_id is None
+                or data.get("configuration_id") == self.configuration_id
+            )
+            and (self.project_id is None or data.get("project_id") == self.project_id)
+            and (self.after_us is None or created >= self.after_us)
+            and (self.before_us is None or created <= self.before_us)
+        )
+
+    def fingerprint(self) -> str:
+        ids = sorted(self.job_ids) if self.job_ids is not None else None
+        fields = [*attrs.astuple(self)[:2], ids, *attrs.astuple(self)[3:]]
+        return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:16]
 
 
 @attrs.define

@@ -1,23 +1,14 @@
-"""The CLI's writers and progress display, without a process: shapes a terminal would show."""
+"""The CLI's writers, without a process: shapes a terminal or a pipe would get."""
 
 from __future__ import annotations
 
 import io
 import json
 
+from aio_classify.cli.output import TableWriter, make_writer
 from aio_classify.conversion import converter, structure_job
-from aio_classify.output import TableWriter, make_writer
-from aio_classify.progress import Progress
 
-JOB = structure_job(
-    {
-        "id": "cls-" + "a" * 40,
-        "status": "COMPLETED",
-        "created_at": "2026-01-31T12:00:00Z",
-        "configuration": {"rules": [{"type": "invoice", "description": "x" * 12}], "mode": "FAST"},
-        "result": {"confidence": 0.8765, "type": "invoice"},
-    }
-)
+from helpers import TABLE_JOB as JOB
 
 
 def test_unstructured_jobs_hold_only_json_types() -> None:
@@ -44,15 +35,3 @@ def test_empty_json_listing_is_an_empty_array() -> None:
     out = io.StringIO()
     make_writer("json", out).finish()
     assert json.loads(out.getvalue()) == []
-
-
-async def test_live_progress_redraws_one_line_in_place() -> None:
-    out = io.StringIO()
-    async with Progress(2, out, live=True, interval=10) as progress:
-        progress.record(JOB)
-        progress.render()
-    frames = out.getvalue().split("\r")[1:]
-    assert frames[-1].endswith("\x1b[K\n")
-    assert out.getvalue().count("\n") == 1  # only the final frame ends the line
-    assert "wait [############------------] 1/2  1 done, 0 failed, 1 pending" in frames[1]
-    assert "2/2" not in out.getvalue()

@@ -15,11 +15,8 @@ from aio_classify import ClassifyClient, PermissionDeniedError
 from aio_classify.batching import MAX_URL_BYTES
 from aio_classify.testing import FakeClassifyServer, RecordedRequest
 
-LIST = "/api/v2/classify"
-
-
-def lookups(server: FakeClassifyServer) -> list[RecordedRequest]:
-    return [r for r in server.requests if r.method == "GET" and r.path == LIST]
+from helpers import LIST
+from helpers import list_calls as lookups
 
 
 def ids_of(request: RecordedRequest) -> list[str]:

@@ -5,36 +5,28 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
 import pytest
 
 from aio_classify import (
-    APITimeoutError,
-    AuthenticationError,
     ClassifyClient,
     JobStatus,
-    NotFoundError,
     Page,
     ResponseValidationError,
-    RetryPolicy,
     UnprocessableEntityError,
 )
 from aio_classify.testing import FakeClassifyServer
 
-API_KEY = "test-key"  # the key the `server` fixture (conftest.py) accepts
-
-LIST = "/api/v2/classify"
+from helpers import API_KEY, LIST, list_calls
 
 
 def list_requests(server: FakeClassifyServer) -> list[dict[str, list[str]]]:
     """The query of each list request the server saw, as name -> values."""
     queries = []
-    for request in server.requests:
-        if request.method == "GET" and request.path == LIST:
-            query: dict[str, list[str]] = {}
-            for name, value in request.query:
-                query.setdefault(name, []).append(value)
-            queries.append(query)
+    for request in list_calls(server):
+        query: dict[str, list[str]] = {}
+        for name, value in request.query:
+            query.setdefault(name, []).append(value)
+        queries.append(query)
     return queries
 
 
@@ -246,137 +238,3 @@ async def test_malformed_body_raises_validation_error(
     server.add_job(id="cls-noid", status=...)
     with pytest.raises(ResponseValidationError, match="'status'"):
         await client.get_job("cls-noid")
-
-
-async def test_get_job_found_and_not_found(
-    server: FakeClassifyServer, client: ClassifyClient
-) -> None:
-    (job_id,) = server.seed_jobs(1)
-    job = await client.get_job(job_id)
-    assert job.id == job_id
-    with pytest.raises(NotFoundError) as caught:
-        await client.get_job("cls-missing")
-    assert caught.value.status_code == 404
-    assert len(server.requests) == 2  # a 404 is not retried
-
-
-@pytest.mark.parametrize("job_id", ["../x", "a/b", "?q", "..", "%2F", "x#y"])
-async def test_get_job_ids_cannot_reach_another_route(
-    server: FakeClassifyServer, client: ClassifyClient, job_id: str
-) -> None:
-    server.seed_jobs(3)
-    with pytest.raises(NotFoundError):
-        await client.get_job(job_id)
-    (request,) = server.requests
-    assert request.route == "GET /api/v2/classify/{job_id}"
-
-
-async def test_get_job_odd_but_real_ids_round_trip(
-    server: FakeClassifyServer, client: ClassifyClient
-) -> None:
-    server.add_job(id="a/b?c", status="RUNNING")
-    assert (await client.get_job("a/b?c")).id == "a/b?c"
-
-
-@pytest.mark.parametrize(("job_id", "error"), [("", ValueError), (None, TypeError), (5, TypeError)])
-async def test_get_job_bad_ids_send_nothing(
-    server: FakeClassifyServer, client: ClassifyClient, job_id: object, error: type[Exception]
-) -> None:
-    with pytest.raises(error, match="job_id"):
-        await client.get_job(job_id)  # type: ignore[arg-type]
-    assert server.requests == []
-
-
-async def test_bearer_token_sent_and_checked(server: FakeClassifyServer) -> None:
-    server.seed_jobs(1)
-    async with ClassifyClient("wrong-key", base_url=server.url) as client:
-        with pytest.raises(AuthenticationError) as caught:
-            await client.list_jobs().first_page()
-    assert "wrong-key" not in str(caught.value)
-    (request,) = server.requests  # a 401 is not retried
-    assert request.headers["Authorization"] == "Bearer wrong-key"
-
-
-async def test_timeout_is_per_attempt_and_retried(server: FakeClassifyServer) -> None:
-    (job_id,) = server.seed_jobs(1)
-    server.latency = 1.0
-    async with ClassifyClient(
-        API_KEY,
-        base_url=server.url,
-        timeout=0.1,
-        max_retries=1,
-        retry_policy=RetryPolicy(initial_backoff=0.01, jitter=0.0),
-    ) as client:
-        with pytest.raises(APITimeoutError, match="timed out"):
-            await client.get_job(job_id)
-    assert len(server.requests) == 2
-
-
-async def test_injected_session_is_used_and_left_open(server: FakeClassifyServer) -> None:
-    (job_id,) = server.seed_jobs(1)
-    async with aiohttp.ClientSession() as session:
-        async with ClassifyClient(API_KEY, base_url=server.url, session=session) as client:
-            assert (await client.get_job(job_id)).id == job_id
-        assert not session.closed
-        async with session.get(f"{server.url}/api/v2/classify/{job_id}") as response:
-            assert response.status == 401  # still usable, and our header did not stick to it
-
-
-async def test_injected_session_settings_do_not_change_error_handling(
-    server: FakeClassifyServer,
-) -> None:
-    async with (
-        aiohttp.ClientSession(raise_for_status=True) as session,
-        ClassifyClient(API_KEY, base_url=server.url, session=session) as client,
-    ):
-        with pytest.raises(NotFoundError):
-            await client.get_job("cls-missing")
-    assert len(server.requests) == 1  # a 404, not a retried "connection error"
-
-
-async def test_owned_session_is_closed_on_exit(server: FakeClassifyServer) -> None:
-    (job_id,) = server.seed_jobs(1)
-    client = ClassifyClient(API_KEY, base_url=server.url)
-    async with client:
-        await client.get_job(job_id)
-        session = client._transport._session
-        assert session is not None and not session.closed
-    assert session.closed and client.closed
-
-
-def test_client_made_outside_a_loop_works_inside_one() -> None:
-    async def scenario() -> str:
-        async with FakeClassifyServer(API_KEY) as fake:
-            (job_id,) = fake.seed_jobs(1)
-            client = ClassifyClient(API_KEY, base_url=fake.url)
-            assert client._transport._session is None  # nothing made before first use
-            async with client:
-                return (await client.get_job(job_id)).id
-
-    assert asyncio.run(scenario()).startswith("cls-")
-
-
-async def test_one_client_shared_by_many_tasks(server: FakeClassifyServer) -> None:
-    ids = server.seed_jobs(200)
-    server.latency = 0.01
-    async with ClassifyClient(API_KEY, base_url=server.url, max_connections=5) as client:
-        jobs = await asyncio.gather(*(client.get_job(job_id) for job_id in ids))
-    assert [job.id for job in jobs] == ids
-    assert server.max_in_flight <= 5
-
-
-async def test_contract_arguments_may_be_given_by_position(
-    server: FakeClassifyServer, client: ClassifyClient
-) -> None:
-    """API.md writes these signatures without keyword-only markers; positional calls work."""
-    failed = server.seed_jobs(3, statuses="FAILED")
-    server.seed_jobs(2, statuses="COMPLETED")
-    assert [job.id async for job in client.list_jobs("FAILED")] == failed
-    assert list(await client.get_jobs(failed, 2, 1)) == failed
-    assert [job.id async for job in client.iter_jobs(failed[:1], 1, 1)] == failed[:1]
-    finished = await client.wait_for_jobs(failed, 0.01, 0.02, 5.0, 1, 100)
-    assert list(finished) == failed
-    job = await client.wait_for_job(failed[0], 0.01, 0.02, 5.0, False)
-    assert job.status == "FAILED"
-    created = await client.create_job("dfl-invoice-1.pdf", None, "cfg-1", "txn-1")
-    assert (created.configuration_id, created.transaction_id) == ("cfg-1", "txn-1")

@@ -1,8 +1,8 @@
 """``aio-classify``: list, look up and wait for classify jobs from a shell; run the fake server
 or the demo.
 
-Exit codes: 0 success, 1 an API or network error (or jobs not found), 2 a usage error, 130 when
-interrupted. Errors are one line on stderr; ``--debug`` adds the traceback and request logs.
+Exit codes are ``ExitCode`` (listed in ``aio-classify --help``). Errors are one line on stderr;
+``--debug`` adds the traceback and request logs.
 """
 
 from __future__ import annotations
@@ -15,19 +15,44 @@ import sys
 import traceback
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
-from typing import Any, NoReturn
+from enum import IntEnum
+from typing import Any, NoReturn, TypeVar
 
-from .client import ClassifyClient
-from .errors import ClassifyError
-from .models import JobStatus
+from ..client import ClassifyClient
+from ..errors import ClassifyError
+from ..fake_server_options import add_fake_server_arguments
+from ..models import JobStatus
+from ..validation import check_int, check_seconds
 from .output import FORMATS, make_writer
 from .progress import watch_with_progress
 
-__all__ = ["build_parser", "main"]
+__all__ = ["ExitCode", "build_parser", "main"]
 
 PROG = "aio-classify"
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+_T = TypeVar("_T")
+
+
+class ExitCode(IntEnum):
+    """What ``aio-classify`` exits with; ``--help`` lists them with their ``meaning``."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    INTERRUPTED = 130
+
+    @property
+    def meaning(self) -> str:
+        return _EXIT_MEANINGS[self]
+
+
+_EXIT_MEANINGS = {
+    ExitCode.OK: "success",
+    ExitCode.FAILED: "an API or network error, or jobs not found",
+    ExitCode.USAGE: "a usage error (bad option, no key, no ids)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+}
 
 
 class UsageError(Exception):
@@ -38,48 +63,35 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (not the whole usage block) and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 # -- argument types: each turns bad input into argparse's own one-line error ------------------
 
 
-def _positive_int(text: str) -> int:
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _checked(
+    convert: Callable[[str], _T], check: Callable[[_T], _T], kind: str
+) -> Callable[[str], _T]:
+    """An argument type: ``convert`` the text, then ``check`` it as the library checks its own
+    arguments (``validation``); either failure becomes argparse's one-line error."""
+
+    def parse(text: str) -> _T:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {kind}: {text!r}") from None
+        try:
+            return check(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
-def _page_size(text: str) -> int:
-    value = _int(text)
-    if not 1 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 100, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = _int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
+_positive_int = _checked(int, lambda value: check_int(value, "it", low=1), "a whole number")
+_non_negative_int = _checked(int, lambda value: check_int(value, "it", low=0), "a whole number")
+_page_size = _checked(int, lambda value: check_int(value, "it", low=1, high=100), "a whole number")
+_seconds = _checked(float, lambda value: check_seconds(value, "it"), "a number")
 
 
 def _status(text: str) -> JobStatus:
@@ -115,9 +127,7 @@ def _connection_options() -> _Parser:
     group.add_argument("--api-key", default=quiet, help="default: $LLAMA_CLOUD_API_KEY")
     group.add_argument("--project-id", default=quiet)
     group.add_argument("--organization-id", default=quiet)
-    group.add_argument(
-        "--timeout", type=_positive_float, default=quiet, help="seconds per attempt (60)"
-    )
+    group.add_argument("--timeout", type=_seconds, default=quiet, help="seconds per attempt (60)")
     group.add_argument(
         "--max-retries", type=_non_negative_int, default=quiet, help="retries per request (5)"
     )
@@ -138,13 +148,19 @@ def _output_options() -> _Parser:
     return options
 
 
+def _epilog() -> str:
+    codes = "\n".join(f"  {code.value:>3}  {code.meaning}" for code in ExitCode)
+    return f"exit codes:\n{codes}\n\nTry it with no key and no network: {PROG} demo"
+
+
 def build_parser() -> argparse.ArgumentParser:
     connection = _connection_options()
     output = _output_options()
     parser = _Parser(
         prog=PROG,
         description="List, look up and wait for LlamaCloud Classify v2 jobs.",
-        epilog="Try it with no key and no network: aio-classify demo",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[connection],
     )
     # Subcommand parsers are ``_Parser`` too (argparse uses the parent's class), so their
@@ -192,13 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.set_defaults(handler=handler)
     waiting = commands.choices["wait"]
-    waiting.add_argument("--poll-interval", type=_positive_float, default=1.0)
-    waiting.add_argument("--max-interval", type=_positive_float, default=5.0)
-    waiting.add_argument(
-        "--max-wait", type=_positive_float, default=7200.0, help="give up after (7200 s)"
-    )
-
-    from .testing import add_arguments as add_fake_server_arguments
+    waiting.add_argument("--poll-interval", type=_seconds, default=1.0)
+    waiting.add_argument("--max-interval", type=_seconds, default=5.0)
+    waiting.add_argument("--max-wait", type=_seconds, default=7200.0, help="give up after (7200 s)")
 
     fake = commands.add_parser(
         "fake-server", help="serve a fake Classify API on this machine (Ctrl-C stops it)"
@@ -262,7 +274,7 @@ async def run_list(args: argparse.Namespace) -> int:
             if remaining is not None:
                 remaining -= len(items)
         (writer or make_writer(args.format, sys.stdout)).finish()
-    return 0
+    return ExitCode.OK
 
 
 def read_ids(arguments: Iterable[str], stdin: Iterable[str]) -> list[str]:
@@ -290,7 +302,7 @@ async def run_get(args: argparse.Namespace) -> int:
     missing = [job_id for job_id in ids if job_id not in jobs]
     for job_id in missing:
         print(f"{PROG}: not found: {job_id}", file=sys.stderr)
-    return 1 if missing else 0
+    return ExitCode.FAILED if missing else ExitCode.OK
 
 
 async def run_wait(args: argparse.Namespace) -> int:
@@ -307,20 +319,21 @@ async def run_wait(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
         )
         writer.finish()
-    return 0
+    return ExitCode.OK
 
 
 async def run_fake_server(args: argparse.Namespace) -> int:
-    from .testing.standalone import serve
+    from ..testing.standalone import serve
 
     await serve(args)
-    return 0
+    return ExitCode.OK
 
 
 async def run_demo(args: argparse.Namespace) -> int:
     from .demo import run
 
-    return await run(jobs=args.jobs, new_jobs=args.new_jobs, seed=args.seed)
+    await run(jobs=args.jobs, new_jobs=args.new_jobs, seed=args.seed)
+    return ExitCode.OK
 
 
 # -- entry point ------------------------------------------------------------------------------
@@ -332,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error argparse already printed
-        return exc.code if isinstance(exc.code, int) else 2
+        return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     debug = bool(getattr(args, "debug", False))
     if debug:
         logging.basicConfig(
@@ -344,22 +357,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         # asyncio.run cancelled the command first, so every ``async with`` has closed.
         print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     except UsageError as exc:
-        return _fail(2, exc, debug)
+        return _fail(ExitCode.USAGE, exc, debug)
     except ClassifyError as exc:
-        return _fail(1, exc, debug)
+        return _fail(ExitCode.FAILED, exc, debug)
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, and let Python's own flush at exit
         # write to /dev/null instead of raising a second time.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 1
+        return ExitCode.FAILED
     except OSError as exc:  # e.g. the fake server's port is taken
-        return _fail(1, exc, debug)
+        return _fail(ExitCode.FAILED, exc, debug)
 
 
-def _fail(code: int, exc: BaseException, debug: bool) -> int:
+def _fail(code: ExitCode, exc: BaseException, debug: bool) -> ExitCode:
     if debug:
         traceback.print_exception(exc)
     print(f"{PROG}: error: {exc}", file=sys.stderr)

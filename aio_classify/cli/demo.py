@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-from .client import ClassifyClient
-from .models import ClassifyConfiguration, ClassifyJob, ClassifyRule
+from ..client import ClassifyClient
+from ..models import ClassifyConfiguration, ClassifyJob, ClassifyRule
+from ..testing import FakeClassifyServer
 from .output import TableWriter
 from .progress import watch_with_progress
-from .testing import FakeClassifyServer
 
 __all__ = ["run"]
 
@@ -43,7 +43,7 @@ STEMS = ("invoice", "invoice", "receipt", "contract", "resume", "scan", "memo")
 
 async def run(
     *, jobs: int = 3000, new_jobs: int = 300, seed: int = 0, out: TextIO | None = None
-) -> int:
+) -> None:
     out = out or sys.stdout
     started = time.monotonic()
 
@@ -87,7 +87,6 @@ async def run(
         "Ctrl-C;\nset LLAMA_CLOUD_BASE_URL and LLAMA_CLOUD_API_KEY to the URL and key it prints, "
         "then try `aio-classify list`."
     )
-    return 0
 
 
 async def _list_everything(client: ClassifyClient, say: Say) -> None:

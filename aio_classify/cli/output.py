@@ -13,8 +13,8 @@ import shutil
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from .conversion import converter
-from .models import ClassifyJob
+from ..conversion import converter
+from ..models import ClassifyJob
 
 __all__ = ["FORMATS", "JobWriter", "make_writer"]
 

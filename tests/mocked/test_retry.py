@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
@@ -25,22 +24,10 @@ from aio_classify import (
     UnprocessableEntityError,
 )
 
-BASE = "https://api.example.test"
-JOB_URL = re.compile(r"^https://api\.example\.test/api/v2/classify/job-1(\?.*)?$")
-FAST = RetryPolicy(initial_backoff=0.001, max_backoff=0.002, jitter=0.0)
+from helpers import SCRIPTED_BASE, scripted_client
+
+JOB_URL = re.compile(r"^" + re.escape(SCRIPTED_BASE) + r"/api/v2/classify/job-1(\?.*)?$")
 JOB = {"id": "job-1", "status": "COMPLETED"}
-
-
-@pytest.fixture
-def mocked() -> Iterator[aioresponses]:
-    with aioresponses() as mock:
-        yield mock
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[ClassifyClient]:
-    async with ClassifyClient("sk-secret", base_url=BASE, retry_policy=FAST) as client:
-        yield client
 
 
 def calls(mocked: aioresponses) -> int:
@@ -84,7 +71,7 @@ async def test_client_errors_are_never_retried(
 
 async def test_retries_give_up_after_max_retries(mocked: aioresponses) -> None:
     mocked.get(JOB_URL, status=503, payload={"detail": "down"}, repeat=True)
-    async with ClassifyClient("k", base_url=BASE, max_retries=2, retry_policy=FAST) as client:
+    async with scripted_client(max_retries=2) as client:
         with pytest.raises(InternalServerError) as caught:
             await client.get_job("job-1")
     assert caught.value.status_code == 503
@@ -93,7 +80,7 @@ async def test_retries_give_up_after_max_retries(mocked: aioresponses) -> None:
 
 async def test_max_retries_zero_is_one_attempt(mocked: aioresponses) -> None:
     mocked.get(JOB_URL, status=503, repeat=True)
-    async with ClassifyClient("k", base_url=BASE, max_retries=0, retry_policy=FAST) as client:
+    async with scripted_client(max_retries=0) as client:
         with pytest.raises(InternalServerError):
             await client.get_job("job-1")
     assert calls(mocked) == 1
@@ -111,7 +98,7 @@ async def test_connection_errors_and_timeouts_are_retried(
 
 async def test_persistent_timeouts_raise_api_timeout_error(mocked: aioresponses) -> None:
     mocked.get(JOB_URL, exception=TimeoutError(), repeat=True)
-    async with ClassifyClient("k", base_url=BASE, max_retries=1, retry_policy=FAST) as client:
+    async with scripted_client(max_retries=1) as client:
         with pytest.raises(APITimeoutError):
             await client.get_job("job-1")
     assert calls(mocked) == 2
@@ -121,7 +108,7 @@ async def test_persistent_connection_errors_raise_api_connection_error(
     mocked: aioresponses,
 ) -> None:
     mocked.get(JOB_URL, exception=aiohttp.ClientConnectionError("refused"), repeat=True)
-    async with ClassifyClient("k", base_url=BASE, max_retries=1, retry_policy=FAST) as client:
+    async with scripted_client(max_retries=1) as client:
         with pytest.raises(APIConnectionError, match="refused"):
             await client.get_job("job-1")
 
@@ -167,7 +154,7 @@ async def test_retry_after_is_capped(
     policy = RetryPolicy(initial_backoff=0.001, jitter=0.0, max_retry_after=0.02)
     mocked.get(JOB_URL, status=503, headers={"Retry-After": "120"})
     mocked.get(JOB_URL, payload=JOB)
-    async with ClassifyClient("k", base_url=BASE, retry_policy=policy) as client:
+    async with scripted_client(retry_policy=policy) as client:
         await client.get_job("job-1")
     assert logged_waits(caplog) == [0.02]
 
@@ -178,7 +165,7 @@ async def test_backoff_doubles_without_retry_after(
     caplog.set_level(logging.INFO, logger="aio_classify")
     policy = RetryPolicy(initial_backoff=0.01, max_backoff=0.03, jitter=0.0)
     mocked.get(JOB_URL, status=500, repeat=True)
-    async with ClassifyClient("k", base_url=BASE, max_retries=3, retry_policy=policy) as client:
+    async with scripted_client(max_retries=3, retry_policy=policy) as client:
         with pytest.raises(InternalServerError):
             await client.get_job("job-1")
     assert logged_waits(caplog) == [0.01, 0.02, 0.03]

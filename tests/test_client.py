@@ -1,13 +1,16 @@
-"""``create_job``, ``run``, ``cancel_job``, ``delete_job`` against the fake server."""
+"""The facade: construction and configuration, argument checks that fail before anything is
+sent, and ``get_job``, ``create_job``, ``run``, ``cancel_job``, ``delete_job`` against the fake."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from aio_classify import (
+    DEFAULT_BASE_URL,
     ClassifyClient,
     ClassifyConfiguration,
     ClassifyRule,
@@ -18,16 +21,10 @@ from aio_classify import (
 )
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 
-LIST = "/api/v2/classify"
-RULES = [
-    ClassifyRule(type="invoice", description="A bill asking for payment"),
-    ClassifyRule(type="receipt", description="Proof that a payment was made"),
-]
-CONFIG = ClassifyConfiguration(rules=RULES)
+from helpers import CONFIG, LIST, RULES, posts
 
-
-def posts(server: FakeClassifyServer) -> list[Any]:
-    return [r for r in server.requests if r.method == "POST" and r.path == LIST]
+# A port nothing listens on: any request that slipped through would fail loudly.
+NOWHERE = "http://127.0.0.1:9"
 
 
 async def test_create_job_sends_a_uuid_transaction_id(
@@ -125,8 +122,18 @@ async def test_dict_configuration_and_configuration_id(
         ({}, ValueError, "one of configuration or configuration_id is required"),
         ({"configuration": {"rule": []}}, ValueError, "lacks the field 'rules'"),
         ({"configuration": "cfg"}, TypeError, "must be a ClassifyConfiguration or a dict"),
-        ({"configuration": CONFIG, "transaction_id": ""}, TypeError, "transaction_id"),
-        ({"configuration": CONFIG, "webhook_configuration_ids": "wh"}, TypeError, "single str"),
+        ({"configuration": CONFIG, "transaction_id": ""}, ValueError, "transaction_id"),
+        ({"configuration": CONFIG, "transaction_id": 7}, TypeError, "transaction_id"),
+        (
+            {"configuration": CONFIG, "webhook_configuration_ids": "wh"},
+            TypeError,
+            "^webhook_configuration_ids must be an iterable of str, not a single str",
+        ),
+        (
+            {"configuration": CONFIG, "webhook_configuration_ids": ["wh", ""]},
+            ValueError,
+            "^webhook_configuration_ids item must not be empty",
+        ),
     ],
 )
 async def test_bad_create_arguments_raise_before_any_request(
@@ -211,3 +218,163 @@ async def test_create_body_is_the_converter_output(
         {"type": "receipt", "description": "Proof that a payment was made"},
     ]
     assert job["transaction_id"] == "tx-9"
+
+
+async def test_get_job_found_and_not_found(
+    server: FakeClassifyServer, client: ClassifyClient
+) -> None:
+    (job_id,) = server.seed_jobs(1)
+    job = await client.get_job(job_id)
+    assert job.id == job_id
+    with pytest.raises(NotFoundError) as caught:
+        await client.get_job("cls-missing")
+    assert caught.value.status_code == 404
+    assert len(server.requests) == 2  # a 404 is not retried
+
+
+@pytest.mark.parametrize("job_id", ["../x", "a/b", "?q", "..", "%2F", "x#y"])
+async def test_get_job_ids_cannot_reach_another_route(
+    server: FakeClassifyServer, client: ClassifyClient, job_id: str
+) -> None:
+    server.seed_jobs(3)
+    with pytest.raises(NotFoundError):
+        await client.get_job(job_id)
+    (request,) = server.requests
+    assert request.route == "GET /api/v2/classify/{job_id}"
+
+
+async def test_get_job_odd_but_real_ids_round_trip(
+    server: FakeClassifyServer, client: ClassifyClient
+) -> None:
+    server.add_job(id="a/b?c", status="RUNNING")
+    assert (await client.get_job("a/b?c")).id == "a/b?c"
+
+
+@pytest.mark.parametrize(("job_id", "error"), [("", ValueError), (None, TypeError), (5, TypeError)])
+async def test_get_job_bad_ids_send_nothing(
+    server: FakeClassifyServer, client: ClassifyClient, job_id: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match="job_id"):
+        await client.get_job(job_id)  # type: ignore[arg-type]
+    assert server.requests == []
+
+
+async def test_contract_arguments_may_be_given_by_position(
+    server: FakeClassifyServer, client: ClassifyClient
+) -> None:
+    """API.md writes these signatures without keyword-only markers; positional calls work."""
+    failed = server.seed_jobs(3, statuses="FAILED")
+    server.seed_jobs(2, statuses="COMPLETED")
+    assert [job.id async for job in client.list_jobs("FAILED")] == failed
+    assert list(await client.get_jobs(failed, 2, 1)) == failed
+    assert [job.id async for job in client.iter_jobs(failed[:1], 1, 1)] == failed[:1]
+    finished = await client.wait_for_jobs(failed, 0.01, 0.02, 5.0, 1, 100)
+    assert list(finished) == failed
+    job = await client.wait_for_job(failed[0], 0.01, 0.02, 5.0, False)
+    assert job.status == "FAILED"
+    created = await client.create_job("dfl-invoice-1.pdf", None, "cfg-1", "txn-1")
+    assert (created.configuration_id, created.transaction_id) == ("cfg-1", "txn-1")
+
+
+def test_key_from_argument_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LLAMA_CLOUD_API_KEY", raising=False)
+    monkeypatch.delenv("LLAMA_CLOUD_BASE_URL", raising=False)
+    with pytest.raises(ValueError, match="LLAMA_CLOUD_API_KEY"):
+        ClassifyClient()
+    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "from-env")
+    client = ClassifyClient()
+    assert client.base_url == DEFAULT_BASE_URL
+    assert "from-env" not in repr(client)
+
+
+def test_base_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", "https://eu.example.test/")
+    assert ClassifyClient("k").base_url == "https://eu.example.test/"
+    assert ClassifyClient("k", base_url="https://x.test").base_url == "https://x.test"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://api.cloud.llamaindex.ai", "http://10.0.0.5:8000", "http://example.com", "ftp://x"],
+)
+def test_plain_http_refused_off_loopback(url: str) -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        ClassifyClient("k", base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000", "http://localhost:1", "http://[::1]:80", "http://127.9.9.9"]
+)
+def test_plain_http_allowed_on_loopback(url: str) -> None:
+    assert ClassifyClient("k", base_url=url).base_url.startswith("http://")
+
+
+def test_repr_shows_configuration_not_key() -> None:
+    client = ClassifyClient("sk-very-secret", base_url=NOWHERE, project_id="p1")
+    text = repr(client)
+    assert "sk-very-secret" not in text
+    assert "p1" in text and "127.0.0.1:9" in text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"timeout": 0}, ValueError, "timeout"),
+        ({"max_retries": -1}, ValueError, "max_retries"),
+        ({"max_connections": 0}, ValueError, "max_connections"),
+        ({"session": object()}, TypeError, "session"),
+        ({"project_id": 5}, TypeError, "project_id"),
+    ],
+)
+def test_bad_client_options(kwargs: dict[str, Any], error: type[Exception], name: str) -> None:
+    with pytest.raises(error, match=name):
+        ClassifyClient("k", base_url=NOWHERE, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"status": "DONE"}, ValueError, "status"),
+        ({"status": 3}, TypeError, "status"),
+        ({"page_size": 0}, ValueError, "page_size"),
+        ({"page_size": 101}, ValueError, "page_size"),
+        ({"page_size": "10"}, TypeError, "page_size"),
+        ({"limit": 0}, ValueError, "limit"),
+        ({"created_at_on_or_after": "yesterday"}, ValueError, "created_at_on_or_after"),
+        ({"created_at_on_or_before": "2026-13-01"}, ValueError, "created_at_on_or_before"),
+        ({"created_at_on_or_before": 12}, TypeError, "created_at_on_or_before"),
+        ({"job_ids": "abc"}, TypeError, "job_ids"),
+        ({"job_ids": ["a", ""]}, ValueError, "job_ids"),
+        ({"job_ids": ["a", 7]}, TypeError, "job_ids"),
+        ({"page_token": ""}, ValueError, "page_token"),
+        ({"configuration_id": 1}, TypeError, "configuration_id"),
+    ],
+)
+def test_list_jobs_checks_arguments_at_once(
+    kwargs: dict[str, Any], error: type[Exception], name: str
+) -> None:
+    client = ClassifyClient("k", base_url=NOWHERE)
+    with pytest.raises(error, match=name):
+        client.list_jobs(**kwargs)
+
+
+def test_list_jobs_accepts_good_arguments_without_a_loop() -> None:
+    client = ClassifyClient("k", base_url=NOWHERE)
+    client.list_jobs(
+        status=JobStatus.FAILED,
+        created_at_on_or_after=datetime(2026, 1, 1),
+        created_at_on_or_before="2026-02-01T00:00:00Z",
+        page_size=100,
+        limit=5,
+        job_ids=iter(["a", "b"]),
+    )
+    client.list_jobs(status="CANCELLED")
+
+
+async def test_close_is_idempotent_and_use_after_close_is_clear() -> None:
+    client = ClassifyClient("k", base_url=NOWHERE)
+    await client.close()
+    await client.close()
+    assert client.closed
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.get_job("x")

@@ -17,8 +17,8 @@ from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Self, TextIO
 
-from .client import ClassifyClient
-from .models import ClassifyJob, JobStatus
+from ..client import ClassifyClient
+from ..models import ClassifyJob, JobStatus
 
 __all__ = ["Progress", "watch_with_progress"]
 

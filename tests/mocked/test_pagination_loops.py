@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -11,24 +10,13 @@ from aioresponses import aioresponses
 
 from aio_classify import ClassifyClient, PaginationError
 
-BASE = "https://api.example.test"
-LIST_URL = re.compile(r"^https://api\.example\.test/api/v2/classify(\?.*)?$")
+from helpers import SCRIPTED_BASE
+
+LIST_URL = re.compile(r"^" + re.escape(SCRIPTED_BASE) + r"/api/v2/classify(\?.*)?$")
 
 
 def page(ids: list[str], token: str | None) -> dict[str, Any]:
     return {"items": [{"id": i, "status": "COMPLETED"} for i in ids], "next_page_token": token}
-
-
-@pytest.fixture
-def mocked() -> Iterator[aioresponses]:
-    with aioresponses() as mock:
-        yield mock
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[ClassifyClient]:
-    async with ClassifyClient("k", base_url=BASE) as client:
-        yield client
 
 
 def sent_tokens(mocked: aioresponses) -> list[str | None]:

@@ -1,4 +1,5 @@
-"""Request validation with the service's FastAPI-style 422 details.
+"""Parsing requests into checked values, refusing bad ones with the service's FastAPI-style 422
+details.
 
 Each error is ``{"loc": [...], "msg": ..., "type": ...}``, with ``loc`` starting at ``"query"`` or
 ``"body"``, so a client's error handling sees what the real service would send.
@@ -11,8 +12,7 @@ from typing import Any
 
 from multidict import MultiMapping
 
-from aio_classify.testing.paging import Filters
-from aio_classify.testing.store import epoch_us
+from .store import Filters, epoch_us
 
 STATUSES = ("PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
 Loc = tuple[str | int, ...]
@@ -38,7 +38,7 @@ def _datetime_us(value: str, loc: Loc, errors: list[dict[str, Any]]) -> int | No
         return None
 
 
-def list_query(query: MultiMapping[str]) -> tuple[Filters, int, str | None]:
+def parse_list_query(query: MultiMapping[str]) -> tuple[Filters, int, str | None]:
     """Filters, page size and page token of a list request."""
     errors: list[dict[str, Any]] = []
     status = query.get("status")
@@ -135,7 +135,7 @@ def _configuration(config: object, errors: list[dict[str, Any]]) -> None:
             errors.append(error((*ploc, "max_pages"), msg, "greater_than_equal"))
 
 
-def create_body(body: object) -> tuple[str, dict[str, Any] | None, str | None, str | None]:
+def parse_create_body(body: object) -> tuple[str, dict[str, Any] | None, str | None, str | None]:
     """``(file_input, configuration, configuration_id, transaction_id)`` of a create request."""
     if not isinstance(body, Mapping):
         raise Invalid([error(("body",), "Input should be a valid dictionary", "dict_type")])

@@ -1,0 +1,32 @@
+"""The fake server's command-line options, in a module of their own.
+
+Both ``python -m aio_classify.testing`` and ``aio-classify fake-server`` take them. They live
+outside ``aio_classify.testing`` so that building the ``aio-classify`` parser (every
+``aio-classify list``) does not import the fake server, and outside ``aio_classify.cli`` so that
+the fake server does not import the command line: this module imports only ``argparse``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["add_fake_server_arguments"]
+
+
+def add_fake_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the fake server's options to ``parser``."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8787, help="0 picks a free port")
+    parser.add_argument("--api-key", default="test-key")
+    parser.add_argument("--jobs", type=int, default=0, help="seed this many jobs")
+    parser.add_argument("--seed", type=int, default=0, help="random seed for seeded jobs")
+    parser.add_argument("--project-id", default="prj-default")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument(
+        "--finish-after",
+        type=float,
+        default=None,
+        help="jobs created by POST finish this many seconds later (RUNNING halfway); "
+        "without it they stay PENDING",
+    )
+    parser.add_argument("--fail-ratio", type=float, default=0.0, help="share of those that FAIL")

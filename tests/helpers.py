@@ -1,0 +1,72 @@
+"""What several test modules share: the fake's key and paths, sample rules, and the environment
+for a child process (a CLI run, an example, a README snippet) that must import this checkout."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from aio_classify import ClassifyClient, ClassifyConfiguration, ClassifyRule, RetryPolicy
+from aio_classify.conversion import structure_job
+from aio_classify.testing import FakeClassifyServer, RecordedRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The key the ``server`` fixture (conftest.py) accepts.
+API_KEY = "test-key"
+#: The listing and create route.
+LIST = "/api/v2/classify"
+#: A base URL for aioresponses-scripted tests; never resolved.
+SCRIPTED_BASE = "https://api.example.test"
+#: Backoffs of a millisecond for aioresponses-scripted sequences: they need no real waiting.
+SCRIPTED_RETRIES = RetryPolicy(initial_backoff=0.001, max_backoff=0.002, jitter=0.0)
+#: Retries as the client does them, but with backoffs of milliseconds, so tests stay fast.
+FAST_RETRIES = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, jitter=0.0)
+
+RULES = [
+    ClassifyRule(type="invoice", description="A bill asking for payment"),
+    ClassifyRule(type="receipt", description="Proof that a payment was made"),
+]
+CONFIG = ClassifyConfiguration(rules=RULES)
+
+#: A job with a long id and a result, for the CLI's table and progress display.
+TABLE_JOB = structure_job(
+    {
+        "id": "cls-" + "a" * 40,
+        "status": "COMPLETED",
+        "created_at": "2026-01-31T12:00:00Z",
+        "configuration": {"rules": [{"type": "invoice", "description": "x" * 12}], "mode": "FAST"},
+        "result": {"confidence": 0.8765, "type": "invoice"},
+    }
+)
+
+
+def child_env(server: FakeClassifyServer | None = None, **extra: str) -> dict[str, str]:
+    """A child process's environment: this checkout importable, no ``LLAMA_CLOUD_*`` setting
+    inherited, the fake's URL and key when ``server`` is given, then ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_CLOUD_")}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    if server is not None:
+        env["LLAMA_CLOUD_BASE_URL"] = server.url
+        env["LLAMA_CLOUD_API_KEY"] = API_KEY
+    env.update(extra)
+    return env
+
+
+def list_calls(server: FakeClassifyServer) -> list[RecordedRequest]:
+    """The list requests (``GET /api/v2/classify``) the server saw, in order."""
+    return [r for r in server.requests if r.method == "GET" and r.path == LIST]
+
+
+def posts(server: FakeClassifyServer) -> list[Any]:
+    """The create requests (``POST /api/v2/classify``) the server saw, in order."""
+    return [r for r in server.requests if r.method == "POST" and r.path == LIST]
+
+
+def scripted_client(
+    *, max_retries: int = 5, retry_policy: RetryPolicy = SCRIPTED_RETRIES
+) -> ClassifyClient:
+    """A client for aioresponses-scripted tests (``SCRIPTED_BASE``, key ``sk-secret``)."""
+    return ClassifyClient(
+        "sk-secret", base_url=SCRIPTED_BASE, max_retries=max_retries, retry_policy=retry_policy
+    )

@@ -60,8 +60,9 @@ def bench(session: nox.Session) -> None:
     """Benchmarks side by side with raw floors and the official SDK (installed only here, with
     matplotlib for the plots); writes docs/benchmarks.md and docs/images/.
 
-    ``nox -s bench -- bench_list`` runs one (bench_list, bench_batch, bench_poll, bench_scan).
-    All four take several minutes; bench_poll and the SDK's per-id lookups are the slow parts.
+    ``nox -s bench -- bench_list`` runs one (bench_list, bench_batch, bench_poll, bench_scan,
+    bench_create). All take about ten minutes; bench_create, bench_poll and the SDK's per-id
+    lookups are the slow parts.
     """
     session.install("-e", ".", "llama-cloud", "matplotlib")
     session.run("python", "benchmarks/report.py", *session.posargs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Iterable, Mapping
 from contextlib import aclosing
 from datetime import datetime
 from types import TracebackType
@@ -24,10 +24,12 @@ from .polling import PollOptions, poll_in_rounds, poll_one_job
 from .protocol import JOBS_PATH, Query, job_path, json_body, list_query, page_query, scope_query
 from .retry import RetryPolicy
 from .scan import scan, split_range
+from .throttle import build_limiters
 from .transport import Transport
 from .validation import (
     check_api_key,
     check_base_url,
+    check_bool,
     check_configuration,
     check_datetime,
     check_given_ids,
@@ -35,6 +37,7 @@ from .validation import (
     check_iterable,
     check_job_id,
     check_optional_str,
+    check_rate_limit,
     check_seconds,
     check_session,
     check_status,
@@ -53,6 +56,11 @@ class ClassifyClient:
 
     Use it as ``async with ClassifyClient() as client:`` or call ``await client.close()``.
     A ``session`` passed in stays the caller's: the client never closes it.
+
+    Every call kind (list, get, create, cancel, delete) waits for its turn in one limiter shared
+    by all tasks: ``rate_limit`` (requests per second, for every kind or a mapping per kind)
+    spaces its sends evenly; ``adaptive_throttling`` learns the server's rate from its 429s,
+    starting with a slow start. See ``throttle``.
     """
 
     def __init__(
@@ -67,6 +75,8 @@ class ClassifyClient:
         max_connections: int = 100,
         session: aiohttp.ClientSession | None = None,
         retry_policy: RetryPolicy | None = None,
+        rate_limit: float | Mapping[str, float] | None = None,
+        adaptive_throttling: bool = True,
     ) -> None:
         api_key = check_api_key(
             api_key if api_key is not None else os.environ.get("LLAMA_CLOUD_API_KEY")
@@ -78,6 +88,11 @@ class ClassifyClient:
         self.organization_id = check_optional_str(organization_id, "organization_id")
         # ``max_retries`` always sets the count; ``retry_policy`` only the timing.
         policy = evolve(retry_policy or RetryPolicy(), max_retries=max_retries)
+        limiters = build_limiters(
+            check_rate_limit(rate_limit),
+            check_bool(adaptive_throttling, "adaptive_throttling"),
+            max_pause=policy.max_retry_after,
+        )
         self._transport = Transport(
             base_url=url,
             api_key=api_key,
@@ -85,6 +100,7 @@ class ClassifyClient:
             retry_policy=policy,
             max_connections=max_connections,
             session=check_session(session),
+            limiters=limiters,
         )
 
     def __repr__(self) -> str:
@@ -202,7 +218,9 @@ class ClassifyClient:
     def _page_fetcher(self, query: Query) -> PageFetcher:
         async def fetch_page(token: str | None) -> Page:
             params = page_query(query, token)
-            return await self._transport.request("GET", JOBS_PATH, params=params, decode=read_page)
+            return await self._transport.request(
+                "GET", JOBS_PATH, kind="list", params=params, decode=read_page
+            )
 
         return fetch_page
 
@@ -212,7 +230,9 @@ class ClassifyClient:
         """One job by id; ``NotFoundError`` when the service does not know it."""
         path = job_path(check_job_id(job_id))
         params = self._scope(project_id, organization_id)
-        return await self._transport.request("GET", path, params=params, decode=read_job)
+        return await self._transport.request(
+            "GET", path, kind="get", params=params, decode=read_job
+        )
 
     # -- batch lookups ---------------------------------------------------------------------
 
@@ -383,7 +403,7 @@ class ClassifyClient:
         )
         params = self._scope(project_id, organization_id)
         return await self._transport.request(
-            "POST", JOBS_PATH, params=params, json=body, decode=read_job
+            "POST", JOBS_PATH, kind="create", params=params, json=body, decode=read_job
         )
 
     async def run(
@@ -437,7 +457,9 @@ class ClassifyClient:
         path = job_path(check_job_id(job_id), "cancel")
         params = self._scope(project_id, organization_id)
         try:
-            return await self._transport.request("POST", path, params=params, decode=read_job)
+            return await self._transport.request(
+                "POST", path, kind="cancel", params=params, decode=read_job
+            )
         except (ConflictError, BadRequestError) as refused:
             job = await self.get_job(job_id, project_id=project_id, organization_id=organization_id)
             if job.status == JobStatus.CANCELLED:
@@ -450,4 +472,6 @@ class ClassifyClient:
         """Delete a terminal job; a job still running is refused (``ConflictError``)."""
         path = job_path(check_job_id(job_id))
         params = self._scope(project_id, organization_id)
-        await self._transport.request("DELETE", path, params=params, decode=json_body)
+        await self._transport.request(
+            "DELETE", path, kind="delete", params=params, decode=json_body
+        )

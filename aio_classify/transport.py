@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from yarl import URL
 from .errors import APIConnectionError, APITimeoutError
 from .protocol import Query, decode_response
 from .retry import RetryPolicy
+from .throttle import CallKind, Limiter, in_turn
 
 __all__ = ["Transport"]
 
@@ -38,6 +39,7 @@ class Transport:
         retry_policy: RetryPolicy,
         max_connections: int,
         session: aiohttp.ClientSession | None,
+        limiters: Mapping[CallKind, Limiter],
     ) -> None:
         self.base_url = base_url
         self._prefix = str(base_url).rstrip("/")
@@ -47,6 +49,7 @@ class Transport:
         self._max_connections = max_connections
         self._session = session
         self._owns_session = session is None
+        self._limiters = limiters
         self._closed = False
 
     @property
@@ -58,17 +61,33 @@ class Transport:
         method: str,
         path: str,
         *,
+        kind: CallKind,
         params: Query = (),
         json: Any = None,
         decode: Callable[[bytes], _T],
     ) -> _T:
         """The 2xx body, as ``decode`` reads its raw bytes (``conversion.read_page``, ...).
 
-        ``path`` must already be percent-encoded (see ``protocol.job_path``).
+        ``path`` must already be percent-encoded (see ``protocol.job_path``); ``kind`` picks
+        the limiter that gives each attempt its turn (see ``throttle``).
         """
-        send = partial(self._send_once, method, self.url(path), params, json, decode)
-        result: _T = await self.retry_policy.call(send)
+        attempt = partial(self._attempt, kind, method, self.url(path), params, json, decode)
+        result: _T = await self.retry_policy.call(attempt)
         return result
+
+    async def _attempt(
+        self,
+        kind: CallKind,
+        method: str,
+        url: URL,
+        params: Query,
+        json: Any,
+        decode: Callable[[bytes], Any],
+    ) -> Any:
+        """One attempt: sent when the call kind's limiter gives it a turn, if it has one."""
+        send = partial(self._send_once, method, url, params, json, decode)
+        limiter = self._limiters.get(kind)
+        return await (send() if limiter is None else in_turn(limiter, send))
 
     def url(self, path: str) -> URL:
         """``base_url`` joined with an already percent-encoded ``path``."""

@@ -9,6 +9,8 @@ caller's own code. Checks return the value in the form the rest of the client us
 from __future__ import annotations
 
 import ipaddress
+import math
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +19,12 @@ from yarl import URL
 
 from .conversion import structure_configuration, to_utc
 from .models import ClassifyConfiguration, ClassifyRule, JobStatus
+from .throttle import CALL_KINDS, CallKind
 
 __all__ = [
     "check_api_key",
     "check_base_url",
+    "check_bool",
     "check_configuration",
     "check_datetime",
     "check_given_ids",
@@ -29,6 +33,7 @@ __all__ = [
     "check_job_id",
     "check_optional_str",
     "check_poll_timing",
+    "check_rate_limit",
     "check_seconds",
     "check_session",
     "check_status",
@@ -140,6 +145,44 @@ def check_seconds(value: Any, name: str) -> float:
         raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
     if not 0 < value < float("inf"):
         raise ValueError(f"{name} must be a positive number of seconds; got {value!r}")
+    return float(value)
+
+
+def check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+    return value
+
+
+def check_rate_limit(rate_limit: Any) -> dict[CallKind, float]:
+    """``rate_limit=`` as requests per second per call kind: one number caps every kind, a
+    mapping the kinds it names; ``None`` caps none."""
+    if rate_limit is None:
+        return {}
+    if not isinstance(rate_limit, Mapping):
+        rate = _check_rate(rate_limit, "rate_limit")
+        return dict.fromkeys(CALL_KINDS, rate)
+    caps: dict[CallKind, float] = {}
+    for kind in rate_limit:
+        if kind not in CALL_KINDS:
+            raise ValueError(
+                f"rate_limit has an unknown call kind {kind!r}; "
+                f"the call kinds are {', '.join(CALL_KINDS)}"
+            )
+        caps[kind] = _check_rate(rate_limit[kind], f"rate_limit[{kind!r}]")
+    return caps
+
+
+def _check_rate(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(
+            f"{name} must be a number of requests per second (or a mapping of call kind to "
+            f"number), not {type(value).__name__}"
+        )
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(
+            f"{name} must be a finite number of requests per second above 0; got {value!r}"
+        )
     return float(value)
 
 

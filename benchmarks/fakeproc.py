@@ -79,3 +79,13 @@ class Admin:
 
     async def reset_stats(self) -> None:
         await self._call("POST", "reset-stats")
+
+    async def rate_limit(self, call: str, rate: float, *, burst: float, hint: str) -> None:
+        await self._call(
+            "POST", "rate-limit", {"call": call, "rate": rate, "burst": burst, "hint": hint}
+        )
+
+    async def rate_limit_report(self) -> dict[str, Any]:
+        """Limits, answer counts and the per-call log of ``(time, throttled)``."""
+        report: dict[str, Any] = await self._call("GET", "rate-limit")
+        return report

@@ -153,6 +153,8 @@ async def test_failing_batch_cancels_the_others_and_raises(
     server: FakeClassifyServer, client: ClassifyClient
 ) -> None:
     ids = server.seed_jobs(2000)
+    await client.get_jobs(ids[:40], concurrency=4, batch_size=10)  # past the slow start
+    server.reset_stats()
     server.latency = 0.05
     # One lookup is refused (403 is never retried) while three others are in flight.
     server.fail_next(403, path=LIST)

@@ -373,6 +373,23 @@ async def test_demo_runs_end_to_end_in_well_under_a_minute() -> None:
     assert stderr.splitlines()[-1].startswith("wait: 300/300 finished")
 
 
+async def test_throttling_is_shown_on_stderr_and_nothing_else_of_the_log(
+    server: FakeClassifyServer,
+) -> None:
+    server.seed_jobs(40)
+    server.set_rate_limit("list", 2, burst=1, hint="ms")
+    code, out, stderr = await run_cli(
+        "list", "--format", "jsonl", "--page-size", "10", env=cli_env(server)
+    )
+    assert code == 0
+    assert len(out.splitlines()) == 40
+    assert sum(throttled for _, throttled in server.rate_limit_log["list"]) >= 1
+    lines = stderr.splitlines()
+    assert lines[0].startswith("aio-classify: 'list' calls throttled by the server (429)")
+    assert all(line.startswith("aio-classify: 'list' calls ") for line in lines)
+    assert "attempt" not in stderr  # retries (which quote the server) stay in the --debug log
+
+
 # -- list --parallel: the range as windows (scan_jobs) ---------------------------------------------
 
 

@@ -324,6 +324,11 @@ def test_repr_shows_configuration_not_key() -> None:
         ({"max_connections": 0}, ValueError, "max_connections"),
         ({"session": object()}, TypeError, "session"),
         ({"project_id": 5}, TypeError, "project_id"),
+        ({"rate_limit": 0}, ValueError, "rate_limit"),
+        ({"rate_limit": {"create": -1}}, ValueError, "rate_limit"),
+        ({"rate_limit": {"creates": 1}}, ValueError, "rate_limit"),
+        ({"rate_limit": "fast"}, TypeError, "rate_limit"),
+        ({"adaptive_throttling": "no"}, TypeError, "adaptive_throttling"),
     ],
 )
 def test_bad_client_options(kwargs: dict[str, Any], error: type[Exception], name: str) -> None:

@@ -18,6 +18,7 @@ from aio_classify.validation import (
     check_int,
     check_iterable,
     check_poll_timing,
+    check_rate_limit,
     check_seconds,
     check_session,
     check_status,
@@ -111,3 +112,29 @@ def test_configuration_errors_name_the_rule_field() -> None:
     with pytest.raises(ValueError, match="not both"):
         check_configuration(short, "cfg-1")
     assert check_configuration(None, "cfg-1") == (None, "cfg-1")
+
+
+@pytest.mark.parametrize(
+    ("rate_limit", "error", "words"),
+    [
+        (0, ValueError, "rate_limit must be a finite number of requests per second above 0"),
+        (-5.0, ValueError, "rate_limit must be"),
+        (float("inf"), ValueError, "rate_limit must be"),
+        (float("nan"), ValueError, "rate_limit must be"),
+        ("10", TypeError, "rate_limit must be a number of requests per second"),
+        (True, TypeError, "rate_limit must be a number"),
+        ([10], TypeError, "rate_limit must be a number"),
+        ({"creates": 10}, ValueError, "rate_limit has an unknown call kind 'creates'"),
+        ({"create": 0}, ValueError, r"rate_limit\['create'\] must be"),
+        ({"list": None}, TypeError, r"rate_limit\['list'\] must be a number"),
+    ],
+)
+def test_rate_limits_name_the_argument(rate_limit: Any, error: type[Exception], words: str) -> None:
+    with pytest.raises(error, match=words):
+        check_rate_limit(rate_limit)
+
+
+def test_a_rate_limit_caps_every_call_kind_or_those_named() -> None:
+    assert check_rate_limit(None) == {}
+    assert check_rate_limit(2) == dict.fromkeys(["list", "get", "create", "cancel", "delete"], 2.0)
+    assert check_rate_limit({"create": 10, "list": 0.5}) == {"create": 10.0, "list": 0.5}

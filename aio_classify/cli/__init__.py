@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from contextlib import aclosing
 from datetime import datetime
 from enum import IntEnum
@@ -394,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     handler: Handler = args.handler
     try:
-        return asyncio.run(handler(args))
+        with _throttling_shown(not debug):
+            return asyncio.run(handler(args))
     except KeyboardInterrupt:
         # asyncio.run cancelled the command first, so every ``async with`` has closed.
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -411,6 +413,29 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.FAILED
     except OSError as exc:  # e.g. the fake server's port is taken
         return _fail(ExitCode.FAILED, exc, debug)
+
+
+@contextlib.contextmanager
+def _throttling_shown(enabled: bool) -> Iterator[None]:
+    """While a command runs, print on stderr when a call kind is throttled and when it recovers
+    (the client's INFO records that carry ``call_kind``), so a slow run never puzzles anyone.
+    With ``--debug`` the root handler already shows them."""
+    if not enabled:
+        yield
+        return
+    logger = logging.getLogger("aio_classify")
+    shown = logging.StreamHandler(sys.stderr)
+    shown.addFilter(lambda record: hasattr(record, "call_kind"))
+    shown.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
+    level = logger.level
+    logger.addHandler(shown)
+    if level == logging.NOTSET or level > logging.INFO:
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(shown)
+        logger.setLevel(level)
 
 
 def _fail(code: ExitCode, exc: BaseException, debug: bool) -> ExitCode:

@@ -1,8 +1,9 @@
 """The aiohttp application: wire-format routes, admin routes, and the middleware around them.
 
 The middleware does, in order: record the request and count it in flight, sleep the injected
-latency, apply the next matching fault, check the bearer token. Admin routes (``/_fake/...``) only
-check the token, so controlling the server never disturbs what a benchmark measures.
+latency, apply the next matching fault, check the bearer token, apply the route's rate limit
+(``ratelimit``). Admin routes (``/_fake/...``) only check the token, so controlling the server
+never disturbs what a benchmark measures.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiohttp.typedefs import Handler
 from . import paging, seed
 from .faults import FaultQueue, RecordedRequest, Stats
 from .parse_requests import Invalid, error, parse_create_body, parse_list_query
+from .ratelimit import RateLimits
 from .store import Job, JobStore
 
 
@@ -34,6 +36,7 @@ class ServedState(Protocol):
     store: JobStore
     faults: FaultQueue
     stats: Stats
+    rate_limits: RateLimits
 
     def create(
         self,
@@ -130,6 +133,9 @@ async def _api_request(
             )
         if not authorized:
             return detail(401, "Invalid authentication credentials")
+        throttled = server.rate_limits.check(f"{request.method} {route}")
+        if throttled is not None:
+            return detail(429, "Too many requests; slow down", throttled)
         return await handler(request)
     finally:
         server.stats.leave()
@@ -251,6 +257,21 @@ async def admin_finish_later(request: web.Request) -> web.Response:
     return web.json_response({"due": due})
 
 
+async def admin_rate_limit(request: web.Request) -> web.Response:
+    """POST ``{"call": "create", "rate": 50, "burst": 20, "hint": "seconds"}`` sets a limit
+    (``"rate": null`` lifts it); GET answers the limits, counts and log (``RateLimits``)."""
+    limits = request.app[SERVER].rate_limits
+    if request.method == "POST":
+        body = await admin_body(request)
+        limits.set(
+            str(body["call"]),
+            body.get("rate"),
+            burst=body.get("burst", 1.0),
+            hint=str(body.get("hint", "seconds")),
+        )
+    return web.json_response(limits.describe())
+
+
 async def admin_terminal_times(request: web.Request) -> web.Response:
     return web.json_response(request.app[SERVER].terminal_times())
 
@@ -269,4 +290,6 @@ def build_app(server: ServedState) -> web.Application:
     app.router.add_post(ADMIN_PREFIX + "seed", admin_seed)
     app.router.add_post(ADMIN_PREFIX + "finish-later", admin_finish_later)
     app.router.add_get(ADMIN_PREFIX + "terminal-times", admin_terminal_times)
+    app.router.add_get(ADMIN_PREFIX + "rate-limit", admin_rate_limit)
+    app.router.add_post(ADMIN_PREFIX + "rate-limit", admin_rate_limit)
     return app

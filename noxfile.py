@@ -1,5 +1,5 @@
 """Sessions: tests (newest aiohttp), unit (aioresponses, aiohttp 3.13.x), sdk, lint, typecheck,
-bench, demo.
+docs, bench, demo.
 
 Why two aiohttp versions: aioresponses 0.7.9 builds ``ClientResponse`` objects the way aiohttp
 3.13 did and fails on 3.14 (``missing ... 'stream_writer'``). Our users get the newest aiohttp,
@@ -9,20 +9,26 @@ that need aioresponses' exact response scripting run in a venv pinned to aiohttp
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 nox.options.default_venv_backend = "venv"
 
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0"]
 #: The README's FastAPI example is executed too (tests/test_readme.py), over httpx's ASGI transport.
 README_DEPS = ["fastapi", "httpx"]
+#: tests/test_packaging.py builds the wheel in process with hatchling, the build backend.
+PACKAGING_DEPS = ["hatchling>=1.27"]
+#: ruff formats the signatures in the API reference.
+DOCS_DEPS = ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.29", "ruff"]
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite: loopback tests on the newest aiohttp, then the pinned sessions."""
-    session.install("-e", ".", *TEST_DEPS, *README_DEPS)
+    session.install("-e", ".", *TEST_DEPS, *README_DEPS, *PACKAGING_DEPS)
     session.run("pytest", "--ignore=tests/mocked", "--ignore=tests/sdk", *session.posargs)
     session.notify("unit")
     session.notify("sdk")
@@ -53,6 +59,18 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".", "mypy", *TEST_DEPS)
     session.run("mypy", "--strict", "aio_classify")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The docs site, built with ``--strict``: a broken link or anchor, a cross-reference to an
+    API name that does not exist, a missing included file or a page left out of the navigation
+    fails. (A public name without a docstring fails tests/test_docstrings.py.)"""
+    session.install("-e", ".", *DOCS_DEPS)
+    site = Path(session.create_tmp()) / "site"
+    session.run(
+        "mkdocs", "build", "--strict", "--site-dir", str(site), env={"NO_MKDOCS_2_WARNING": "1"}
+    )
 
 
 @nox.session

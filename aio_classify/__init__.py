@@ -1,5 +1,7 @@
 """Async-first client for LlamaCloud Classify v2 jobs."""
 
+from importlib.metadata import PackageNotFoundError, version
+
 from .client import DEFAULT_BASE_URL, ClassifyClient
 from .errors import (
     APIConnectionError,
@@ -35,7 +37,11 @@ from .models import (
 from .pagination import JobPager
 from .retry import RetryPolicy
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("aio-classify")
+    """The installed distribution's version (from its metadata, so never out of step)."""
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "DEFAULT_BASE_URL",

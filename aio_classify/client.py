@@ -49,6 +49,7 @@ from .validation import (
 __all__ = ["DEFAULT_BASE_URL", "ClassifyClient"]
 
 DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai"
+"""Where the client sends requests without ``base_url=`` or ``LLAMA_CLOUD_BASE_URL``."""
 
 
 class ClassifyClient:
@@ -111,10 +112,12 @@ class ClassifyClient:
 
     @property
     def base_url(self) -> str:
+        """The service's address, as given or read from the environment."""
         return str(self._transport.base_url)
 
     @property
     def closed(self) -> bool:
+        """True once ``close()`` (or ``async with``) has closed the client."""
         return self._transport.closed
 
     async def __aenter__(self) -> Self:

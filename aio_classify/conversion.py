@@ -2,7 +2,8 @@
 
 Strict on what we send (``unstructure`` drops unset fields), tolerant on what we read: unknown
 keys are ignored, unknown enum values stay plain strings, and both spellings of the input field
-are accepted.
+are accepted. Every model's ``to_dict`` / ``from_dict`` comes here too (``record_to_dict``,
+``record_from_dict``).
 
 Response bodies are read by ``read_page`` / ``read_job`` from their raw bytes: the msgspec fast
 path (``fast_decode``) first, built from the same models and the same date and input-field rules;
@@ -12,6 +13,8 @@ error message. The two give identical records (tests/test_fast_decode.py).
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -30,6 +33,7 @@ from .models import (
     JobStatus,
     Page,
     ParsingConfiguration,
+    Record,
     Usage,
 )
 from .protocol import json_body, shorten
@@ -39,6 +43,8 @@ __all__ = [
     "create_body",
     "read_job",
     "read_page",
+    "record_from_dict",
+    "record_to_dict",
     "structure_configuration",
     "structure_job",
     "structure_page",
@@ -228,3 +234,27 @@ def create_body(
 
 def _preview(data: Any) -> str:
     return shorten(repr(data))
+
+
+# -- records as plain dicts (``Record.to_dict`` / ``Record.from_dict``) -----------------------
+
+#: Writes every field, None included, so each kind of record has one stable set of keys; the
+#: request body (``create_body``) keeps omitting unset fields through ``converter``.
+_dict_converter = converter.copy()
+for _cls in (ClassifyRule, ParsingConfiguration, ClassifyConfiguration):
+    _dict_converter.register_unstructure_hook(_cls, make_dict_unstructure_fn(_cls, _dict_converter))
+
+_RecordT = TypeVar("_RecordT", bound=Record)
+
+
+def record_to_dict(record: Record) -> dict[str, Any]:
+    """Any model as JSON's own types (see ``Record.to_dict``)."""
+    result: dict[str, Any] = _dict_converter.unstructure(record)
+    return result
+
+
+def record_from_dict(cls: type[_RecordT], data: Mapping[str, Any]) -> _RecordT:
+    """Read ``cls`` from a dict as tolerantly as from a response; ``data`` is left untouched."""
+    # A copy all the way down: reading a job fills in its missing input-field spelling in place.
+    owned = copy.deepcopy(dict(data)) if isinstance(data, Mapping) else data
+    return _structure(owned, cls, cls.__name__)

@@ -68,6 +68,8 @@ class JobPager:
             seen.add(token)
 
     async def first_page(self) -> Page:
+        """Only the first page (one request): its ``next_page_token`` resumes the listing later,
+        with ``list_jobs(..., page_token=token)``."""
         if self._fetch_page is None:
             return _NO_PAGE
         return await self._fetch_page(self._page_token)

@@ -32,7 +32,16 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 class RetryPolicy:
     """What is retried and how long to wait: backoff doubles from ``initial_backoff`` up to
     ``max_backoff`` with up to ``jitter`` seconds added; a server's ``Retry-After`` wins, capped
-    at ``max_retry_after``."""
+    at ``max_retry_after``.
+
+    Attributes:
+        max_retries: Retries after the first attempt; ``ClassifyClient(max_retries=...)``
+            always sets it.
+        initial_backoff: Seconds before the first retry; each later wait doubles.
+        max_backoff: The longest backoff, in seconds.
+        jitter: Up to this many random seconds added to each backoff.
+        max_retry_after: The longest a server's ``Retry-After`` may make the client wait.
+    """
 
     max_retries: int = field(default=5, validator=ge(0))
     initial_backoff: float = field(default=0.5, validator=ge(0))
@@ -59,6 +68,7 @@ class RetryPolicy:
         return await self.retrying()(replay_then_attempt)
 
     def retrying(self) -> AsyncRetrying:
+        """A fresh tenacity ``AsyncRetrying`` for one request (never share one between tasks)."""
         return AsyncRetrying(
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self._wait,
@@ -69,6 +79,9 @@ class RetryPolicy:
 
     @staticmethod
     def is_retryable(exc: BaseException) -> bool:
+        """Whether the request that raised ``exc`` may be tried again: connection errors,
+        timeouts, and statuses 408, 429, 500, 502, 503 and 504, unless ``x-should-retry`` says
+        otherwise."""
         if isinstance(exc, APIStatusError):
             if exc.should_retry is not None:
                 return exc.should_retry

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import attrs
 import pytest
 
 from aio_classify import (
+    ClassifyClient,
     ClassifyConfiguration,
     ClassifyJob,
     ClassifyListResponse,
+    ClassifyResult,
     ClassifyRule,
     JobStatus,
     Page,
     ParsingConfiguration,
     ResponseValidationError,
+    Usage,
 )
 from aio_classify.conversion import converter, structure_job, structure_page
+from aio_classify.testing import FakeClassifyServer
 
 DOCUMENTED: dict[str, Any] = {
     "id": "id",
@@ -138,3 +143,116 @@ def test_writing_drops_unset_fields() -> None:
 def test_rules_must_be_a_sequence() -> None:
     with pytest.raises(TypeError, match="rules"):
         ClassifyConfiguration(rules="invoice")  # type: ignore[arg-type]
+
+
+# -- records as plain dicts: to_dict / from_dict ----------------------------------------------
+
+EVERY_FIELD = ClassifyJob(
+    id="cls-1",
+    status=JobStatus.COMPLETED,
+    configuration=ClassifyConfiguration(
+        rules=[ClassifyRule(type="invoice", description="has an invoice number and a total")],
+        mode="THOROUGH",  # unknown to this client: kept as a plain string
+        parsing_configuration=ParsingConfiguration(lang="en", max_pages=3, target_pages="1-2"),
+    ),
+    document_input_type="file_id",
+    document_input_value="dfl-1",
+    file_input="dfl-1",
+    project_id="prj-1",
+    user_id="usr-1",
+    configuration_id="cfg-1",
+    created_at=datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone(timedelta(hours=2))),
+    updated_at=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC),
+    error_message=None,
+    parse_job_id="pjb-1",
+    result=ClassifyResult(confidence=0.9, reasoning="an invoice number", type="invoice"),
+    transaction_id="tx-1",
+    usage=Usage(credits=1.5, parse_credits=0.5),
+)
+
+
+def test_every_model_has_to_dict_and_from_dict() -> None:
+    from aio_classify import models
+
+    records = [getattr(models, name) for name in models.__all__]
+    records = [cls for cls in records if attrs.has(cls)]
+    assert len(records) >= 7
+    for cls in records:
+        assert issubclass(cls, models.Record), f"{cls.__name__} lacks to_dict / from_dict"
+
+
+def test_job_to_dict_is_json_safe_and_reads_back_equal() -> None:
+    data = EVERY_FIELD.to_dict()
+    text = json.dumps(data)
+    assert data["created_at"] == "2026-01-02T03:04:05.678000+02:00"
+    assert data["updated_at"] == "2026-01-02T03:04:06+00:00"
+    assert data["status"] == "COMPLETED" and type(data["status"]) is str
+    assert data["configuration"]["rules"] == [
+        {"type": "invoice", "description": "has an invoice number and a total"}
+    ]
+    assert data["configuration"]["mode"] == "THOROUGH"
+    assert data["usage"] == {"credits": 1.5, "parse_credits": 0.5}
+    assert data["error_message"] is None  # every field is present, None included
+    assert set(data) == {field.name for field in attrs.fields(ClassifyJob)}
+    again = ClassifyJob.from_dict(json.loads(text))
+    assert again == EVERY_FIELD
+    assert again.created_at is not None and again.created_at.utcoffset() == timedelta(hours=2)
+    assert again.status is JobStatus.COMPLETED
+
+
+def test_every_part_round_trips_on_its_own() -> None:
+    assert EVERY_FIELD.configuration is not None and EVERY_FIELD.result is not None
+    parts = [
+        EVERY_FIELD.configuration,
+        EVERY_FIELD.configuration.rules[0],
+        EVERY_FIELD.configuration.parsing_configuration,
+        EVERY_FIELD.result,
+        EVERY_FIELD.usage,
+        ClassifyConfiguration(rules=[ClassifyRule(type="a", description="0123456789")]),
+        ClassifyJob(id="cls-2", status="QUEUED"),
+        Page((EVERY_FIELD, ClassifyJob(id="cls-2", status="QUEUED")), "token", 2),
+        Page((), None, None),
+    ]
+    for part in parts:
+        assert part is not None
+        text = json.dumps(part.to_dict())
+        assert type(part).from_dict(json.loads(text)) == part, type(part).__name__
+
+
+def test_page_to_dict_holds_jobs_as_dicts() -> None:
+    page = Page((EVERY_FIELD,), "t", 7)
+    data = page.to_dict()
+    assert data == {"items": [EVERY_FIELD.to_dict()], "next_page_token": "t", "total_size": 7}
+
+
+def test_from_dict_reads_the_wire_shape_like_the_client_and_leaves_its_input_alone() -> None:
+    wire = {"items": [dict(DOCUMENTED)], "next_page_token": None, "total_size": 1}
+    before = json.dumps(wire, sort_keys=True)
+    assert Page.from_dict(wire) == structure_page(json.loads(before))
+    assert json.dumps(wire, sort_keys=True) == before  # nothing filled in or moved
+    assert ClassifyJob.from_dict(DOCUMENTED) == structure_job(dict(DOCUMENTED))
+    unknown = ClassifyJob.from_dict({"id": "j", "status": "QUEUED", "new_key": 1})
+    assert unknown.status == "QUEUED" and not unknown.is_terminal
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ({"status": "PENDING"}, "'id'"),
+        ({"id": "j", "status": "PENDING", "created_at": "yesterday"}, "yesterday"),
+        (["not", "a", "dict"], "JSON object"),
+    ],
+)
+def test_from_dict_names_what_is_wrong(data: Any, named: str) -> None:
+    with pytest.raises(ResponseValidationError, match=named):
+        ClassifyJob.from_dict(data)
+
+
+async def test_served_jobs_round_trip_through_json(
+    server: FakeClassifyServer, client: ClassifyClient
+) -> None:
+    server.seed_jobs(150)
+    jobs = [job async for job in client.list_jobs(page_size=100)]
+    assert len(jobs) == 150
+    lines = [json.dumps(job.to_dict()) for job in jobs]
+    assert [ClassifyJob.from_dict(json.loads(line)) for line in lines] == jobs

@@ -20,6 +20,7 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any, NoReturn, TypeVar
 
+from .. import __version__
 from ..client import ClassifyClient
 from ..errors import ClassifyError
 from ..fake_server_options import add_fake_server_arguments
@@ -165,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[connection],
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     # Subcommand parsers are ``_Parser`` too (argparse uses the parent's class), so their
     # errors are one line as well.
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

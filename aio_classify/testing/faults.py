@@ -57,13 +57,22 @@ class FaultQueue:
 
 @attrs.frozen
 class RecordedRequest:
+    """One wire-format request as the fake server received it (``server.requests``).
+
+    Attributes:
+        method: The HTTP method, e.g. ``"GET"``.
+        path: The path, e.g. ``"/api/v2/classify"``.
+        query: The query's (name, value) pairs in order; a repeated name appears repeatedly.
+        headers: The request headers, ``Authorization`` included.
+        time: Wall-clock arrival time (``time.time()``).
+        route: The route pattern, e.g. ``"GET /api/v2/classify/{job_id}"``.
+    """
+
     method: str
     path: str
     query: tuple[tuple[str, str], ...]
     headers: Mapping[str, str]
-    #: Wall-clock arrival time (``time.time()``).
     time: float
-    #: The route pattern, e.g. ``GET /api/v2/classify/{job_id}``.
     route: str
 
 

@@ -26,16 +26,40 @@ from .store import Job, JobStore
 
 @attrs.frozen
 class Lifecycle:
-    """How jobs created through ``POST`` move on their own: seconds after creation."""
+    """How jobs created through ``POST`` move on their own: seconds after creation.
+
+    Attributes:
+        running_after: Seconds until a new job is RUNNING.
+        finish_after: Seconds until it is COMPLETED (or FAILED).
+        fail_ratio: Share of jobs that end FAILED instead of COMPLETED (decided by the
+            server's seed).
+    """
 
     running_after: float = 0.5
     finish_after: float = 2.0
-    #: Share of jobs that end FAILED instead of COMPLETED (decided by the server's seed).
     fail_ratio: float = 0.0
 
 
 class FakeClassifyServer:
-    """Start with ``async with FakeClassifyServer(api_key="test-key") as server:``."""
+    """A fake Classify v2 service on a real loopback port, for tests, benchmarks and demos.
+
+    Start it with ``async with FakeClassifyServer(api_key="test-key") as server:`` (or
+    ``await server.start()`` and ``await server.close()``); point a client at ``server.url``.
+    It checks the bearer token (401), validates queries and bodies (422) like the service, and
+    paginates with opaque tokens. Everything it can be told here is also reachable over HTTP
+    under ``/_fake/`` (see the testing guide), for a server running in another process.
+
+    Args:
+        api_key: The only bearer token it accepts.
+        host: Where to listen; loopback by default.
+        port: 0 picks a free port (read it back from ``url``).
+        jobs: Seed this many realistic jobs at once (see ``seed_jobs``).
+        seed: Seed of the random generator, so seeded jobs and ids repeat run after run.
+        project_id: The project of seeded and created jobs.
+        lifecycle: How jobs created by ``POST`` move on their own; without it they stay
+            PENDING until moved (``set_status``, ``finish_later``).
+        latency: Seconds added to every wire-format request; may be changed while serving.
+    """
 
     def __init__(
         self,
@@ -72,11 +96,22 @@ class FakeClassifyServer:
 
     @property
     def url(self) -> str:
+        """The base URL to give a client, e.g. ``http://127.0.0.1:43117``.
+
+        Raises:
+            RuntimeError: the server is not running.
+        """
         if self._runner is None:
             raise RuntimeError("the fake server is not running; call start() first")
         return f"http://{self.host}:{self._port}"
 
     async def start(self) -> None:
+        """Start serving (``async with`` does this); a second call does nothing.
+
+        Raises:
+            RuntimeError: the server was closed; a closed server cannot be restarted.
+            OSError: the port is taken.
+        """
         if self._closed:
             raise RuntimeError("a closed fake server cannot be restarted")
         if self._runner is not None:
@@ -225,9 +260,11 @@ class FakeClassifyServer:
         return self._copy(job)
 
     def complete(self, job_id: str) -> dict[str, Any]:
+        """Move a job to COMPLETED now, with a result; returns the job as served."""
         return self.set_status(job_id, "COMPLETED")
 
     def fail(self, job_id: str, message: str = "Classification failed") -> dict[str, Any]:
+        """Move a job to FAILED now, with ``message`` as its ``error_message``."""
         return self.set_status(job_id, "FAILED", error_message=message)
 
     def finish_later(
@@ -294,10 +331,13 @@ class FakeClassifyServer:
         method: str | None = None,
         path: str | None = None,
     ) -> None:
+        """Answer the next ``count`` matching requests with ``body`` as it is (by default a
+        truncated JSON document), to test what a client does with a broken response."""
         fault = Fault("malformed", status, {}, body, content_type, method, path)
         self.faults.push(fault, count)
 
     def clear_faults(self) -> None:
+        """Forget every injected fault not yet consumed."""
         self.faults.clear()
 
     def set_rate_limit(
@@ -324,13 +364,16 @@ class FakeClassifyServer:
 
     @property
     def in_flight(self) -> int:
+        """Wire-format requests being answered right now."""
         return self.stats.in_flight
 
     @property
     def max_in_flight(self) -> int:
+        """The most wire-format requests answered at once since the last ``reset_stats()``."""
         return self.stats.max_in_flight
 
     def reset_stats(self) -> None:
+        """Forget the request log and the in-flight peak (seeding and faults stay)."""
         self.stats.reset()
         self.rate_limits.log.clear()
 

@@ -39,6 +39,11 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def run_standalone(argv: list[str] | None = None) -> int:
+    """``python -m aio_classify.testing [options]``: serve until SIGINT or SIGTERM.
+
+    Prints the base URL and the API key (one line each) first; returns the exit code (1 when
+    the server cannot start, e.g. the port is taken).
+    """
     parser = argparse.ArgumentParser(
         prog="python -m aio_classify.testing",
         description="Serve a fake LlamaCloud Classify v2 API on this machine.",

@@ -16,7 +16,7 @@ import nox
 nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 nox.options.default_venv_backend = "venv"
 
-TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0"]
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0", "hypothesis>=6"]
 #: The README's FastAPI example is executed too (tests/test_readme.py), over httpx's ASGI transport.
 README_DEPS = ["fastapi", "httpx"]
 #: tests/test_packaging.py builds the wheel in process with hatchling, the build backend.

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Coroutine, Iterable
 from contextlib import aclosing
 from typing import Any, TypeVar
@@ -122,8 +121,9 @@ async def fan_out(
     """``fetch(item)`` for each input, results yielded as they finish, with at most
     ``max_tasks`` under way.
 
-    ``follow_up`` turns a result into one more input (``None``: none), fetched before the inputs
-    not yet read: this is how ``scan`` fetches each window's next page once its last one came.
+    ``follow_up`` turns a result into one more input (``None``: none), fetched at once, before
+    the result is yielded and before the inputs not yet read: this is how ``scan`` asks for each
+    window's next page as soon as its last one came, while the consumer is still reading it.
 
     Tasks are managed by hand rather than by a ``TaskGroup``: a task group left open across a
     ``yield`` would cancel the *consumer's* task when a batch fails (PEP 789). Here, whatever
@@ -132,12 +132,11 @@ async def fan_out(
     them, and every task's exception is retrieved.
     """
     running: set[asyncio.Task[_Out]] = set()
-    follow_ups: deque[_In] = deque()
     exhausted = False
     try:
         while True:
-            while len(running) < max_tasks and (follow_ups or not exhausted):
-                item = follow_ups.popleft() if follow_ups else await anext(inputs, None)
+            while not exhausted and len(running) < max_tasks:
+                item = await anext(inputs, None)
                 if item is None:
                     exhausted = True
                 else:
@@ -151,7 +150,7 @@ async def fan_out(
             for task in done:
                 result = task.result()
                 if follow_up is not None and (item := follow_up(result)) is not None:
-                    follow_ups.append(item)
+                    running.add(asyncio.create_task(fetch(item)))  # takes the finished one's place
                 yield result
     finally:
         try:

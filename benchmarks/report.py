@@ -54,7 +54,7 @@ BENCHMARKS: dict[str, Callable[[], Section | str]] = {
     ),
     "bench_poll": lambda: asyncio.run(
         bench_poll.collect(
-            jobs=5000, within=10.0, concurrency=8, sdk_concurrency=100, latency=0.005, rounds=3
+            jobs=5000, within=10.0, concurrency=8, sdk_concurrency=100, latency=0.005, rounds=5
         )
     ),
     "bench_scan": lambda: asyncio.run(bench_scan.collect(jobs=20_000, latency=0.02, rounds=5)),

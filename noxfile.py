@@ -17,8 +17,9 @@ nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 nox.options.default_venv_backend = "venv"
 
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0", "hypothesis>=6"]
-#: The README's FastAPI example is executed too (tests/test_readme.py), over httpx's ASGI transport.
-README_DEPS = ["fastapi", "httpx"]
+#: The README's FastAPI example is executed too (tests/test_readme.py), over httpx's ASGI transport;
+#: examples/webhook_fastapi.py is served by uvicorn on loopback (tests/test_examples.py).
+README_DEPS = ["fastapi", "httpx", "uvicorn"]
 #: tests/test_packaging.py builds the wheel in process with hatchling, the build backend.
 PACKAGING_DEPS = ["hatchling>=1.27"]
 #: ruff formats the signatures in the API reference.
@@ -79,8 +80,8 @@ def bench(session: nox.Session) -> None:
     matplotlib for the plots); writes docs/benchmarks.md and docs/images/.
 
     ``nox -s bench -- bench_list`` runs one (bench_list, bench_batch, bench_poll, bench_scan,
-    bench_create). All take about ten minutes; bench_create, bench_poll and the SDK's per-id
-    lookups are the slow parts.
+    bench_create, bench_webhooks). All take about a quarter of an hour; bench_create,
+    bench_webhooks, bench_poll and the SDK's per-id lookups are the slow parts.
     """
     session.install("-e", ".", "llama-cloud", "matplotlib")
     session.run("python", "benchmarks/report.py", *session.posargs)

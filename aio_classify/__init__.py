@@ -33,6 +33,7 @@ from .models import (
     Page,
     ParsingConfiguration,
     Usage,
+    WebhookConfiguration,
 )
 from .pagination import JobPager
 from .retry import RetryPolicy
@@ -75,4 +76,5 @@ __all__ = [
     "RetryPolicy",
     "UnprocessableEntityError",
     "Usage",
+    "WebhookConfiguration",
 ]

@@ -207,6 +207,11 @@ class BatchLookup:
         self._max_tasks = concurrency
         self._batch_size = batch_size
 
+    @property
+    def batch_size(self) -> int:
+        """Most ids one request asks about."""
+        return self._batch_size
+
     async def iter_jobs(
         self, job_ids: JobIds, seen: dict[str, None] | None = None
     ) -> AsyncGenerator[ClassifyJob, None]:

@@ -18,7 +18,7 @@ from attrs import evolve
 from .batching import BatchLookup, JobIds, distinct_ids
 from .conversion import create_body, read_job, read_page
 from .errors import BadRequestError, ConflictError
-from .models import ClassifyConfiguration, ClassifyJob, JobStatus, Page
+from .models import ClassifyConfiguration, ClassifyJob, JobStatus, Page, WebhookConfiguration
 from .pagination import JobPager, PageFetcher
 from .polling import PollOptions, poll_in_rounds, poll_one_job
 from .protocol import JOBS_PATH, Query, job_path, json_body, list_query, page_query, scope_query
@@ -27,6 +27,9 @@ from .scan import scan, split_range
 from .throttle import build_limiters
 from .transport import Transport
 from .validation import (
+    MAX_FILE_INPUT_LENGTH,
+    MAX_TRANSACTION_ID_LENGTH,
+    MAX_WEBHOOK_CONFIGURATION_IDS,
     check_api_key,
     check_base_url,
     check_bool,
@@ -43,8 +46,10 @@ from .validation import (
     check_status,
     check_str_list,
     check_text,
+    check_webhook_configurations,
     iso_datetime,
 )
+from .webhooks import WebhookReceiver
 
 __all__ = ["DEFAULT_BASE_URL", "ClassifyClient"]
 
@@ -302,14 +307,20 @@ class ClassifyClient:
         *,
         project_id: str | None = None,
         organization_id: str | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
     ) -> ClassifyJob:
         """Poll one job (first look at once) until COMPLETED, FAILED or CANCELLED.
 
         With ``raise_on_failure``, FAILED or CANCELLED raises ``JobFailedError``. An unknown id
-        raises ``NotFoundError``; past ``timeout``, ``PollingTimeoutError``.
+        raises ``NotFoundError``; past ``timeout``, ``PollingTimeoutError``. With ``events`` (a
+        ``WebhookReceiver``), the job is looked at again as soon as a terminal event names it,
+        and every ``fallback_interval`` seconds otherwise; the record looked up decides.
         """
         check_job_id(job_id)
-        options = PollOptions.checked(poll_interval, max_interval, timeout)
+        options = PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
         self._scope(project_id, organization_id)  # checked now, not on the first poll
 
         def fetch() -> Awaitable[ClassifyJob]:
@@ -328,14 +339,23 @@ class ClassifyClient:
         *,
         project_id: str | None = None,
         organization_id: str | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
     ) -> dict[str, ClassifyJob]:
         """Every job of ``job_ids`` once terminal, keyed by id in input order; never raises for
         a failed job. Each round asks, in batches, only about the jobs still pending.
 
         Past ``timeout``: ``PollingTimeoutError`` with ``.finished`` and ``.pending``. An id the
         server does not know raises ``NotFoundError`` (it could never finish).
+
+        With ``events`` (a ``WebhookReceiver``), terminal events for pending jobs prompt batched
+        lookups of just those jobs (events close together share a request), and a full round
+        runs every ``fallback_interval`` seconds instead of the growing poll interval, for jobs
+        whose event never came. Only the records looked up end a job's wait.
         """
-        options = PollOptions.checked(poll_interval, max_interval, timeout)
+        options = PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
         check_iterable(job_ids, "job_ids")
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
         ids = await distinct_ids(job_ids)
@@ -356,10 +376,15 @@ class ClassifyClient:
         *,
         project_id: str | None = None,
         organization_id: str | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
     ) -> AsyncGenerator[ClassifyJob, None]:
-        """Yield each job of ``job_ids`` once, as soon as a round sees it terminal; end when all
-        are. Same options and errors as ``wait_for_jobs``. Arguments are checked at once."""
-        options = PollOptions.checked(poll_interval, max_interval, timeout)
+        """Yield each job of ``job_ids`` once, as soon as a look sees it terminal; end when all
+        are. Same options (``events`` too) and errors as ``wait_for_jobs``. Arguments are
+        checked at once."""
+        options = PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
         check_iterable(job_ids, "job_ids")
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
         return self._watch(job_ids, lookup, options)
@@ -383,26 +408,32 @@ class ClassifyClient:
         webhook_configuration_ids: Iterable[str] | None = None,
         project_id: str | None = None,
         organization_id: str | None = None,
+        webhook_configurations: Iterable[WebhookConfiguration | dict[str, Any]] | None = None,
     ) -> ClassifyJob:
         """Start a classify job on ``file_input`` (a file id, URL or parse job id).
 
-        Exactly one of ``configuration`` and ``configuration_id``; rules are checked before
-        sending. Without a ``transaction_id`` one is made (a UUID): the service returns the
-        original job for a reused id, so a POST retried after a lost response makes one job.
+        Exactly one of ``configuration`` and ``configuration_id``; rules, lengths and counts are
+        checked before sending. ``webhook_configurations`` (records or plain dicts) are endpoints
+        the service notifies as the job changes state. Without a ``transaction_id`` one is made
+        (a UUID): the service returns the original job for a reused id, so a POST retried after
+        a lost response makes one job.
         """
         checked_configuration, checked_configuration_id = check_configuration(
             configuration, configuration_id
         )
         if transaction_id is not None:
-            check_text(transaction_id, "transaction_id")
+            check_text(transaction_id, "transaction_id", max_length=MAX_TRANSACTION_ID_LENGTH)
         body = create_body(
-            file_input=check_text(file_input, "file_input"),
+            file_input=check_text(file_input, "file_input", max_length=MAX_FILE_INPUT_LENGTH),
             configuration=checked_configuration,
             configuration_id=checked_configuration_id,
             transaction_id=transaction_id or str(uuid.uuid4()),
             webhook_configuration_ids=check_str_list(
-                webhook_configuration_ids, "webhook_configuration_ids"
+                webhook_configuration_ids,
+                "webhook_configuration_ids",
+                max_items=MAX_WEBHOOK_CONFIGURATION_IDS,
             ),
+            webhook_configurations=check_webhook_configurations(webhook_configurations),
         )
         params = self._scope(project_id, organization_id)
         return await self._transport.request(
@@ -423,6 +454,7 @@ class ClassifyClient:
         timeout: float = 7200.0,  # noqa: ASYNC109 (the contract's name: the whole wait)
         *,
         raise_on_failure: bool = True,
+        webhook_configurations: Iterable[WebhookConfiguration | dict[str, Any]] | None = None,
     ) -> ClassifyJob:
         """``create_job`` then ``wait_for_job``; the polling options are checked before the job
         is created. On ``PollingTimeoutError`` the job is left running (its id is in
@@ -436,6 +468,7 @@ class ClassifyClient:
             webhook_configuration_ids=webhook_configuration_ids,
             project_id=project_id,
             organization_id=organization_id,
+            webhook_configurations=webhook_configurations,
         )
         return await self.wait_for_job(
             job.id,

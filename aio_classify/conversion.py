@@ -35,6 +35,7 @@ from .models import (
     ParsingConfiguration,
     Record,
     Usage,
+    WebhookConfiguration,
 )
 from .protocol import json_body, shorten
 
@@ -48,6 +49,7 @@ __all__ = [
     "structure_configuration",
     "structure_job",
     "structure_page",
+    "structure_webhook_configuration",
     "to_utc",
 ]
 
@@ -135,7 +137,7 @@ _tuple_of(ClassifyRule)
 _records(ParsingConfiguration, ClassifyConfiguration, ClassifyResult, Usage)
 _optional(datetime, _structure_datetime)
 
-for _cls in (ClassifyRule, ParsingConfiguration, ClassifyConfiguration):
+for _cls in (ClassifyRule, ParsingConfiguration, ClassifyConfiguration, WebhookConfiguration):
     converter.register_unstructure_hook(
         _cls, make_dict_unstructure_fn(_cls, converter, _cattrs_omit_if_default=True)
     )
@@ -213,6 +215,23 @@ def structure_configuration(data: dict[str, Any]) -> ClassifyConfiguration:
         raise ValueError(f"configuration is not a valid configuration: {exc}") from None
 
 
+# Event names go out as a JSON array, as record tuples do.
+converter.register_unstructure_hook_func(lambda type_: type_ == tuple[str, ...], list)
+_WEBHOOK_FIELDS = frozenset(attribute.name for attribute in WebhookConfiguration.__attrs_attrs__)
+
+
+def structure_webhook_configuration(data: dict[str, Any], name: str) -> WebhookConfiguration:
+    """A webhook configuration given as a plain dict; an unknown key or a wrong shape is the
+    caller's error (``ValueError`` / ``TypeError`` naming ``name``)."""
+    unknown = sorted(str(key) for key in data if key not in _WEBHOOK_FIELDS)
+    if unknown:
+        raise ValueError(f"{name} has unknown keys {unknown}; known: {sorted(_WEBHOOK_FIELDS)}")
+    try:
+        return WebhookConfiguration(**data)
+    except TypeError as exc:
+        raise TypeError(f"{name} is not a valid webhook configuration: {exc}") from None
+
+
 def create_body(
     *,
     file_input: str,
@@ -220,6 +239,7 @@ def create_body(
     configuration_id: str | None,
     transaction_id: str,
     webhook_configuration_ids: list[str] | None,
+    webhook_configurations: list[WebhookConfiguration] | None = None,
 ) -> dict[str, Any]:
     """The JSON body of ``POST /api/v2/classify``."""
     body: dict[str, Any] = {"file_input": file_input, "transaction_id": transaction_id}
@@ -229,6 +249,10 @@ def create_body(
         body["configuration_id"] = configuration_id
     if webhook_configuration_ids is not None:
         body["webhook_configuration_ids"] = webhook_configuration_ids
+    if webhook_configurations is not None:
+        body["webhook_configurations"] = [
+            converter.unstructure(webhook) for webhook in webhook_configurations
+        ]
     return body
 
 

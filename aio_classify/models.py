@@ -6,7 +6,7 @@ plain ``str``, which is why those fields are typed ``JobStatus | str``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
@@ -26,6 +26,7 @@ __all__ = [
     "ParsingConfiguration",
     "Record",
     "Usage",
+    "WebhookConfiguration",
 ]
 
 
@@ -217,6 +218,56 @@ class ClassifyJob(Record):
 
 ClassifyListResponse = ClassifyJob
 """The official SDK's name for ``ClassifyJob``: the same class."""
+
+
+def _headers_copy(headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    return None if headers is None else dict(headers)
+
+
+def _events_tuple(events: Iterable[str] | None) -> tuple[str, ...] | None:
+    if events is None or type(events) is tuple:
+        return events
+    if isinstance(events, str | bytes) or not hasattr(events, "__iter__"):
+        raise TypeError(f"webhook_events must be a sequence of str, not {type(events).__name__}")
+    return tuple(events)
+
+
+def _masked_headers(headers: dict[str, str] | None) -> str:
+    """Header names only: values are often credentials (``Authorization: Bearer ...``)."""
+    return "None" if headers is None else repr(dict.fromkeys(headers, "***"))
+
+
+def _masked(secret: str | None) -> str:
+    return "None" if secret is None else "'***'"
+
+
+@frozen(kw_only=True)
+class WebhookConfiguration(Record):
+    """An endpoint the service notifies when a job changes state, sent inline with
+    ``create_job(..., webhook_configurations=[...])``.
+
+    ``repr()`` masks the signing secret and the header values: both are credentials.
+
+    Attributes:
+        webhook_url: Where the service POSTs the events.
+        webhook_headers: Headers sent with every delivery (str to str).
+        webhook_events: The event types to deliver, e.g. ``("classify.success",
+            "classify.error")``; None means every event.
+        webhook_output_format: ``"string"`` (the service's default: the JSON body encoded once
+            more) or ``"json"``.
+        webhook_signing_secret: With one, each delivery carries ``LC-Signature: sha256=<hex
+            HMAC-SHA256 of the raw body>``.
+    """
+
+    webhook_url: str | None = None
+    webhook_headers: dict[str, str] | None = field(
+        default=None, converter=_headers_copy, repr=_masked_headers
+    )
+    #: e.g. ``("classify.success", "classify.error")``; None means every event.
+    webhook_events: tuple[str, ...] | None = field(default=None, converter=_events_tuple)
+    #: ``"string"`` (the service's default: the JSON body encoded once more) or ``"json"``.
+    webhook_output_format: str | None = None
+    webhook_signing_secret: str | None = field(default=None, repr=_masked)
 
 
 @frozen

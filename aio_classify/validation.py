@@ -17,8 +17,8 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from .conversion import structure_configuration, to_utc
-from .models import ClassifyConfiguration, ClassifyRule, JobStatus
+from .conversion import structure_configuration, structure_webhook_configuration, to_utc
+from .models import ClassifyConfiguration, ClassifyRule, JobStatus, WebhookConfiguration
 from .throttle import CALL_KINDS, CallKind
 
 __all__ = [
@@ -39,8 +39,17 @@ __all__ = [
     "check_status",
     "check_str_list",
     "check_text",
+    "check_webhook_configurations",
     "iso_datetime",
 ]
+
+#: Limits of the create request in the service's spec (2026-08); ``rules[].description`` was
+#: 10..500 on the 2026-03 page and became 10..2000 in 2026-07.
+RULE_TYPE_LENGTH = (1, 50)
+RULE_DESCRIPTION_LENGTH = (10, 2000)
+MAX_FILE_INPUT_LENGTH = 200
+MAX_TRANSACTION_ID_LENGTH = 255
+MAX_WEBHOOK_CONFIGURATION_IDS = 4
 
 
 def check_api_key(api_key: Any) -> str:
@@ -100,12 +109,14 @@ def check_int(value: Any, name: str, *, low: int, high: int | None = None) -> in
     return value
 
 
-def check_text(value: Any, name: str) -> str:
+def check_text(value: Any, name: str, *, max_length: int | None = None) -> str:
     """A non-empty str, for values the service needs as given (ids, inputs, keys)."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     if not value:
         raise ValueError(f"{name} must not be empty")
+    if max_length is not None and len(value) > max_length:
+        raise ValueError(f"{name} must be at most {max_length} characters; got {len(value)}")
     return value
 
 
@@ -218,14 +229,58 @@ def check_given_ids(job_ids: Any) -> None:
             check_text(job_id, "job_ids item")
 
 
-def check_str_list(values: Any, name: str) -> list[str] | None:
+def check_str_list(values: Any, name: str, *, max_items: int | None = None) -> list[str] | None:
     """A (sync) iterable of non-empty str, read into a list; ``None`` stays ``None``."""
     if values is None:
         return None
     check_iterable(values, name)
     if not hasattr(values, "__iter__"):
         raise TypeError(f"{name} must be an iterable of str, not an async iterable")
-    return [check_text(item, f"{name} item") for item in values]
+    items = [check_text(item, f"{name} item") for item in values]
+    if max_items is not None and len(items) > max_items:
+        raise ValueError(f"{name} may hold at most {max_items} items; got {len(items)}")
+    return items
+
+
+def _items(values: Any, name: str) -> list[Any]:
+    """A list, tuple or other iterable as a list; a lone str, bytes or dict is refused."""
+    if isinstance(values, str | bytes | dict) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be an iterable, not a single {type(values).__name__}")
+    return list(values)
+
+
+def check_webhook_configurations(values: Any) -> list[WebhookConfiguration] | None:
+    """``WebhookConfiguration`` records or plain dicts, each field of the type the service
+    takes. A dict key that is no field is an error, not dropped: a misspelt
+    ``webhook_signing_secret`` would otherwise send unsigned deliveries. Event names and
+    output formats are the service's to judge (its list of events grows)."""
+    if values is None:
+        return None
+    checked = []
+    for index, item in enumerate(_items(values, "webhook_configurations")):
+        name = f"webhook_configurations[{index}]"
+        if isinstance(item, dict):
+            item = structure_webhook_configuration(item, name)
+        if not isinstance(item, WebhookConfiguration):
+            raise TypeError(
+                f"{name} must be a WebhookConfiguration or a dict, not {type(item).__name__}"
+            )
+        _check_webhook(item, name)
+        checked.append(item)
+    return checked
+
+
+def _check_webhook(webhook: WebhookConfiguration, name: str) -> None:
+    for field in ("webhook_url", "webhook_output_format", "webhook_signing_secret"):
+        check_optional_str(getattr(webhook, field), f"{name}.{field}")
+    for key, value in (webhook.webhook_headers or {}).items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"{name}.webhook_headers must map str to str; got key {key!r}")
+    for index, event in enumerate(webhook.webhook_events or ()):
+        if not isinstance(event, str):
+            raise TypeError(
+                f"{name}.webhook_events[{index}] must be a str, not {type(event).__name__}"
+            )
 
 
 def check_configuration(
@@ -259,7 +314,10 @@ def check_configuration(
 def _check_rule(rule: Any, name: str) -> None:
     if not isinstance(rule, ClassifyRule):
         raise TypeError(f"{name} must be a ClassifyRule, not {type(rule).__name__}")
-    for field, low, high in (("type", 1, 50), ("description", 10, 500)):
+    for field, (low, high) in (
+        ("type", RULE_TYPE_LENGTH),
+        ("description", RULE_DESCRIPTION_LENGTH),
+    ):
         text = getattr(rule, field)
         if not isinstance(text, str):
             raise TypeError(f"{name}.{field} must be a str, not {type(text).__name__}")

@@ -89,3 +89,12 @@ class Admin:
         """Limits, answer counts and the per-call log of ``(time, throttled)``."""
         report: dict[str, Any] = await self._call("GET", "rate-limit")
         return report
+
+    async def webhook_faults(self, **faults: float) -> None:
+        """Shares of webhook deliveries dropped, duplicated, delayed or reordered (and seed)."""
+        await self._call("POST", "webhook-faults", faults)
+
+    async def webhook_deliveries(self) -> dict[str, Any]:
+        """``{"counts": {outcome: n}, "dropped_job_ids": [...]}`` of the deliveries so far."""
+        deliveries: dict[str, Any] = await self._call("GET", "webhook-deliveries")
+        return deliveries

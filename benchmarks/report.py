@@ -1,7 +1,8 @@
 """Run the benchmarks and write ``docs/benchmarks.md`` with their tables, targets and plots
 (``docs/images/*.png``). ``nox -s bench`` runs this; matplotlib is installed there only.
 
-    python benchmarks/report.py [bench_list bench_batch bench_poll bench_scan bench_create]
+    python benchmarks/report.py [bench_list bench_batch bench_poll bench_scan bench_create
+                                 bench_webhooks]
 
 Naming some benchmarks runs only those, and the page then holds only their sections. Each
 benchmark keeps its contenders in one process run, interleaved, and reports ratios within that
@@ -34,17 +35,23 @@ DOCS = ROOT / "docs"
 IMAGES = DOCS / "images"
 
 
-def bench_create() -> str:
-    """bench_create prints its own markdown table and draws its own plot: run it as it is."""
-    script = Path(__file__).with_name("bench_create.py")
-    output = subprocess.run(
-        [sys.executable, str(script)], check=True, capture_output=True, text=True
-    ).stdout
-    table = "\n".join(line for line in output.splitlines() if not line.startswith("plot written"))
-    return (
-        "## Gathered creates against a rate limit: bench_create\n\n"
-        f"{table.strip()}\n\n![Sends over time, 429s marked](images/bench_create.png)\n"
-    )
+def external(
+    script: str, title: str, *, table: bool, image: str | None = None
+) -> Callable[[], str]:
+    """A benchmark that prints its own report (a markdown table when ``table``, else plain text,
+    shown as is) and maybe draws its own plot: run as it is, its output embedded."""
+
+    def run() -> str:
+        path = Path(__file__).with_name(f"{script}.py")
+        printed = subprocess.run(
+            [sys.executable, str(path)], check=True, capture_output=True, text=True
+        ).stdout
+        kept = "\n".join(line for line in printed.splitlines() if not line.startswith("plot "))
+        body = kept.strip() if table else f"```text\n{kept.strip()}\n```"
+        plot = f"\n\n![{title}](images/{image})" if image else ""
+        return f"## {title}\n\n{body}{plot}\n"
+
+    return run
 
 
 BENCHMARKS: dict[str, Callable[[], Section | str]] = {
@@ -58,7 +65,13 @@ BENCHMARKS: dict[str, Callable[[], Section | str]] = {
         )
     ),
     "bench_scan": lambda: asyncio.run(bench_scan.collect(jobs=20_000, latency=0.02, rounds=5)),
-    "bench_create": bench_create,
+    "bench_create": external(
+        "bench_create",
+        "Gathered creates against a rate limit",
+        table=True,
+        image="bench_create.png",
+    ),
+    "bench_webhooks": external("bench_webhooks", "Waiting with webhook events", table=False),
 }
 
 

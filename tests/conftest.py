@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from aio_classify import ClassifyClient
 from aio_classify.testing import FakeClassifyServer
+from aio_classify.webhooks import WebhookReceiver
 
-from helpers import API_KEY, FAST_RETRIES
+from helpers import API_KEY, FAST_RETRIES, WEBHOOK_SECRET
 
 LEAK_MARKERS = ("Unclosed", "Task was destroyed", "exception was never retrieved")
 
@@ -65,3 +67,23 @@ async def client(server: FakeClassifyServer) -> AsyncIterator[ClassifyClient]:
     """Our client, pointed at the fake, with fast retries."""
     async with ClassifyClient(API_KEY, base_url=server.url, retry_policy=FAST_RETRIES) as client:
         yield client
+
+
+@pytest.fixture
+def receiver() -> WebhookReceiver:
+    """A webhook receiver with a secret (parametrize ``receiver`` to change it)."""
+    return WebhookReceiver(secret=WEBHOOK_SECRET)
+
+
+@pytest.fixture
+async def hook_url(receiver: WebhookReceiver) -> AsyncIterator[str]:
+    """``receiver.handle`` served on loopback: the URL deliveries go to."""
+    app = web.Application()
+    app.router.add_post("/hooks", receiver.handle)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/hooks"
+    finally:
+        await runner.cleanup()

@@ -22,6 +22,8 @@ SCRIPTED_BASE = "https://api.example.test"
 SCRIPTED_RETRIES = RetryPolicy(initial_backoff=0.001, max_backoff=0.002, jitter=0.0)
 #: Retries as the client does them, but with backoffs of milliseconds, so tests stay fast.
 FAST_RETRIES = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, jitter=0.0)
+#: The signing secret of the ``receiver`` fixture (conftest.py).
+WEBHOOK_SECRET = "whsec_test"
 
 RULES = [
     ClassifyRule(type="invoice", description="A bill asking for payment"),

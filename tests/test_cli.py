@@ -370,6 +370,8 @@ async def test_demo_runs_end_to_end_in_well_under_a_minute() -> None:
     assert "3,000 jobs in 30 pages" in out
     assert re.search(r"new jobs by status +COMPLETED \d+", out)
     assert re.search(r"requests made +\d+", out)
+    assert re.search(r"polling 1->5 s +\d+ requests, each job seen \d+\.\d\d s after", out)
+    assert re.search(r"events=receiver +\d+ requests, each job seen \d+\.\d\d s after", out)
     assert stderr.splitlines()[-1].startswith("wait: 300/300 finished")
 
 

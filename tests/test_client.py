@@ -18,6 +18,7 @@ from aio_classify import (
     JobStatus,
     NotFoundError,
     ParsingConfiguration,
+    WebhookConfiguration,
 )
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 
@@ -85,7 +86,7 @@ async def test_dict_configuration_and_configuration_id(
         (
             {"configuration": {"rules": [{"type": "a", "description": "nine char"}]}},
             ValueError,
-            r"configuration.rules\[0\].description must be 10..500 characters; got 9",
+            r"configuration.rules\[0\].description must be 10..2000 characters; got 9",
         ),
         (
             {
@@ -218,6 +219,73 @@ async def test_create_body_is_the_converter_output(
         {"type": "receipt", "description": "Proof that a payment was made"},
     ]
     assert job["transaction_id"] == "tx-9"
+
+
+async def test_webhook_configurations_records_and_dicts_reach_the_stored_job(
+    server: FakeClassifyServer, client: ClassifyClient
+) -> None:
+    signed = WebhookConfiguration(
+        webhook_url="https://hooks.example/a",
+        webhook_headers={"Authorization": "Bearer sk-1"},
+        webhook_events=["classify.success", "classify.error"],
+        webhook_output_format="json",
+        webhook_signing_secret="whsec_1",
+    )
+    plain = {"webhook_url": "https://hooks.example/b"}
+    job = await client.create_job(
+        "dfl-1.pdf", CONFIG, webhook_configurations=[signed, plain], webhook_configuration_ids=[]
+    )
+    stored = server.store.get(job.id)
+    assert stored is not None
+    assert stored.webhook_configurations == (
+        {
+            "webhook_url": "https://hooks.example/a",
+            "webhook_headers": {"Authorization": "Bearer sk-1"},
+            "webhook_events": ["classify.success", "classify.error"],
+            "webhook_output_format": "json",
+            "webhook_signing_secret": "whsec_1",
+        },
+        {
+            "webhook_url": "https://hooks.example/b",
+            "webhook_headers": None,
+            "webhook_events": None,
+            "webhook_output_format": None,
+            "webhook_signing_secret": None,
+        },
+    )
+    server.lifecycle = Lifecycle(running_after=0.01, finish_after=0.02)
+    ran = await client.run(
+        "dfl-2.pdf", CONFIG, poll_interval=0.02, max_interval=0.02, webhook_configurations=[plain]
+    )
+    assert [w["webhook_url"] for w in server.store.get(ran.id).webhook_configurations] == [
+        "https://hooks.example/b"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("webhooks", "error", "message"),
+    [
+        ({"webhook_url": "https://x"}, TypeError, "iterable, not a single dict"),
+        ([{"webhook_secret": "s"}], ValueError, r"webhook_configurations\[0\] has unknown keys"),
+        (["https://x"], TypeError, r"webhook_configurations\[0\] must be a WebhookConfiguration"),
+        ([{"webhook_url": 5}], TypeError, r"\[0\].webhook_url must be a str"),
+        ([{"webhook_headers": {"A": 1}}], TypeError, "webhook_headers must map str to str"),
+        ([{"webhook_events": "classify.success"}], TypeError, "sequence of str"),
+        ([{"webhook_events": [1]}], TypeError, r"webhook_events\[0\] must be a str"),
+    ],
+)
+async def test_bad_webhook_configurations_raise_before_any_request(
+    server: FakeClassifyServer,
+    client: ClassifyClient,
+    webhooks: Any,
+    error: type[Exception],
+    message: str,
+) -> None:
+    with pytest.raises(error, match=message):
+        await client.create_job("dfl-1.pdf", CONFIG, webhook_configurations=webhooks)
+    with pytest.raises(error, match=message):
+        await client.run("dfl-1.pdf", CONFIG, webhook_configurations=webhooks)
+    assert server.requests == []
 
 
 async def test_get_job_found_and_not_found(

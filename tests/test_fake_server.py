@@ -235,7 +235,7 @@ async def test_create_accepts_deprecated_file_id(http: aiohttp.ClientSession) ->
     assert (await resp.json())["file_input"] == "dfl-receipt-1.pdf"
 
 
-LONG = "x" * 501
+LONG = "x" * 2001
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from aio_classify import (
     ParsingConfiguration,
     ResponseValidationError,
     Usage,
+    WebhookConfiguration,
 )
 from aio_classify.conversion import converter, structure_job, structure_page
 from aio_classify.testing import FakeClassifyServer
@@ -145,6 +146,26 @@ def test_rules_must_be_a_sequence() -> None:
         ClassifyConfiguration(rules="invoice")  # type: ignore[arg-type]
 
 
+def test_webhook_configuration_masks_credentials_and_freezes_events() -> None:
+    webhook = WebhookConfiguration(
+        webhook_url="https://hooks.example/a",
+        webhook_headers={"Authorization": "Bearer sk-secret"},
+        webhook_events=["classify.success"],
+        webhook_signing_secret="whsec_secret",
+    )
+    assert webhook.webhook_events == ("classify.success",)
+    assert "sk-secret" not in repr(webhook) and "whsec_secret" not in repr(webhook)
+    assert "'Authorization': '***'" in repr(webhook)
+    assert converter.unstructure(webhook) == {
+        "webhook_url": "https://hooks.example/a",
+        "webhook_headers": {"Authorization": "Bearer sk-secret"},
+        "webhook_events": ["classify.success"],
+        "webhook_signing_secret": "whsec_secret",
+    }
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        webhook.webhook_url = "https://elsewhere"  # type: ignore[misc]
+
+
 # -- records as plain dicts: to_dict / from_dict ----------------------------------------------
 
 EVERY_FIELD = ClassifyJob(
@@ -212,6 +233,12 @@ def test_every_part_round_trips_on_its_own() -> None:
         ClassifyJob(id="cls-2", status="QUEUED"),
         Page((EVERY_FIELD, ClassifyJob(id="cls-2", status="QUEUED")), "token", 2),
         Page((), None, None),
+        WebhookConfiguration(
+            webhook_url="https://hooks.example/a",
+            webhook_headers={"X-Team": "docs"},
+            webhook_events=["classify.success"],
+            webhook_signing_secret="whsec_1",
+        ),
     ]
     for part in parts:
         assert part is not None

@@ -1,13 +1,20 @@
-"""Polling (``wait_for_job``, ``wait_for_jobs``, ``watch_jobs``) against the fake server."""
+"""Polling (``wait_for_job``, ``wait_for_jobs``, ``watch_jobs``) against the fake server; then
+waiting with webhook events (``events=receiver``): the fake delivers to a receiver served on
+loopback, and crafted deliveries test what a late, early, repeated or foreign event can do
+(nothing but prompt a lookup)."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 import time
+from collections.abc import Callable
 from contextlib import aclosing
+from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from aio_classify import (
     ClassifyClient,
@@ -18,6 +25,10 @@ from aio_classify import (
 )
 from aio_classify.polling import PollOptions
 from aio_classify.testing import FakeClassifyServer, RecordedRequest
+from aio_classify.testing.webhooks import DeliveryFaults, event_body
+from aio_classify.webhooks import WebhookReceiver, sign
+
+from helpers import API_KEY, FAST_RETRIES, WEBHOOK_SECRET
 
 
 def rounds(requests: list[RecordedRequest]) -> list[list[list[str]]]:
@@ -211,4 +222,345 @@ async def test_bad_polling_options_raise_before_any_request(
         client.watch_jobs(ids, **kwargs)
     with pytest.raises(ValueError, match="concurrency"):
         await client.wait_for_jobs(ids, concurrency=0)
+    assert server.requests == []
+
+
+# -- waiting with webhook events ------------------------------------------------------------
+
+
+def hooked_jobs(server: FakeClassifyServer, hook_url: str, count: int, **webhook: Any) -> list[str]:
+    """Jobs created on the fake with one webhook to ``hook_url`` (terminal events, signed)."""
+    config = {
+        "webhook_url": hook_url,
+        "webhook_signing_secret": WEBHOOK_SECRET,
+        "webhook_events": ["classify.success", "classify.error", "classify.cancelled"],
+        "webhook_output_format": None,
+        "webhook_headers": None,
+    } | webhook
+    jobs = [
+        server.create("dfl-doc", configuration_id="cfg-1", webhook_configurations=[config])
+        for _ in range(count)
+    ]
+    return [job.key[1] for job in jobs]
+
+
+async def deliver(
+    url: str, job_id: str, event_id: str, event_type: str = "classify.success"
+) -> int:
+    """One signed delivery made by hand, as the service would make it."""
+    body = event_body(event_id, event_type, job_id, 1_790_000_000.0, None)
+    headers = {"Content-Type": "application/json", "LC-Signature": sign(body, WEBHOOK_SECRET)}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body, headers=headers) as response,
+    ):
+        return response.status
+
+
+def asked(server: FakeClassifyServer) -> list[list[str]]:
+    """The ids each lookup request asked about, in order."""
+    return [
+        [value for key, value in request.query if key == "job_ids"]
+        or [request.path.rsplit("/", 1)[-1]]
+        for request in server.requests
+        if request.method == "GET"
+    ]
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait (bounded) until ``condition()``; the test's own pacing, not an assertion."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
+
+
+async def test_events_make_lookups_of_just_the_jobs_they_name(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
+) -> None:
+    ids = hooked_jobs(server, hook_url, 3)
+    (done,) = server.seed_jobs(1, statuses="COMPLETED")
+    seen = []
+    watch = client.watch_jobs([done, *ids], events=receiver, fallback_interval=60)
+    async with aclosing(watch) as jobs:
+        async for job in jobs:  # each job ends only after the previous one was seen
+            seen.append(job.id)
+            if job.id == done:  # the first round is over
+                server.complete(ids[1])
+            if job.id == ids[1]:
+                server.fail(ids[2])
+            if job.id == ids[2]:
+                server.set_status(ids[0], "CANCELLED")
+    assert seen == [done, ids[1], ids[2], ids[0]]
+    lookups = asked(server)
+    assert sorted(lookups[0]) == sorted([done, *ids])  # the first check, at once, of every id
+    assert lookups[1:] == [[ids[1]], [ids[2]], [ids[0]]]  # no other round: fallback is 60 s
+    assert [d.outcome for d in server.webhooks.deliveries] == ["delivered"] * 3
+
+
+async def test_events_close_together_share_one_lookup(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver
+) -> None:
+    ids = server.seed_jobs(50, statuses="RUNNING")
+    loop = asyncio.get_running_loop()
+
+    def all_finish_and_announce() -> None:
+        for number, job_id in enumerate(ids):
+            server.complete(job_id)
+            body = event_body(f"e{number}", "classify.success", job_id, loop.time(), "json")
+            receiver.accept(body, {"LC-Signature": sign(body, WEBHOOK_SECRET)})
+
+    async def watch() -> list[str]:
+        jobs = client.watch_jobs(ids, batch_size=10, events=receiver, fallback_interval=60)
+        return [job.id async for job in jobs]
+
+    task = asyncio.create_task(watch())
+    await until(lambda: len(server.requests) == 5 and server.in_flight == 0)
+    all_finish_and_announce()  # all 50 events arrive before the wait looks at its inbox
+    seen = await task
+    assert sorted(seen) == sorted(ids)
+    lookups = asked(server)
+    assert len(lookups) == 10  # the first round: five requests of ten, all RUNNING then
+    assert sorted(i for lookup in lookups[5:] for i in lookup) == sorted(ids)
+    assert all(len(lookup) == 10 for lookup in lookups[5:])  # 50 events, 5 full batches
+
+
+async def test_an_early_event_never_ends_a_wait(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
+) -> None:
+    job_id = server.add_job(status="RUNNING")["id"]
+    other = server.add_job(status="RUNNING")["id"]
+    watch = asyncio.create_task(
+        client.wait_for_jobs([job_id, other], events=receiver, fallback_interval=60)
+    )
+    single = asyncio.create_task(client.wait_for_job(job_id, events=receiver, fallback_interval=60))
+    await until(lambda: len(server.requests) == 2)  # both first checks made
+    assert await deliver(hook_url, job_id, "early") == 204
+    await until(lambda: len(server.requests) == 4)  # one lookup by each wait: RUNNING
+    await until(lambda: len(server.requests) == 6)  # and one more each, a second later
+    assert not watch.done()
+    assert not single.done()
+    server.complete(job_id)
+    server.complete(other)  # no events: only a later event or the fallback can tell now
+    assert await deliver(hook_url, job_id, "early") == 204  # a replay: dropped
+    assert await deliver(hook_url, other, "late-but-true") == 204
+    await until(lambda: len(server.requests) == 7)
+    assert not single.done()  # one recheck per job only: it waits for an event again
+    assert await deliver(hook_url, job_id, "second") == 204
+    assert (await single).status == JobStatus.COMPLETED
+    done = await watch
+    assert {job.status for job in done.values()} == {JobStatus.COMPLETED}
+    assert asked(server)[2:6] == [[job_id]] * 4
+
+
+async def test_a_record_that_lags_its_event_is_looked_at_again_a_second_later(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
+) -> None:
+    job_id = server.add_job(status="RUNNING")["id"]
+    watch = asyncio.create_task(
+        client.wait_for_jobs([job_id], events=receiver, fallback_interval=60)
+    )
+    single = asyncio.create_task(client.wait_for_job(job_id, events=receiver, fallback_interval=60))
+    await until(lambda: len(server.requests) == 2)
+    assert await deliver(hook_url, job_id, "ahead-of-the-record") == 204
+    await until(lambda: len(server.requests) == 4)  # both looked: still RUNNING
+    server.complete(job_id)  # the record catches up; no further event comes
+    assert (await single).status == JobStatus.COMPLETED
+    assert (await watch)[job_id].status == JobStatus.COMPLETED
+    assert asked(server)[2:] == [[job_id]] * 4  # the event's look, then the recheck, each
+
+
+async def test_wait_for_job_with_events_still_raises_for_a_failed_job(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
+) -> None:
+    (job_id,) = hooked_jobs(server, hook_url, 1)
+    asyncio.get_running_loop().call_later(0.05, server.fail, job_id, "bad scan")
+    with pytest.raises(JobFailedError, match="bad scan"):
+        await client.wait_for_job(job_id, events=receiver, fallback_interval=60)
+    assert len(server.requests) == 2  # the first check, then one look prompted by the event
+
+
+async def test_events_for_jobs_nobody_watches_cost_nothing(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
+) -> None:
+    watched = hooked_jobs(server, hook_url, 1)
+    task = asyncio.create_task(client.wait_for_jobs(watched, events=receiver, fallback_interval=60))
+    await until(lambda: len(server.requests) == 1)
+    unwatched = server.add_job(status="COMPLETED")["id"]
+    assert await deliver(hook_url, unwatched, "other-job") == 204
+    assert await deliver(hook_url, "cls-the-service-never-made", "made-up") == 204
+    assert await deliver(hook_url, watched[0], "not-terminal", "classify.running") == 204
+    server.complete(watched[0])
+    done = await task
+    assert done[watched[0]].status == JobStatus.COMPLETED
+    assert asked(server)[1:] == [watched]  # only the watched job's own event made a lookup
+
+
+async def test_an_event_for_a_job_the_service_does_not_know_never_counts(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
+) -> None:
+    gone, kept = (server.add_job(status="RUNNING")["id"] for _ in range(2))
+    watch = asyncio.create_task(
+        client.wait_for_jobs([gone, kept], events=receiver, fallback_interval=0.5)
+    )
+    await until(lambda: len(server.requests) == 1)
+    server.store.remove(gone)  # the service forgets it while it is waited for
+    assert await deliver(hook_url, gone, "vanished") == 204
+    await until(lambda: len(server.requests) == 2)
+    assert not watch.done()  # the lookup found nothing: not finished, not an error yet
+    with pytest.raises(NotFoundError, match=gone):
+        await watch  # the next full round, as without events, says it is unknown
+    assert asked(server)[1] == [gone]
+    assert sorted(asked(server)[2]) == sorted([gone, kept])
+
+
+async def test_lost_deliveries_are_caught_by_the_fallback_round(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
+) -> None:
+    server.webhooks.faults = DeliveryFaults(drop=1.0)
+    ids = hooked_jobs(server, hook_url, 5)
+    server.finish_later(ids, within=0.2)
+    done = await client.wait_for_jobs(ids, events=receiver, fallback_interval=0.3, timeout=30)
+    assert all(job.is_terminal for job in done.values())
+    assert {d.outcome for d in server.webhooks.deliveries} == {"dropped"}
+    assert all(sorted(lookup) == sorted(ids) for lookup in asked(server)[:1])
+
+
+async def test_repeated_and_reordered_deliveries_yield_each_job_once(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
+) -> None:
+    server.webhooks.faults = DeliveryFaults(duplicate=1.0, reorder=0.5, delay_seconds=0.1, seed=3)
+    ids = hooked_jobs(server, hook_url, 30, webhook_events=None)
+    server.finish_later(ids, within=0.5, seed=4)
+    seen = [
+        job.id
+        async for job in client.watch_jobs(ids, events=receiver, fallback_interval=60, timeout=30)
+    ]
+    assert sorted(seen) == sorted(ids)
+    await server.webhooks.wait_idle()
+    copies = [d for d in server.webhooks.deliveries if d.event_type == "classify.success"]
+    assert len(copies) == 30
+    assert all(d.copies == 1 for d in copies)
+
+
+async def test_bad_deliveries_during_a_wait_crash_nothing(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
+) -> None:
+    ids = hooked_jobs(server, hook_url, 2)
+    task = asyncio.create_task(client.wait_for_jobs(ids, events=receiver, fallback_interval=60))
+    await until(lambda: len(server.requests) == 1)
+    async with aiohttp.ClientSession() as session:
+        for body, headers in [
+            (b"not json", {}),
+            (event_body("x", "classify.success", ids[0], 1.0, None), {}),  # unsigned
+            (event_body("y", "classify.success", ids[0], 1.0, None), {"LC-Signature": "sha256=0"}),
+            (b"[]", {"LC-Signature": sign(b"[]", WEBHOOK_SECRET)}),
+        ]:
+            async with session.post(hook_url, data=body, headers=headers) as response:
+                assert response.status in {400, 401}
+    assert len(server.requests) == 1  # none of them made a lookup
+    for job_id in ids:
+        server.complete(job_id)
+    done = await task
+    assert list(done) == ids
+
+
+async def test_concurrent_waits_share_one_receiver(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
+) -> None:
+    ids = hooked_jobs(server, hook_url, 7)
+    server.finish_later(ids, within=0.3, seed=9)
+
+    async def watched(job_ids: list[str]) -> list[str]:
+        return [j.id async for j in client.watch_jobs(job_ids, events=receiver, timeout=30)]
+
+    one, two, three, four = await asyncio.gather(
+        client.wait_for_jobs(ids[:3], events=receiver, timeout=30),
+        watched(ids[2:6]),
+        client.wait_for_job(ids[6], events=receiver, timeout=30),
+        client.wait_for_job(ids[0], events=receiver, timeout=30),
+    )
+    assert list(one) == ids[:3]
+    assert sorted(two) == sorted(ids[2:6])
+    assert three.id == ids[6]
+    assert four.id == ids[0]
+    assert "0 subscription(s)" in repr(receiver)
+
+
+def test_a_receiver_serves_waits_on_one_event_loop_after_another() -> None:
+    receiver = WebhookReceiver(secret=WEBHOOK_SECRET)
+
+    async def one_run() -> JobStatus | str:
+        app = web.Application()
+        app.router.add_post("/hooks", receiver.handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            url = f"http://127.0.0.1:{runner.addresses[0][1]}/hooks"
+            async with (
+                FakeClassifyServer(api_key=API_KEY) as server,
+                ClassifyClient(API_KEY, base_url=server.url, retry_policy=FAST_RETRIES) as client,
+            ):
+                (job_id,) = hooked_jobs(server, url, 1)
+                server.finish_later([job_id], within=0.1)
+                job = await client.wait_for_job(job_id, events=receiver, fallback_interval=60)
+                return job.status
+        finally:
+            await runner.cleanup()
+
+    assert asyncio.run(one_run()) == JobStatus.COMPLETED
+    assert asyncio.run(one_run()) == JobStatus.COMPLETED
+
+
+async def test_timeout_with_events(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver
+) -> None:
+    stuck = server.seed_jobs(2, statuses="PENDING")
+    with pytest.raises(PollingTimeoutError) as timed_out:
+        await client.wait_for_jobs(stuck, events=receiver, timeout=0.2)
+    assert sorted(timed_out.value.pending) == sorted(stuck)
+    with pytest.raises(PollingTimeoutError):
+        await client.wait_for_job(stuck[0], events=receiver, timeout=0.2)
+    assert "0 subscription(s)" in repr(receiver)
+
+
+async def test_breaking_out_of_a_watch_unsubscribes(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver
+) -> None:
+    ids = server.seed_jobs(3, statuses="COMPLETED")
+    async with aclosing(client.watch_jobs(ids, events=receiver)) as jobs:
+        async for _ in jobs:
+            assert "1 subscription(s)" in repr(receiver)
+            break
+    assert "0 subscription(s)" in repr(receiver)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"events": "receiver"}, TypeError, "events must be a WebhookReceiver"),
+        ({"events": object()}, TypeError, "events must be a WebhookReceiver"),
+        ({"fallback_interval": 0}, ValueError, "fallback_interval must be a positive"),
+        ({"fallback_interval": -1.0}, ValueError, "fallback_interval must be a positive"),
+        ({"fallback_interval": float("nan")}, ValueError, "fallback_interval must be a positive"),
+        ({"fallback_interval": float("inf")}, ValueError, "fallback_interval must be a positive"),
+        ({"fallback_interval": "30"}, TypeError, "fallback_interval must be a number"),
+    ],
+)
+async def test_bad_event_options_raise_before_any_request(
+    server: FakeClassifyServer,
+    client: ClassifyClient,
+    kwargs: dict[str, Any],
+    error: type[Exception],
+    message: str,
+) -> None:
+    ids = server.seed_jobs(2)
+    with pytest.raises(error, match=message):
+        await client.wait_for_job(ids[0], **kwargs)
+    with pytest.raises(error, match=message):
+        await client.wait_for_jobs(ids, **kwargs)
+    with pytest.raises(error, match=message):
+        client.watch_jobs(ids, **kwargs)
     assert server.requests == []

@@ -2,7 +2,8 @@
 
 No key and no network: a ``FakeClassifyServer`` on 127.0.0.1 is seeded with a few thousand
 realistic jobs; the demo lists and filters them, creates a few hundred more, waits for those with
-the progress bar while the fake finishes them over a few seconds, and sums up what happened.
+the progress bar while the fake finishes them over a few seconds, compares waiting by polling with
+waiting on webhook events, and sums up what happened.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TextIO
 from ..client import ClassifyClient
 from ..models import ClassifyConfiguration, ClassifyJob, ClassifyRule
 from ..testing import FakeClassifyServer
+from .demo_webhooks import compare_waits
 from .output import TableWriter
 from .progress import watch_with_progress
 
@@ -69,6 +71,7 @@ async def run(
             finished = await watch_with_progress(
                 client, created, poll_interval=0.25, max_interval=0.5
             )
+            await compare_waits(server, client, ClassifyConfiguration(rules=RULES), new_jobs, say)
         routes = server.stats.by_route()
         most_in_flight = server.max_in_flight
     say()

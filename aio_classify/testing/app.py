@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -22,6 +24,7 @@ from .faults import FaultQueue, RecordedRequest, Stats
 from .parse_requests import Invalid, error, parse_create_body, parse_list_query
 from .ratelimit import RateLimits
 from .store import Job, JobStore
+from .webhooks import DeliveryFaults, WebhookDeliverer
 
 
 class ServedState(Protocol):
@@ -37,6 +40,7 @@ class ServedState(Protocol):
     faults: FaultQueue
     stats: Stats
     rate_limits: RateLimits
+    webhooks: WebhookDeliverer
 
     def create(
         self,
@@ -46,6 +50,8 @@ class ServedState(Protocol):
         configuration_id: str | None = None,
         transaction_id: str | None = None,
         project_id: str | None = None,
+        webhook_configurations: Iterable[Mapping[str, Any]] = (),
+        webhook_configuration_ids: Iterable[str] = (),
     ) -> Job: ...
 
     def seed_jobs(
@@ -174,13 +180,15 @@ async def get_job(request: web.Request) -> web.Response:
 async def create_job(request: web.Request) -> web.Response:
     server = request.app[SERVER]
     body = await json_body(request)
-    file_input, configuration, configuration_id, transaction_id = parse_create_body(body)
+    create = parse_create_body(body)
     job = server.create(
-        file_input,
-        configuration=configuration,
-        configuration_id=configuration_id,
-        transaction_id=transaction_id,
+        create.file_input,
+        configuration=create.configuration,
+        configuration_id=create.configuration_id,
+        transaction_id=create.transaction_id,
         project_id=request.query.get("project_id"),
+        webhook_configurations=create.webhook_configurations,
+        webhook_configuration_ids=create.webhook_configuration_ids,
     )
     return raw_json(job.raw())
 
@@ -276,6 +284,36 @@ async def admin_terminal_times(request: web.Request) -> web.Response:
     return web.json_response(request.app[SERVER].terminal_times())
 
 
+async def admin_webhook_faults(request: web.Request) -> web.Response:
+    """Set the share of webhook deliveries dropped, duplicated, delayed or reordered, and
+    optionally the pauses between attempts (``retry_delays``)."""
+    body = await admin_body(request)
+    deliverer = request.app[SERVER].webhooks
+    if "retry_delays" in body:
+        deliverer.retry_delays = tuple(float(pause) for pause in body.pop("retry_delays"))
+    deliverer.faults = DeliveryFaults(
+        drop=float(body.get("drop", 0.0)),
+        duplicate=float(body.get("duplicate", 0.0)),
+        delay=float(body.get("delay", 0.0)),
+        reorder=float(body.get("reorder", 0.0)),
+        delay_seconds=float(body.get("delay_seconds", 1.0)),
+        seed=int(body.get("seed", 0)),
+    )
+    return web.json_response(attrs.asdict(deliverer.faults))
+
+
+async def admin_webhook_deliveries(request: web.Request) -> web.Response:
+    """How many webhook deliveries ended each way (delivered, failed, dropped, pending), and
+    the jobs whose events the "drop" fault swallowed."""
+    deliveries = request.app[SERVER].webhooks.deliveries
+    return web.json_response(
+        {
+            "counts": dict(Counter(delivery.outcome for delivery in deliveries)),
+            "dropped_job_ids": [d.job_id for d in deliveries if d.outcome == "dropped"],
+        }
+    )
+
+
 def build_app(server: ServedState) -> web.Application:
     app = web.Application(middlewares=[middleware])
     app[SERVER] = server
@@ -292,4 +330,6 @@ def build_app(server: ServedState) -> web.Application:
     app.router.add_get(ADMIN_PREFIX + "terminal-times", admin_terminal_times)
     app.router.add_get(ADMIN_PREFIX + "rate-limit", admin_rate_limit)
     app.router.add_post(ADMIN_PREFIX + "rate-limit", admin_rate_limit)
+    app.router.add_post(ADMIN_PREFIX + "webhook-faults", admin_webhook_faults)
+    app.router.add_get(ADMIN_PREFIX + "webhook-deliveries", admin_webhook_deliveries)
     return app

@@ -10,11 +10,44 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 from multidict import MultiMapping
 
 from .store import Filters, epoch_us
 
 STATUSES = ("PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
+#: Limits of the create request in the spec (``reference/classify-v2.openapi.json``, 2026-08).
+MAX_FILE_INPUT = 200
+MAX_TRANSACTION_ID = 255
+MAX_WEBHOOK_CONFIGURATION_IDS = 4
+RULE_LIMITS = (("type", 1, 50), ("description", 10, 2000))
+WEBHOOK_FIELDS = (
+    "webhook_url",
+    "webhook_headers",
+    "webhook_events",
+    "webhook_output_format",
+    "webhook_signing_secret",
+)
+#: The spec's event names, plus ``verify.*``, which the official SDK 2.19 already knows.
+WEBHOOK_EVENTS = frozenset(
+    [
+        f"{product}.{state}"
+        for product, states in (
+            ("extract", ("pending", "success", "error", "partial_success", "cancelled")),
+            ("parse", ("pending", "running", "success", "error", "partial_success", "cancelled")),
+            (
+                "classify",
+                ("pending", "running", "success", "error", "partial_success", "cancelled"),
+            ),
+            ("sheets", ("pending", "success", "error", "partial_success", "cancelled")),
+            ("split", ("pending", "processing", "success", "error", "cancelled")),
+            ("batch", ("pending", "running", "success", "error", "cancelled")),
+            ("verify", ("pending", "running", "success", "error", "cancelled")),
+        )
+        for state in states
+    ]
+    + ["unmapped_event"]
+)
 Loc = tuple[str | int, ...]
 
 
@@ -79,14 +112,14 @@ def parse_list_query(query: MultiMapping[str]) -> tuple[Filters, int, str | None
     return filters, page_size, query.get("page_token")
 
 
-def _text(value: object, loc: Loc, lo: int, hi: int, errors: list[dict[str, Any]]) -> None:
+def _text(value: object, loc: Loc, lo: int, hi: int | None, errors: list[dict[str, Any]]) -> None:
     if not isinstance(value, str):
         errors.append(error(loc, "Input should be a valid string", "string_type"))
     elif len(value) < lo:
         errors.append(
             error(loc, f"String should have at least {lo} characters", "string_too_short")
         )
-    elif len(value) > hi:
+    elif hi is not None and len(value) > hi:
         errors.append(error(loc, f"String should have at most {hi} characters", "string_too_long"))
 
 
@@ -110,7 +143,7 @@ def _configuration(config: object, errors: list[dict[str, Any]]) -> None:
                     error((*loc, "rules", i), "Input should be a valid dictionary", "dict_type")
                 )
                 continue
-            for field, lo, hi in (("type", 1, 50), ("description", 10, 500)):
+            for field, lo, hi in RULE_LIMITS:
                 if field not in rule:
                     errors.append(error((*loc, "rules", i, field), "Field required", "missing"))
                 else:
@@ -135,8 +168,21 @@ def _configuration(config: object, errors: list[dict[str, Any]]) -> None:
             errors.append(error((*ploc, "max_pages"), msg, "greater_than_equal"))
 
 
-def parse_create_body(body: object) -> tuple[str, dict[str, Any] | None, str | None, str | None]:
-    """``(file_input, configuration, configuration_id, transaction_id)`` of a create request."""
+@attrs.frozen
+class CreateRequest:
+    """A valid ``POST /api/v2/classify`` body, normalized as the service stores it."""
+
+    file_input: str
+    configuration: dict[str, Any] | None
+    configuration_id: str | None
+    transaction_id: str | None
+    webhook_configuration_ids: tuple[str, ...] = ()
+    #: Inline endpoints, each with all five fields (absent ones None), as given.
+    webhook_configurations: tuple[dict[str, Any], ...] = ()
+
+
+def parse_create_body(body: object) -> CreateRequest:
+    """The create request in ``body``, or ``Invalid`` with every error found."""
     if not isinstance(body, Mapping):
         raise Invalid([error(("body",), "Input should be a valid dictionary", "dict_type")])
     errors: list[dict[str, Any]] = []
@@ -144,7 +190,7 @@ def parse_create_body(body: object) -> tuple[str, dict[str, Any] | None, str | N
     if file_input is None:
         errors.append(error(("body", "file_input"), "Field required", "missing"))
     else:
-        _text(file_input, ("body", "file_input"), 1, 1000, errors)
+        _text(file_input, ("body", "file_input"), 1, MAX_FILE_INPUT, errors)
     config, config_id = body.get("configuration"), body.get("configuration_id")
     if (config is None) == (config_id is None):
         msg = "Value error, exactly one of configuration or configuration_id is required"
@@ -152,23 +198,86 @@ def parse_create_body(body: object) -> tuple[str, dict[str, Any] | None, str | N
     elif config is not None:
         _configuration(config, errors)
     else:
-        _text(config_id, ("body", "configuration_id"), 1, 200, errors)
+        _text(config_id, ("body", "configuration_id"), 0, None, errors)
     transaction_id = body.get("transaction_id")
     if transaction_id is not None:
-        _text(transaction_id, ("body", "transaction_id"), 1, 200, errors)
-    webhooks = body.get("webhook_configuration_ids")
-    if webhooks is not None and not (
-        isinstance(webhooks, list) and all(isinstance(w, str) for w in webhooks)
-    ):
-        errors.append(
-            error(
-                ("body", "webhook_configuration_ids"), "Input should be a valid list", "list_type"
-            )
-        )
+        _text(transaction_id, ("body", "transaction_id"), 0, MAX_TRANSACTION_ID, errors)
+    webhook_ids = _webhook_ids(body.get("webhook_configuration_ids"), errors)
+    webhooks = _webhooks(body.get("webhook_configurations"), errors)
     if errors:
         raise Invalid(errors)
-    configuration = None if config is None else _normalized(config)
-    return str(file_input), configuration, config_id, transaction_id
+    return CreateRequest(
+        file_input=str(file_input),
+        configuration=None if config is None else _normalized(config),
+        configuration_id=config_id,
+        transaction_id=transaction_id,
+        webhook_configuration_ids=webhook_ids,
+        webhook_configurations=webhooks,
+    )
+
+
+def _webhook_ids(value: object, errors: list[dict[str, Any]]) -> tuple[str, ...]:
+    loc: Loc = ("body", "webhook_configuration_ids")
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        errors.append(error(loc, "Input should be a valid list", "list_type"))
+        return ()
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            errors.append(error((*loc, index), "Input should be a valid string", "string_type"))
+    if len(value) > MAX_WEBHOOK_CONFIGURATION_IDS:
+        msg = (
+            f"List should have at most {MAX_WEBHOOK_CONFIGURATION_IDS} items after "
+            f"validation, not {len(value)}"
+        )
+        errors.append(error(loc, msg, "too_long"))
+    return tuple(value)
+
+
+def _webhooks(value: object, errors: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """Inline webhook configurations as the spec's ``WebhookConfiguration`` schema has them
+    (every field optional or null; unknown keys ignored, as the service's models do)."""
+    loc: Loc = ("body", "webhook_configurations")
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        errors.append(error(loc, "Input should be a valid list", "list_type"))
+        return ()
+    webhooks = []
+    for index, item in enumerate(value):
+        item_loc = (*loc, index)
+        if not isinstance(item, Mapping):
+            errors.append(error(item_loc, "Input should be a valid dictionary", "dict_type"))
+            continue
+        for field in ("webhook_url", "webhook_output_format", "webhook_signing_secret"):
+            if item.get(field) is not None:
+                _text(item[field], (*item_loc, field), 0, None, errors)
+        headers = item.get("webhook_headers")
+        if headers is not None and not (
+            isinstance(headers, Mapping) and all(isinstance(v, str) for v in headers.values())
+        ):
+            errors.append(
+                error(
+                    (*item_loc, "webhook_headers"),
+                    "Input should be a valid dictionary of strings",
+                    "dict_type",
+                )
+            )
+        _webhook_events(item.get("webhook_events"), (*item_loc, "webhook_events"), errors)
+        webhooks.append({field: item.get(field) for field in WEBHOOK_FIELDS})
+    return tuple(webhooks)
+
+
+def _webhook_events(value: object, loc: Loc, errors: list[dict[str, Any]]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, list):
+        errors.append(error(loc, "Input should be a valid list", "list_type"))
+        return
+    for index, event in enumerate(value):
+        if event not in WEBHOOK_EVENTS:
+            errors.append(error((*loc, index), "Input should be a known event type", "enum"))
 
 
 def _normalized(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from .app import build_app
 from .faults import Fault, FaultQueue, RecordedRequest, Stats
 from .ratelimit import RateLimits
 from .store import Job, JobStore
+from .webhooks import WebhookDeliverer
 
 
 @attrs.frozen
@@ -80,6 +81,9 @@ class FakeClassifyServer:
         #: Seconds added to every wire-format request; may be changed while serving.
         self.latency = latency
         self.store = JobStore()
+        #: Webhook deliveries for jobs created with ``webhook_configurations`` (faults, log).
+        self.webhooks = WebhookDeliverer(self.store)
+        self.store.on_change = self.webhooks.job_changed
         self.faults = FaultQueue()
         self.rate_limits = RateLimits()
         self.stats = Stats()
@@ -126,10 +130,12 @@ class FakeClassifyServer:
             raise
         self._port = runner.addresses[0][1]
         self._runner = runner
+        await self.webhooks.start()
 
     async def close(self) -> None:
         """Stop serving and close every connection; later calls do nothing."""
         self._closed = True
+        await self.webhooks.close()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -211,9 +217,12 @@ class FakeClassifyServer:
         configuration_id: str | None = None,
         transaction_id: str | None = None,
         project_id: str | None = None,
+        webhook_configurations: Iterable[Mapping[str, Any]] = (),
+        webhook_configuration_ids: Iterable[str] = (),
     ) -> Job:
         """What ``POST /api/v2/classify`` does once the body is valid: a reused transaction id
-        returns the original job; a new job follows ``lifecycle`` if one is set."""
+        returns the original job; a new job follows ``lifecycle`` if one is set. Webhook
+        configurations are kept on the stored job (``Job.webhook_configurations``)."""
         project_id = project_id or self.project_id
         if transaction_id is not None:
             existing = self.store.by_transaction(project_id, transaction_id)
@@ -231,6 +240,9 @@ class FakeClassifyServer:
             transaction_id=transaction_id,
         )
         (job,) = self.store.add([data])
+        job.webhook_configurations = tuple(dict(webhook) for webhook in webhook_configurations)
+        job.webhook_configuration_ids = tuple(webhook_configuration_ids)
+        self.webhooks.job_changed(job, "PENDING", created)
         if self.lifecycle is not None:
             life = self.lifecycle
             final = "FAILED" if self._rng.random() < life.fail_ratio else "COMPLETED"

@@ -49,6 +49,10 @@ class Job:
     #: Bumped whenever the schedule is replaced, so stale heap entries are ignored.
     generation: int = 0
     raw_cache: bytes | None = None
+    #: Inline webhook endpoints given at creation (each a dict of the five ``webhook_*``
+    #: fields), and ids of saved ones: not part of the job's JSON, kept for deliveries.
+    webhook_configurations: tuple[dict[str, Any], ...] = ()
+    webhook_configuration_ids: tuple[str, ...] = ()
 
     def raw(self) -> bytes:
         if self.raw_cache is None:
@@ -92,6 +96,8 @@ class Filters:
 @attrs.define
 class JobStore:
     clock: Callable[[], float] = time.time
+    #: Called as ``on_change(job, status, at)`` after every status change (webhook deliveries).
+    on_change: Callable[[Job, str, float], None] | None = None
     jobs: dict[str, Job] = attrs.field(factory=dict)
     #: Every job key, ascending; listings walk it backwards.
     order: list[Key] = attrs.field(factory=list)
@@ -200,3 +206,5 @@ class JobStore:
         job.terminal_at = at if status in seed.TERMINAL else None
         job.raw_cache = None
         self.version += 1
+        if self.on_change is not None:
+            self.on_change(job, status, at)

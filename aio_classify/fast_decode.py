@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import functools
 import operator
+import re
+import sys
 import types
 import typing
 from collections.abc import Callable
@@ -67,6 +69,8 @@ class FastDecoder(Generic[_T]):
         self._finish = compiler.finisher(cls)
 
     def decode(self, body: bytes) -> _T | None:
+        if _json_loads_refuses(body):
+            return None
         try:
             record = self._decoder.decode(body)
             return record if self._finish is None else self._finish(record)  # type: ignore[no-any-return]
@@ -74,6 +78,36 @@ class FastDecoder(Generic[_T]):
             # DecodeError covers msgspec's ValidationError too; ValueError is a date text that
             # ``fromisoformat`` refuses. Either way the exact path decides what to raise.
             return None
+
+
+_DIGITS = re.compile(rb"[0-9]*")
+
+
+def _json_loads_refuses(body: bytes) -> bool:
+    """Whether ``json.loads`` (the exact path) could refuse a body msgspec might accept.
+
+    msgspec skips the value of an unknown key without decoding it, so it takes two things there
+    that ``json.loads`` refuses anywhere: bytes that are not UTF-8, and an integer with more
+    digits than ``int()`` converts (``sys.get_int_max_str_digits()``). Both are checked cheaply:
+    ``isascii`` first, and for digits only the bytes at every ``limit + 1``-th position, since a
+    longer run of digits must cover one of them. A false alarm only costs the exact path.
+    """
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+    limit = sys.get_int_max_str_digits()
+    if not limit:
+        return False
+    longest = limit + 1
+    for position in range(longest - 1, len(body), longest):
+        if 48 <= body[position] <= 57:  # an ASCII digit: measure its run both ways
+            before = body[max(0, position - longest) : position][::-1]
+            run = _DIGITS.match(before).end() + _DIGITS.match(body, position).end() - position  # type: ignore[union-attr]
+            if run >= longest:
+                return True
+    return False
 
 
 class _Compiler:

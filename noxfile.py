@@ -1,5 +1,5 @@
-"""Sessions: tests (newest aiohttp), unit (aioresponses, aiohttp 3.13.x), sdk, lint, typecheck,
-docs, bench, demo.
+"""Sessions: tests (newest aiohttp), unit (aioresponses, aiohttp 3.13.x), conformance, lint,
+typecheck, docs, bench, demo.
 
 Why two aiohttp versions: aioresponses 0.7.9 builds ``ClientResponse`` objects the way aiohttp
 3.13 did and fails on 3.14 (``missing ... 'stream_writer'``). Our users get the newest aiohttp,
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.sessions = ["tests", "conformance", "lint", "typecheck", "docs"]
 nox.options.default_venv_backend = "venv"
 
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0", "hypothesis>=6"]
@@ -30,9 +30,8 @@ DOCS_DEPS = ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]
 def tests(session: nox.Session) -> None:
     """The whole suite: loopback tests on the newest aiohttp, then the pinned sessions."""
     session.install("-e", ".", *TEST_DEPS, *README_DEPS, *PACKAGING_DEPS)
-    session.run("pytest", "--ignore=tests/mocked", "--ignore=tests/sdk", *session.posargs)
+    session.run("pytest", "--ignore=tests/mocked", "--ignore=tests/conformance", *session.posargs)
     session.notify("unit")
-    session.notify("sdk")
 
 
 @nox.session
@@ -42,11 +41,18 @@ def unit(session: nox.Session) -> None:
     session.run("pytest", "tests/mocked", *session.posargs)
 
 
+#: What the fake and the client are held to: the spec in tests/conformance (2026-08) and the
+#: official SDK of the same generation.
+CONFORMANCE_DEPS = ["llama-cloud>=2.19,<2.20", "schemathesis>=4,<5", "jsonschema>=4.18"]
+
+
 @nox.session
-def sdk(session: nox.Session) -> None:
-    """The official llama-cloud SDK against our fake: proof that it speaks the real wire format."""
-    session.install("-e", ".", *TEST_DEPS, "llama-cloud")
-    session.run("pytest", "tests/sdk", *session.posargs)
+def conformance(session: nox.Session) -> None:
+    """The fake and the client against the service's spec and the official SDK 2.19:
+    schemathesis (every check, fixed seed), every answer through jsonschema and the SDK's models,
+    the SDK driving the fake, and the client refusing nothing the spec allows."""
+    session.install("-e", ".", *TEST_DEPS, *CONFORMANCE_DEPS)
+    session.run("pytest", "tests/conformance", *session.posargs)
 
 
 @nox.session

@@ -233,11 +233,20 @@ class ClassifyClient:
         return fetch_page
 
     async def get_job(
-        self, job_id: str, *, project_id: str | None = None, organization_id: str | None = None
+        self,
+        job_id: str,
+        expand: Iterable[str] | None = None,
+        *,
+        project_id: str | None = None,
+        organization_id: str | None = None,
     ) -> ClassifyJob:
-        """One job by id; ``NotFoundError`` when the service does not know it."""
+        """One job by id; ``NotFoundError`` when the service does not know it.
+
+        ``expand=["usage"]`` asks for ``job.usage``, which the service sends only when asked.
+        """
         path = job_path(check_job_id(job_id))
-        params = self._scope(project_id, organization_id)
+        expanded = [("expand", name) for name in check_str_list(expand, "expand") or ()]
+        params = [*self._scope(project_id, organization_id), *expanded]
         return await self._transport.request(
             "GET", path, kind="get", params=params, decode=read_job
         )

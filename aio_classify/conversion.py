@@ -265,7 +265,7 @@ def _preview(data: Any) -> str:
 #: Writes every field, None included, so each kind of record has one stable set of keys; the
 #: request body (``create_body``) keeps omitting unset fields through ``converter``.
 _dict_converter = converter.copy()
-for _cls in (ClassifyRule, ParsingConfiguration, ClassifyConfiguration):
+for _cls in (ClassifyRule, ParsingConfiguration, ClassifyConfiguration, WebhookConfiguration):
     _dict_converter.register_unstructure_hook(_cls, make_dict_unstructure_fn(_cls, _dict_converter))
 
 _RecordT = TypeVar("_RecordT", bound=Record)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_fake_server_arguments"]
+__all__ = ["INPUT_FIELD_SPELLINGS", "add_fake_server_arguments"]
+
+#: ``FakeClassifyServer(input_fields=...)``'s choices (``testing.server.INPUT_FIELDS``).
+INPUT_FIELD_SPELLINGS = ("file_input", "document_input_value", "both")
 
 
 def add_fake_server_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +23,13 @@ def add_fake_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", default="test-key")
     parser.add_argument("--jobs", type=int, default=0, help="seed this many jobs")
     parser.add_argument("--seed", type=int, default=0, help="random seed for seeded jobs")
-    parser.add_argument("--project-id", default="prj-default")
+    parser.add_argument("--project-id", help="a UUID (default: the fake's own default project)")
+    parser.add_argument(
+        "--input-fields",
+        choices=INPUT_FIELD_SPELLINGS,
+        default="file_input",
+        help="spelling of the input field in served jobs (default: the live service's)",
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument(
         "--finish-after",

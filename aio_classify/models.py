@@ -244,7 +244,7 @@ def _masked(secret: str | None) -> str:
 @frozen(kw_only=True)
 class WebhookConfiguration(Record):
     """An endpoint the service notifies when a job changes state, sent inline with
-    ``create_job(..., webhook_configurations=[...])``.
+    ``create_job(..., webhook_configurations=[...])`` (a plain dict with these keys works too).
 
     ``repr()`` masks the signing secret and the header values: both are credentials.
 
@@ -263,9 +263,7 @@ class WebhookConfiguration(Record):
     webhook_headers: dict[str, str] | None = field(
         default=None, converter=_headers_copy, repr=_masked_headers
     )
-    #: e.g. ``("classify.success", "classify.error")``; None means every event.
     webhook_events: tuple[str, ...] | None = field(default=None, converter=_events_tuple)
-    #: ``"string"`` (the service's default: the JSON body encoded once more) or ``"json"``.
     webhook_output_format: str | None = None
     webhook_signing_secret: str | None = field(default=None, repr=_masked)
 

@@ -242,10 +242,10 @@ def check_str_list(values: Any, name: str, *, max_items: int | None = None) -> l
     return items
 
 
-def _items(values: Any, name: str) -> list[Any]:
-    """A list, tuple or other iterable as a list; a lone str, bytes or dict is refused."""
+def _records(values: Any, name: str) -> list[Any]:
+    """A (sync) iterable of records as a list; a lone str, bytes or dict is refused."""
     if isinstance(values, str | bytes | dict) or not hasattr(values, "__iter__"):
-        raise TypeError(f"{name} must be an iterable, not a single {type(values).__name__}")
+        raise TypeError(f"{name} must be an iterable of records, not {type(values).__name__}")
     return list(values)
 
 
@@ -257,7 +257,7 @@ def check_webhook_configurations(values: Any) -> list[WebhookConfiguration] | No
     if values is None:
         return None
     checked = []
-    for index, item in enumerate(_items(values, "webhook_configurations")):
+    for index, item in enumerate(_records(values, "webhook_configurations")):
         name = f"webhook_configurations[{index}]"
         if isinstance(item, dict):
             item = structure_webhook_configuration(item, name)

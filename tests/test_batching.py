@@ -75,18 +75,22 @@ async def test_empty_input_makes_no_request(
 async def test_async_iterable_input_and_scope(
     server: FakeClassifyServer, client: ClassifyClient
 ) -> None:
-    ids = server.seed_jobs(30, project_id="prj-a")
+    ids = server.seed_jobs(30, project_id="aaaaaaaa-0000-4000-8000-00000000000a")
 
     async def source() -> AsyncIterator[str]:
         for job_id in ids:
             await asyncio.sleep(0)
             yield job_id
 
-    jobs = await client.get_jobs(source(), batch_size=7, project_id="prj-a")
+    jobs = await client.get_jobs(
+        source(), batch_size=7, project_id="aaaaaaaa-0000-4000-8000-00000000000a"
+    )
     assert list(jobs) == ids
     assert len(lookups(server)) == 5
-    assert all(("project_id", "prj-a") in r.query for r in lookups(server))
-    assert await client.get_jobs(ids, project_id="prj-b") == {}
+    assert all(
+        ("project_id", "aaaaaaaa-0000-4000-8000-00000000000a") in r.query for r in lookups(server)
+    )
+    assert await client.get_jobs(ids, project_id="bbbbbbbb-0000-4000-8000-00000000000b") == {}
 
 
 async def test_batches_are_cut_to_keep_each_url_under_8_kib(

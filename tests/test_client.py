@@ -22,7 +22,7 @@ from aio_classify import (
 )
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 
-from helpers import CONFIG, LIST, RULES, posts
+from helpers import API_KEY, CONFIG, LIST, RULES, posts
 
 # A port nothing listens on: any request that slipped through would fail loudly.
 NOWHERE = "http://127.0.0.1:9"
@@ -71,11 +71,13 @@ async def test_dict_configuration_and_configuration_id(
     job = await client.create_job("dfl-memo.pdf", config, webhook_configuration_ids=["wh-1"])
     assert job.configuration is not None
     assert job.configuration.parsing_configuration == ParsingConfiguration(
-        max_pages=2, target_pages="1-2"
+        lang="en", max_pages=2, target_pages="1-2"
     )
-    by_id = await client.create_job("dfl-x.pdf", configuration_id="cfg-1", project_id="prj-9")
+    by_id = await client.create_job(
+        "dfl-x.pdf", configuration_id="cfg-1", project_id="99999999-0000-4000-8000-000000000009"
+    )
     assert by_id.configuration_id == "cfg-1"
-    assert ("project_id", "prj-9") in posts(server)[-1].query
+    assert ("project_id", "99999999-0000-4000-8000-000000000009") in posts(server)[-1].query
 
 
 @pytest.mark.parametrize(
@@ -265,7 +267,7 @@ async def test_webhook_configurations_records_and_dicts_reach_the_stored_job(
 @pytest.mark.parametrize(
     ("webhooks", "error", "message"),
     [
-        ({"webhook_url": "https://x"}, TypeError, "iterable, not a single dict"),
+        ({"webhook_url": "https://x"}, TypeError, "iterable of records, not dict"),
         ([{"webhook_secret": "s"}], ValueError, r"webhook_configurations\[0\] has unknown keys"),
         (["https://x"], TypeError, r"webhook_configurations\[0\] must be a WebhookConfiguration"),
         ([{"webhook_url": 5}], TypeError, r"\[0\].webhook_url must be a str"),
@@ -451,3 +453,36 @@ async def test_close_is_idempotent_and_use_after_close_is_clear() -> None:
     assert client.closed
     with pytest.raises(RuntimeError, match="closed"):
         await client.get_job("x")
+
+
+async def test_get_job_asks_for_usage_only_with_expand(
+    server: FakeClassifyServer, client: ClassifyClient
+) -> None:
+    (job_id,) = server.seed_jobs(1, statuses="COMPLETED")
+    plain = await client.get_job(job_id)
+    assert plain.usage is None
+    expanded = await client.get_job(job_id, ["usage"])
+    assert expanded.usage is not None
+    assert expanded.usage.credits == server.job(job_id)["usage"]["credits"]  # type: ignore[index]
+    assert [r.query for r in server.requests] == [(), (("expand", "usage"),)]
+    await client.get_job(job_id, expand=("usage", "other"))
+    assert server.requests[-1].query == (("expand", "usage"), ("expand", "other"))
+    with pytest.raises(TypeError, match="expand"):
+        await client.get_job(job_id, expand="usage")
+    assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize("input_fields", ["file_input", "document_input_value", "both"])
+async def test_both_generations_of_job_records_read_alike(input_fields: str) -> None:
+    """The seed page's ``document_input_value``, today's ``file_input``, a URL input."""
+    async with (
+        FakeClassifyServer(API_KEY, input_fields=input_fields) as server,
+        ClassifyClient(API_KEY, base_url=server.url) as client,
+    ):
+        url = "https://files.example/invoice.pdf"
+        job_id = server.create(url, configuration_id="cfg-1").key[1]
+        (listed,) = [job async for job in client.list_jobs()]
+        got = await client.get_job(job_id)
+    for job in (listed, got):
+        assert job.document_input_type == "url"
+        assert job.file_input == job.document_input_value == url

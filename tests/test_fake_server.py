@@ -8,13 +8,16 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import pytest
 
+from aio_classify.fake_server_options import INPUT_FIELD_SPELLINGS
 from aio_classify.testing import FakeClassifyServer, Lifecycle
+from aio_classify.testing.server import INPUT_FIELDS
 
 from helpers import LIST, child_env
 
@@ -106,12 +109,14 @@ async def test_jobs_created_mid_listing_cause_no_repeats(
 async def test_filters(server: FakeClassifyServer, http: aiohttp.ClientSession) -> None:
     now = time.time()
     ids = server.seed_jobs(200, span=1000.0, before=now)
-    other = server.seed_jobs(5, project_id="prj-other", configuration_id="cfg-1", before=now)
+    other = server.seed_jobs(
+        5, project_id="0e0e0e0e-0000-4000-8000-000000000000", configuration_id="cfg-1", before=now
+    )
     jobs = {i: server.job(i) for i in ids + other}
 
     failed = await list_all(http, [("status", "FAILED")])
     assert failed == [i for i in server.job_ids if jobs[i]["status"] == "FAILED"]  # type: ignore[index]
-    assert await list_all(http, [("project_id", "prj-other")]) == other
+    assert await list_all(http, [("project_id", "0e0e0e0e-0000-4000-8000-000000000000")]) == other
     assert await list_all(http, [("configuration_id", "cfg-1")]) == other
     picked = [ids[5], ids[1], "cls-unknown", ids[7]]
     assert await list_all(http, [("job_ids", i) for i in picked]) == [ids[1], ids[5], ids[7]]
@@ -119,10 +124,19 @@ async def test_filters(server: FakeClassifyServer, http: aiohttp.ClientSession) 
 
     low, high = jobs[ids[150]]["created_at"], jobs[ids[50]]["created_at"]  # type: ignore[index]
     window = [("created_at_on_or_after", low), ("created_at_on_or_before", high)]
-    assert await list_all(http, [*window, ("project_id", "prj-default")]) == ids[50:151]
+    assert (
+        await list_all(http, [*window, ("project_id", "5f0c1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b")])
+        == ids[50:151]
+    )
     naive = datetime.fromisoformat(low).astimezone(UTC).replace(tzinfo=None).isoformat()
     assert (
-        await list_all(http, [("created_at_on_or_after", naive), ("project_id", "prj-default")])
+        await list_all(
+            http,
+            [
+                ("created_at_on_or_after", naive),
+                ("project_id", "5f0c1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"),
+            ],
+        )
     )[-1] == ids[150]
 
 
@@ -172,7 +186,7 @@ async def test_job_json_has_every_field_and_a_realistic_size(server: FakeClassif
     assert job is not None
     assert job["id"].startswith("cls-")
     assert len(job["id"]) == 28
-    assert job["file_input"] == job["document_input_value"]
+    assert job["file_input"].startswith("dfl-") and "document_input_value" not in job
     assert 2 <= len(job["configuration"]["rules"]) <= 4
     for key in ("project_id", "user_id", "created_at", "updated_at", "usage", "transaction_id"):
         assert key in job
@@ -190,9 +204,10 @@ async def test_seeding_is_deterministic() -> None:
 async def test_get_job_and_404(server: FakeClassifyServer, http: aiohttp.ClientSession) -> None:
     job = server.add_job(status="QUEUED", result=...)
     got = await get_json(http, f"{LIST}/{job['id']}")
-    assert got == job
+    assert got == {key: value for key, value in job.items() if key != "usage"}
     assert got["status"] == "QUEUED"
     assert "result" not in got
+    assert await get_json(http, f"{LIST}/{job['id']}", expand="usage") == job
     async with http.get(f"{LIST}/cls-missing") as resp:
         assert resp.status == 404
         assert await resp.json() == {"detail": "Job not found"}
@@ -209,21 +224,23 @@ async def test_create_returns_a_pending_job_and_dedups_transactions(
     job = await resp.json()
     assert job["status"] == "PENDING"
     assert job["document_input_type"] == "file_id"
-    assert job["file_input"] == job["document_input_value"] == "dfl-invoice-2024-03-0042.pdf"
+    assert job["file_input"] == "dfl-invoice-2024-03-0042.pdf"
+    assert "document_input_value" not in job and "usage" not in job
+    assert job["configuration"]["parsing_configuration"] is None
     assert job["configuration"]["rules"] == RULES
-    assert job["project_id"] == "prj-default"
+    assert job["project_id"] == "5f0c1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"
     assert job["transaction_id"] == "txn-1"
 
     again = await (await create(http, transaction_id="txn-1", file_input="dfl-other.pdf")).json()
     assert again == job
     async with http.post(
         LIST,
-        params={"project_id": "prj-2"},
+        params={"project_id": "22222222-0000-4000-8000-000000000002"},
         json={"file_input": "pjb-123", "configuration_id": "cfg-9", "transaction_id": "txn-1"},
     ) as resp:
         other = await resp.json()
     assert other["id"] != job["id"]
-    assert other["project_id"] == "prj-2"
+    assert other["project_id"] == "22222222-0000-4000-8000-000000000002"
     assert other["document_input_type"] == "parse_job_id"
     assert other["configuration_id"] == "cfg-9"
     assert other["configuration"]["rules"]
@@ -293,7 +310,10 @@ async def test_cancel_and_delete_rules(
         assert resp.status == 409
     async with http.delete(url) as resp:
         assert resp.status == 200
-        assert await resp.json() == {"id": job["id"], "project_id": "prj-default"}
+        assert await resp.json() == {
+            "id": job["id"],
+            "project_id": "5f0c1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b",
+        }
     for method in ("GET", "DELETE"):
         async with http.request(method, url) as resp:
             assert resp.status == 404
@@ -519,3 +539,204 @@ async def _fetch(url: str, key: str) -> Any:
     headers = {"Authorization": f"Bearer {key}"}
     async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as resp:
         return await resp.json()
+
+
+# -- what the spec (2026-08) and the official SDK 2.19 say ------------------------------------
+
+OTHER_PROJECT = "0e0e0e0e-0000-4000-8000-000000000000"
+
+
+async def test_lang_defaults_to_en_and_must_be_a_string(
+    server: FakeClassifyServer, http: aiohttp.ClientSession
+) -> None:
+    parsing = {"max_pages": 3}
+    job = await (
+        await create(http, configuration={"rules": RULES, **{"parsing_configuration": parsing}})
+    ).json()
+    assert job["configuration"]["parsing_configuration"] == {
+        "lang": "en",
+        "max_pages": 3,
+        "target_pages": None,
+    }
+    config = {"rules": RULES, "parsing_configuration": {"lang": "de"}}
+    job = await (await create(http, configuration=config)).json()
+    assert job["configuration"]["parsing_configuration"]["lang"] == "de"
+    config = {"rules": RULES, "parsing_configuration": {"lang": None}}
+    resp = await create(http, configuration=config)
+    assert resp.status == 422
+
+
+@pytest.mark.parametrize(
+    ("file_input", "kind"),
+    [
+        ("https://files.example/invoice.pdf", "url"),
+        ("HTTP://files.example/a.pdf", "url"),
+        ("pjb-1234", "parse_job_id"),
+        ("dfl-1234", "file_id"),
+    ],
+)
+async def test_document_input_type_follows_the_input(
+    server: FakeClassifyServer, http: aiohttp.ClientSession, file_input: str, kind: str
+) -> None:
+    job = await (await create(http, file_input=file_input)).json()
+    assert job["document_input_type"] == kind
+    assert job["file_input"] == file_input
+
+
+async def test_usage_only_when_asked_with_expand(
+    server: FakeClassifyServer, http: aiohttp.ClientSession
+) -> None:
+    (job_id,) = server.seed_jobs(1, statuses="COMPLETED")
+    assert "usage" not in await get_json(http, f"{LIST}/{job_id}")
+    assert "usage" not in await get_json(http, f"{LIST}/{job_id}", expand="other")
+    expanded = await get_json(http, f"{LIST}/{job_id}", expand="usage")
+    assert expanded["usage"]["credits"] > 0
+    assert all("usage" not in job for job in (await get_json(http, LIST))["items"])
+    created = await (await create(http)).json()
+    assert "usage" not in created
+
+
+async def test_get_cancel_delete_honour_project_id(
+    server: FakeClassifyServer, http: aiohttp.ClientSession
+) -> None:
+    running = server.add_job(status="RUNNING")["id"]
+    (done,) = server.seed_jobs(1, statuses="COMPLETED")
+    other = {"project_id": OTHER_PROJECT}
+    async with http.get(f"{LIST}/{running}", params=other) as resp:
+        assert resp.status == 404
+    async with http.post(f"{LIST}/{running}/cancel", params=other) as resp:
+        assert resp.status == 404
+    async with http.delete(f"{LIST}/{done}", params=other) as resp:
+        assert resp.status == 404
+    assert server.job(running)["status"] == "RUNNING"  # type: ignore[index]
+    assert server.job(done) is not None
+    own = {"project_id": server.project_id.upper()}  # a UUID in any case is the same UUID
+    async with http.get(f"{LIST}/{running}", params=own) as resp:
+        assert resp.status == 200
+    async with http.post(f"{LIST}/{running}/cancel", params=own) as resp:
+        assert resp.status == 200
+    async with http.delete(f"{LIST}/{done}", params=own) as resp:
+        assert resp.status == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/v2/nothing", 404),
+        ("GET", "/api/v2/classify/a/b/c", 404),
+        ("PUT", "/api/v2/classify", 405),
+        ("PATCH", "/api/v2/classify/cls-1", 405),
+        ("GET", "/api/v2/classify/cls-1/cancel", 405),
+    ],
+)
+async def test_unknown_routes_and_methods_answer_json(
+    server: FakeClassifyServer, http: aiohttp.ClientSession, method: str, path: str, status: int
+) -> None:
+    async with aiohttp.ClientSession(server.url) as anonymous:
+        # Without a token too: the route is judged first, as the service's framework does.
+        for session in (http, anonymous):
+            async with session.request(method, path) as resp:
+                body = await resp.json()
+            assert resp.status == status
+            assert resp.content_type == "application/json"
+            assert body == {"detail": "Not Found" if status == 404 else "Method Not Allowed"}
+            if status == 405:
+                assert resp.headers["Allow"]
+
+
+@pytest.mark.parametrize("name", ["project_id", "organization_id"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v2/classify"),
+        ("POST", "/api/v2/classify"),
+        ("GET", "/api/v2/classify/cls-1"),
+        ("POST", "/api/v2/classify/cls-1/cancel"),
+        ("DELETE", "/api/v2/classify/cls-1"),
+    ],
+)
+async def test_scope_ids_must_be_uuids(
+    server: FakeClassifyServer, http: aiohttp.ClientSession, name: str, method: str, path: str
+) -> None:
+    body = {"file_input": "dfl-1.pdf", "configuration": {"rules": RULES}}
+    for bad in (
+        "prj-default",
+        "5f0c1a2b3c4d4e5f8a6b7c8d9e0f1a2b",
+        "5f0c1a2b3c4d-4e5f-8a6b-7c8d-9e0f1a2b",
+        "{5f0c1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b}",
+    ):
+        async with http.request(method, path, params={name: bad}, json=body) as resp:
+            assert resp.status == 422
+            assert (await resp.json())["detail"][0]["loc"] == ["query", name]
+    assert server.job_ids == []
+    assert uuid.UUID(server.project_id)
+    with pytest.raises(ValueError, match="project_id must be a UUID"):
+        FakeClassifyServer(project_id="prj-default")
+
+
+@pytest.mark.parametrize(
+    ("field", "longest", "value"),
+    [
+        ("transaction_id", "t" * 255, "t" * 256),
+        ("file_input", "dfl-" + "f" * 196, "dfl-" + "f" * 197),
+        ("webhook_configuration_ids", ["whc-1"] * 4, ["whc-1"] * 5),
+    ],
+)
+async def test_create_limits_are_the_specs(
+    server: FakeClassifyServer,
+    http: aiohttp.ClientSession,
+    field: str,
+    longest: Any,
+    value: Any,
+) -> None:
+    assert (await create(http, **{field: longest})).status == 200
+    resp = await create(http, **{field: value})
+    assert resp.status == 422
+    assert len(server.job_ids) == 1
+
+
+@pytest.mark.parametrize(
+    ("webhook", "loc"),
+    [
+        ({"webhook_events": ["classify.done"]}, ["webhook_events", 0]),
+        ({"webhook_events": "classify.success"}, ["webhook_events"]),
+        ({"webhook_headers": {"X": 1}}, ["webhook_headers"]),
+        ({"webhook_url": 7}, ["webhook_url"]),
+        ({"webhook_signing_secret": ["s"]}, ["webhook_signing_secret"]),
+        ("https://hooks.example", []),
+    ],
+)
+async def test_bad_webhook_configurations_get_422(
+    server: FakeClassifyServer, http: aiohttp.ClientSession, webhook: Any, loc: list[Any]
+) -> None:
+    resp = await create(http, webhook_configurations=[webhook])
+    assert resp.status == 422
+    errors = (await resp.json())["detail"]
+    assert [e["loc"] for e in errors] == [["body", "webhook_configurations", 0, *loc]]
+    assert server.job_ids == []
+
+
+@pytest.mark.parametrize(
+    ("input_fields", "present", "absent"),
+    [
+        ("file_input", {"file_input"}, {"document_input_value"}),
+        ("document_input_value", {"document_input_value"}, {"file_input"}),
+        ("both", {"file_input", "document_input_value"}, set()),
+    ],
+)
+async def test_input_field_spelling_is_a_choice(
+    input_fields: str, present: set[str], absent: set[str]
+) -> None:
+    async with FakeClassifyServer(input_fields=input_fields, jobs=3) as server:
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+        async with aiohttp.ClientSession(server.url, headers=headers) as http:
+            page = await get_json(http, LIST)
+            one = await get_json(http, f"{LIST}/{server.job_ids[0]}")
+            made = await (await create(http)).json()
+    for job in (*page["items"], one, made):
+        assert present <= job.keys() and not absent & job.keys()
+        assert all(job[key].startswith("dfl-") for key in present)
+    with pytest.raises(ValueError, match="input_fields"):
+        FakeClassifyServer(input_fields="document")
+    # The command line offers exactly the server's choices (its module cannot import them).
+    assert set(INPUT_FIELD_SPELLINGS) == set(INPUT_FIELDS)

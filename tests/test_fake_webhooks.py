@@ -182,6 +182,21 @@ async def test_an_unreachable_endpoint_fails_after_three_attempts(
     ]
 
 
+@pytest.mark.parametrize(
+    "url", ["http://192.0.2.1/hook", "https://example.com/hook", "http://10.0.0.1:8080/hook"]
+)
+async def test_an_endpoint_off_this_machine_is_never_contacted(
+    server: FakeClassifyServer, url: str
+) -> None:
+    server.webhooks.retry_delays = FAST
+    server.complete(create(server, url))
+    await server.webhooks.wait_idle()
+    assert [(d.outcome, d.statuses) for d in server.webhooks.deliveries] == [
+        ("refused", []),
+        ("refused", []),
+    ]
+
+
 async def test_dropped_and_duplicated_deliveries(
     server: FakeClassifyServer, endpoint: Endpoint
 ) -> None:

@@ -164,6 +164,9 @@ def test_webhook_configuration_masks_credentials_and_freezes_events() -> None:
     }
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         webhook.webhook_url = "https://elsewhere"  # type: ignore[misc]
+    data = webhook.to_dict()  # every field, as the other records' to_dict
+    assert data["webhook_output_format"] is None and data["webhook_events"] == ["classify.success"]
+    assert WebhookConfiguration.from_dict(json.loads(json.dumps(data))) == webhook
 
 
 # -- records as plain dicts: to_dict / from_dict ----------------------------------------------

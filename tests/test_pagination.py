@@ -78,8 +78,8 @@ async def test_filters_reach_the_server_and_filter(
             configuration_id="cfg-1",
             created_at_on_or_after=start,
             created_at_on_or_before=datetime.now(UTC) + timedelta(days=1),
-            project_id="prj-default",
-            organization_id="org-1",
+            project_id="5f0c1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b",
+            organization_id="01010101-0000-4000-8000-000000000001",
             page_size=7,
         )
     ]
@@ -88,7 +88,9 @@ async def test_filters_reach_the_server_and_filter(
     assert query["status"] == ["FAILED"]
     assert query["configuration_id"] == ["cfg-1"]
     assert query["created_at_on_or_after"] == ["2020-01-01T00:00:00+00:00"]
-    assert query["project_id"] == ["prj-default"] and query["organization_id"] == ["org-1"]
+    assert query["project_id"] == ["5f0c1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"] and query[
+        "organization_id"
+    ] == ["01010101-0000-4000-8000-000000000001"]
     assert query["page_size"] == ["7"]
     assert len(list_requests(server)) == 5  # ceil(30 / 7)
 
@@ -115,16 +117,31 @@ async def test_empty_job_ids_make_no_request(
 
 
 async def test_client_defaults_scope_every_call(server: FakeClassifyServer) -> None:
-    server.seed_jobs(3, project_id="prj-a")
-    server.seed_jobs(2, project_id="prj-b")
+    server.seed_jobs(3, project_id="aaaaaaaa-0000-4000-8000-00000000000a")
+    server.seed_jobs(2, project_id="bbbbbbbb-0000-4000-8000-00000000000b")
     async with ClassifyClient(
-        API_KEY, base_url=server.url, project_id="prj-a", organization_id="org-9"
+        API_KEY,
+        base_url=server.url,
+        project_id="aaaaaaaa-0000-4000-8000-00000000000a",
+        organization_id="09090909-0000-4000-8000-000000000009",
     ) as client:
         assert len([job async for job in client.list_jobs()]) == 3
-        assert len([job async for job in client.list_jobs(project_id="prj-b")]) == 2
+        assert (
+            len(
+                [
+                    job
+                    async for job in client.list_jobs(
+                        project_id="bbbbbbbb-0000-4000-8000-00000000000b"
+                    )
+                ]
+            )
+            == 2
+        )
     first, second = list_requests(server)
-    assert first["project_id"] == ["prj-a"] and first["organization_id"] == ["org-9"]
-    assert second["project_id"] == ["prj-b"]
+    assert first["project_id"] == ["aaaaaaaa-0000-4000-8000-00000000000a"] and first[
+        "organization_id"
+    ] == ["09090909-0000-4000-8000-000000000009"]
+    assert second["project_id"] == ["bbbbbbbb-0000-4000-8000-00000000000b"]
 
 
 async def test_limit_stops_at_the_page_holding_the_nth_job(

@@ -21,7 +21,7 @@ from aiohttp.typedefs import Handler
 
 from . import paging, seed
 from .faults import FaultQueue, RecordedRequest, Stats
-from .parse_requests import Invalid, error, parse_create_body, parse_list_query
+from .parse_requests import Invalid, error, parse_create_body, parse_list_query, parse_scope
 from .ratelimit import RateLimits
 from .store import Job, JobStore
 from .webhooks import DeliveryFaults, WebhookDeliverer
@@ -94,6 +94,8 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     server = request.app[SERVER]
     authorized = request.headers.get("Authorization") == f"Bearer {server.api_key}"
     try:
+        if request.match_info.http_exception is not None:  # no such route or method
+            return _json_error(request.match_info.http_exception)
         if not request.path.startswith(ADMIN_PREFIX):
             return await _api_request(request, handler, authorized)
         if not authorized:
@@ -104,6 +106,17 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
             return detail(422, f"Bad admin request: {exc!r}")
     except Invalid as exc:
         return detail(422, exc.errors)
+    except web.HTTPException as exc:
+        return _json_error(exc)
+
+
+def _json_error(exc: web.HTTPException) -> web.Response:
+    """Every error answers JSON ``{"detail": ...}``, as the service's framework does; aiohttp's
+    own (unknown route 404, wrong method 405 with ``Allow``) would be ``text/plain``."""
+    if exc.content_type == "application/json" and exc.text:
+        return web.Response(text=exc.text, status=exc.status, content_type="application/json")
+    allow = exc.headers.get("Allow")
+    return detail(exc.status, exc.reason, headers={"Allow": allow} if allow else None)
 
 
 async def _api_request(
@@ -157,9 +170,11 @@ async def list_jobs(request: web.Request) -> web.Response:
 
 
 def known_job(request: web.Request) -> Job:
-    """The job the path names; 404 (as the service words it) when there is none."""
+    """The job the path names; 404 (as the service words it) when there is none, or when it
+    belongs to another project than the query's ``project_id``."""
+    project_id, _ = parse_scope(request.query)
     job = request.app[SERVER].store.get(request.match_info["job_id"])
-    if job is None:
+    if job is None or project_id not in (None, job.data.get("project_id")):
         raise web.HTTPNotFound(
             text=json.dumps({"detail": "Job not found"}), content_type="application/json"
         )
@@ -173,12 +188,21 @@ async def json_body(request: web.Request) -> Any:
         raise Invalid([error(("body", 0), "JSON decode error", "json_invalid")]) from None
 
 
+def served(request: web.Request, job: Job) -> web.Response:
+    """The job as the server answers it: ``usage`` only with ``expand=usage``."""
+    unserved = request.app[SERVER].store.unserved
+    if "usage" in request.query.getall("expand", ()):
+        unserved -= {"usage"}
+    return raw_json(job.raw(unserved))
+
+
 async def get_job(request: web.Request) -> web.Response:
-    return raw_json(known_job(request).raw())
+    return served(request, known_job(request))
 
 
 async def create_job(request: web.Request) -> web.Response:
     server = request.app[SERVER]
+    project_id, _ = parse_scope(request.query)
     body = await json_body(request)
     create = parse_create_body(body)
     job = server.create(
@@ -186,11 +210,11 @@ async def create_job(request: web.Request) -> web.Response:
         configuration=create.configuration,
         configuration_id=create.configuration_id,
         transaction_id=create.transaction_id,
-        project_id=request.query.get("project_id"),
+        project_id=project_id,
         webhook_configurations=create.webhook_configurations,
         webhook_configuration_ids=create.webhook_configuration_ids,
     )
-    return raw_json(job.raw())
+    return served(request, job)
 
 
 async def cancel_job(request: web.Request) -> web.Response:
@@ -200,7 +224,7 @@ async def cancel_job(request: web.Request) -> web.Response:
     if status in seed.TERMINAL:
         return detail(409, f"Job is already {status} and cannot be cancelled")
     server.store.set_status(job, "CANCELLED")
-    return raw_json(job.raw())
+    return served(request, job)
 
 
 async def delete_job(request: web.Request) -> web.Response:

@@ -42,7 +42,7 @@ def page_body(store: JobStore, filters: Filters, page_size: int, token: str | No
     keys, jobs = store.matching(filters)
     end = len(keys) if token is None else bisect.bisect_left(keys, decode_token(token, filters))
     start = max(0, end - page_size)
-    items = b",".join(job.raw() for job in reversed(jobs[start:end]))
+    items = b",".join(job.raw(store.unserved) for job in reversed(jobs[start:end]))
     next_token = encode_token(keys[start], filters) if start > 0 else None
     return b"".join(
         (

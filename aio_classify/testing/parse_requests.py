@@ -7,6 +7,7 @@ Each error is ``{"loc": [...], "msg": ..., "type": ...}``, with ``loc`` starting
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,8 @@ STATUSES = ("PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
 MAX_FILE_INPUT = 200
 MAX_TRANSACTION_ID = 255
 MAX_WEBHOOK_CONFIGURATION_IDS = 4
+#: ``parsing_configuration.lang`` when the request leaves it out.
+DEFAULT_LANG = "en"
 RULE_LIMITS = (("type", 1, 50), ("description", 10, 2000))
 WEBHOOK_FIELDS = (
     "webhook_url",
@@ -71,9 +74,40 @@ def _datetime_us(value: str, loc: Loc, errors: list[dict[str, Any]]) -> int | No
         return None
 
 
+def canonical_uuid(value: str) -> str | None:
+    """``value`` as a lowercase hyphenated UUID, or None when it is not one in that layout
+    (8-4-4-4-12 hex digits, as JSON Schema's ``uuid`` format has it; any case)."""
+    try:
+        parsed = str(uuid.UUID(value))
+    except ValueError:
+        return None
+    return parsed if parsed == value.lower() else None
+
+
+def _scope(query: MultiMapping[str], errors: list[dict[str, Any]]) -> dict[str, str | None]:
+    scope: dict[str, str | None] = {}
+    for name in ("project_id", "organization_id"):
+        value = query.get(name)
+        scope[name] = None if value is None else canonical_uuid(value)
+        if value is not None and scope[name] is None:
+            msg = "Input should be a valid UUID, invalid character or length"
+            errors.append(error(("query", name), msg, "uuid_parsing"))
+    return scope
+
+
+def parse_scope(query: MultiMapping[str]) -> tuple[str | None, str | None]:
+    """``(project_id, organization_id)`` of any request, canonical; both must be UUIDs."""
+    errors: list[dict[str, Any]] = []
+    checked = _scope(query, errors)
+    if errors:
+        raise Invalid(errors)
+    return checked["project_id"], checked["organization_id"]
+
+
 def parse_list_query(query: MultiMapping[str]) -> tuple[Filters, int, str | None]:
     """Filters, page size and page token of a list request."""
     errors: list[dict[str, Any]] = []
+    checked_scope = _scope(query, errors)
     status = query.get("status")
     if status is not None and status not in STATUSES:
         choices = ", ".join(f"'{s}'" for s in STATUSES)
@@ -106,10 +140,10 @@ def parse_list_query(query: MultiMapping[str]) -> tuple[Filters, int, str | None
         job_ids=tuple(query.getall("job_ids")) if "job_ids" in query else None,
         after_us=bounds["created_at_on_or_after"],
         before_us=bounds["created_at_on_or_before"],
-        project_id=query.get("project_id"),
-        organization_id=query.get("organization_id"),
+        project_id=checked_scope["project_id"],
+        organization_id=checked_scope["organization_id"],
     )
-    return filters, page_size, query.get("page_token")
+    return filters, page_size, query.get("page_token") or None  # empty: the first page
 
 
 def _text(value: object, loc: Loc, lo: int, hi: int | None, errors: list[dict[str, Any]]) -> None:
@@ -148,7 +182,7 @@ def _configuration(config: object, errors: list[dict[str, Any]]) -> None:
                     errors.append(error((*loc, "rules", i, field), "Field required", "missing"))
                 else:
                     _text(rule[field], (*loc, "rules", i, field), lo, hi, errors)
-    if config.get("mode") not in (None, "FAST"):
+    if "mode" in config and config["mode"] != "FAST":
         errors.append(error((*loc, "mode"), "Input should be 'FAST'", "literal_error"))
     parsing = config.get("parsing_configuration")
     if parsing is not None:
@@ -156,6 +190,11 @@ def _configuration(config: object, errors: list[dict[str, Any]]) -> None:
         if not isinstance(parsing, Mapping):
             errors.append(error(ploc, "Input should be a valid dictionary", "dict_type"))
             return
+        for name, nullable in (("lang", False), ("target_pages", True)):
+            value = parsing.get(name)
+            if name in parsing and not isinstance(value, str) and not (nullable and value is None):
+                msg = "Input should be a valid string"
+                errors.append(error((*ploc, name), msg, "string_type"))
         max_pages = parsing.get("max_pages")
         if max_pages is not None and (
             not isinstance(max_pages, int) or isinstance(max_pages, bool)
@@ -186,11 +225,13 @@ def parse_create_body(body: object) -> CreateRequest:
     if not isinstance(body, Mapping):
         raise Invalid([error(("body",), "Input should be a valid dictionary", "dict_type")])
     errors: list[dict[str, Any]] = []
+    for name, limit in (("file_input", MAX_FILE_INPUT), ("file_id", None), ("parse_job_id", None)):
+        if body.get(name) is not None:
+            _text(body[name], ("body", name), 0, limit, errors)
+    # ``file_id`` and ``parse_job_id`` are the deprecated spellings of ``file_input``.
     file_input = body.get("file_input") or body.get("file_id") or body.get("parse_job_id")
-    if file_input is None:
+    if not file_input:
         errors.append(error(("body", "file_input"), "Field required", "missing"))
-    else:
-        _text(file_input, ("body", "file_input"), 1, MAX_FILE_INPUT, errors)
     config, config_id = body.get("configuration"), body.get("configuration_id")
     if (config is None) == (config_id is None):
         msg = "Value error, exactly one of configuration or configuration_id is required"
@@ -276,7 +317,7 @@ def _webhook_events(value: object, loc: Loc, errors: list[dict[str, Any]]) -> No
         errors.append(error(loc, "Input should be a valid list", "list_type"))
         return
     for index, event in enumerate(value):
-        if event not in WEBHOOK_EVENTS:
+        if not isinstance(event, str) or event not in WEBHOOK_EVENTS:
             errors.append(error((*loc, index), "Input should be a known event type", "enum"))
 
 
@@ -288,5 +329,9 @@ def _normalized(config: Mapping[str, Any]) -> dict[str, Any]:
         "mode": config.get("mode") or "FAST",
         "parsing_configuration": None
         if parsing is None
-        else {k: parsing.get(k) for k in ("lang", "max_pages", "target_pages")},
+        else {
+            "lang": parsing.get("lang", DEFAULT_LANG),
+            "max_pages": parsing.get("max_pages"),
+            "target_pages": parsing.get("target_pages"),
+        },
     }

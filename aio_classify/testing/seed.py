@@ -126,6 +126,15 @@ def finish(job: dict[str, Any], status: str, error_message: str | None = None) -
     job["usage"] = usage(file_input, status)
 
 
+def input_type(file_input: str) -> str:
+    """``document_input_type`` as the service derives it from the input."""
+    if file_input.startswith("pjb-"):
+        return "parse_job_id"
+    if file_input.lower().startswith(("http://", "https://")):
+        return "url"
+    return "file_id"
+
+
 def new_job(
     *,
     job_id: str,
@@ -142,7 +151,7 @@ def new_job(
     return {
         "id": job_id,
         "configuration": configuration,
-        "document_input_type": "parse_job_id" if is_parse_job else "file_id",
+        "document_input_type": input_type(file_input),
         "document_input_value": file_input,
         "file_input": file_input,
         "project_id": project_id,

@@ -20,9 +20,20 @@ from aiohttp import web
 from . import seed as gen
 from .app import build_app
 from .faults import Fault, FaultQueue, RecordedRequest, Stats
+from .parse_requests import canonical_uuid
 from .ratelimit import RateLimits
 from .store import Job, JobStore
 from .webhooks import WebhookDeliverer
+
+#: The project of jobs created or seeded without one (a UUID, as the service's are).
+DEFAULT_PROJECT_ID = "5f0c1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"
+#: ``input_fields`` choices: the live service sends ``file_input`` (the spec's name); the
+#: 2026-03 page called it ``document_input_value``; "both" sends the two.
+INPUT_FIELDS = {
+    "file_input": frozenset({"document_input_value"}),
+    "document_input_value": frozenset({"file_input"}),
+    "both": frozenset(),
+}
 
 
 @attrs.frozen
@@ -46,9 +57,11 @@ class FakeClassifyServer:
 
     Start it with ``async with FakeClassifyServer(api_key="test-key") as server:`` (or
     ``await server.start()`` and ``await server.close()``); point a client at ``server.url``.
-    It checks the bearer token (401), validates queries and bodies (422) like the service, and
-    paginates with opaque tokens. Everything it can be told here is also reachable over HTTP
-    under ``/_fake/`` (see the testing guide), for a server running in another process.
+    It checks the bearer token (401), validates queries and bodies (422) like the service,
+    paginates with opaque tokens, and answers as the service's spec (2026-08) and the official
+    SDK 2.19 say (see the README's "What the fake conforms to"). Everything it can be told here
+    is also reachable over HTTP under ``/_fake/`` (see the testing guide), for a server running
+    in another process.
 
     Args:
         api_key: The only bearer token it accepts.
@@ -56,10 +69,13 @@ class FakeClassifyServer:
         port: 0 picks a free port (read it back from ``url``).
         jobs: Seed this many realistic jobs at once (see ``seed_jobs``).
         seed: Seed of the random generator, so seeded jobs and ids repeat run after run.
-        project_id: The project of seeded and created jobs.
+        project_id: The project of seeded and created jobs (a UUID, as the service's are).
         lifecycle: How jobs created by ``POST`` move on their own; without it they stay
             PENDING until moved (``set_status``, ``finish_later``).
         latency: Seconds added to every wire-format request; may be changed while serving.
+        input_fields: The input field's spelling in the jobs it serves: ``"file_input"`` (what
+            the live service sends), ``"document_input_value"`` (the 2026-03 page) or
+            ``"both"``, so code can be tested against both generations (``INPUT_FIELDS``).
     """
 
     def __init__(
@@ -70,17 +86,20 @@ class FakeClassifyServer:
         port: int = 0,
         jobs: int = 0,
         seed: int = 0,
-        project_id: str = "prj-default",
+        project_id: str = DEFAULT_PROJECT_ID,
         lifecycle: Lifecycle | None = None,
         latency: float = 0.0,
+        input_fields: str = "file_input",
     ) -> None:
+        if input_fields not in INPUT_FIELDS:
+            raise ValueError(f"input_fields must be one of {sorted(INPUT_FIELDS)}")
         self.api_key = api_key
         self.host = host
-        self.project_id = project_id
+        self.project_id = _project_uuid(project_id)
         self.lifecycle = lifecycle
         #: Seconds added to every wire-format request; may be changed while serving.
         self.latency = latency
-        self.store = JobStore()
+        self.store = JobStore(unserved=INPUT_FIELDS[input_fields] | {"usage"})
         #: Webhook deliveries for jobs created with ``webhook_configurations`` (faults, log).
         self.webhooks = WebhookDeliverer(self.store)
         self.store.on_change = self.webhooks.job_changed
@@ -171,6 +190,7 @@ class FakeClassifyServer:
         by default a realistic mix, mostly COMPLETED.
         """
         rng = self._rng
+        project_id = self.project_id if project_id is None else _project_uuid(project_id)
         weights = {statuses: 1.0} if isinstance(statuses, str) else statuses or gen.STATUS_MIX
         chosen = rng.choices(list(weights), list(weights.values()), k=count)
         end = time.time() if before is None else before
@@ -180,7 +200,7 @@ class FakeClassifyServer:
                 rng,
                 created=end - offset,
                 status=status,
-                project_id=project_id or self.project_id,
+                project_id=project_id,
                 user_id=self.user_id,
                 configuration_id=configuration_id,
             )
@@ -223,7 +243,7 @@ class FakeClassifyServer:
         """What ``POST /api/v2/classify`` does once the body is valid: a reused transaction id
         returns the original job; a new job follows ``lifecycle`` if one is set. Webhook
         configurations are kept on the stored job (``Job.webhook_configurations``)."""
-        project_id = project_id or self.project_id
+        project_id = self.project_id if project_id is None else _project_uuid(project_id)
         if transaction_id is not None:
             existing = self.store.by_transaction(project_id, transaction_id)
             if existing is not None:
@@ -402,7 +422,14 @@ class FakeClassifyServer:
         self._last_created = max(round(time.time(), 3), round(self._last_created + 0.001, 3))
         return self._last_created
 
-    @staticmethod
-    def _copy(job: Job) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads(job.raw())
+    def _copy(self, job: Job) -> dict[str, Any]:
+        """The job as served with ``expand=usage``."""
+        result: dict[str, Any] = json.loads(job.raw(self.store.unserved - {"usage"}))
         return result
+
+
+def _project_uuid(project_id: str) -> str:
+    checked = canonical_uuid(project_id)
+    if checked is None:
+        raise ValueError(f"project_id must be a UUID, as the service's are; got {project_id!r}")
+    return checked

@@ -12,7 +12,7 @@ import signal
 import sys
 
 from ..fake_server_options import add_fake_server_arguments
-from .server import FakeClassifyServer, Lifecycle
+from .server import DEFAULT_PROJECT_ID, FakeClassifyServer, Lifecycle
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -29,9 +29,10 @@ async def serve(args: argparse.Namespace) -> None:
         port=args.port,
         jobs=args.jobs,
         seed=args.seed,
-        project_id=args.project_id,
+        project_id=args.project_id or DEFAULT_PROJECT_ID,
         lifecycle=lifecycle,
         latency=args.latency,
+        input_fields=args.input_fields,
     ) as server:
         print(server.url, flush=True)
         print(server.api_key, flush=True)

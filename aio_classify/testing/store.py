@@ -54,9 +54,15 @@ class Job:
     webhook_configurations: tuple[dict[str, Any], ...] = ()
     webhook_configuration_ids: tuple[str, ...] = ()
 
-    def raw(self) -> bytes:
-        if self.raw_cache is None:
-            self.raw_cache = json.dumps(self.data, separators=(",", ":")).encode()
+    #: The keys left out of ``raw_cache``.
+    raw_omits: frozenset[str] = frozenset()
+
+    def raw(self, omit: frozenset[str] = frozenset()) -> bytes:
+        """The job's JSON without the keys in ``omit``; cached for the last ``omit`` asked."""
+        if self.raw_cache is None or omit != self.raw_omits:
+            served = {k: v for k, v in self.data.items() if k not in omit} if omit else self.data
+            self.raw_cache = json.dumps(served, separators=(",", ":")).encode()
+            self.raw_omits = omit
         return self.raw_cache
 
 
@@ -103,6 +109,9 @@ class JobStore:
     order: list[Key] = attrs.field(factory=list)
     #: Bumped on every change; invalidates cached filter results.
     version: int = 0
+    #: Keys every job holds but the server leaves out unless asked (``usage`` without
+    #: ``expand=usage``; the input-field spelling it does not emit).
+    unserved: frozenset[str] = frozenset()
     _by_transaction: dict[tuple[str, str], str] = attrs.field(factory=dict)
     _heap: list[tuple[float, int, str, int, str]] = attrs.field(factory=list)
     _seq: int = 0

@@ -21,6 +21,10 @@ configurations (``webhook_configuration_ids``) are not known to the fake and get
 Faults (``DeliveryFaults``, seeded): a share of events dropped (never sent), duplicated (sent
 twice with the same event id), delayed, or reordered (held back until the next delivery went
 out).
+
+The fake delivers to loopback endpoints only (``localhost``, 127.0.0.0/8, ``::1``): it is a local
+test double, so an endpoint elsewhere, such as a URL a fuzzer made up, gets no traffic at all:
+its delivery is recorded with the outcome ``"refused"`` and no attempt.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import json
 import random
 import uuid
@@ -37,6 +42,7 @@ from typing import Any, Literal
 
 import aiohttp
 import attrs
+import yarl
 
 from .store import Job, JobStore
 
@@ -51,7 +57,7 @@ STATUS_EVENTS: Mapping[str, str] = {
     "CANCELLED": "classify.cancelled",
 }
 
-Outcome = Literal["pending", "delivered", "failed", "dropped"]
+Outcome = Literal["pending", "delivered", "failed", "dropped", "refused"]
 
 
 @attrs.frozen(kw_only=True)
@@ -240,6 +246,10 @@ class WebhookDeliverer:
 
     async def _attempts(self, delivery: Delivery, *, counted: bool) -> None:
         """Up to ``1 + len(retry_delays)`` attempts; only the original's are recorded."""
+        if not _is_loopback_url(delivery.url):
+            if counted:
+                delivery.outcome = "refused"  # never sent: the endpoint is not this machine
+            return
         for pause in (0.0, *self.retry_delays):
             if pause:
                 await asyncio.sleep(pause)
@@ -276,3 +286,14 @@ class WebhookDeliverer:
             if self._armed:  # a job with webhooks exists; before, nothing need move on time
                 self._store.advance()
             await asyncio.sleep(self._tick)
+
+
+def _is_loopback_url(url: str) -> bool:
+    """Whether ``url`` names this machine: the only place the fake ever sends a delivery."""
+    host = yarl.URL(url).host or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -1,6 +1,6 @@
 """A program written for the official ``llama-cloud`` SDK (2.19), as the migration guide's
 starting point; ``after_aio_classify.py`` is the same program ported. Both print the same lines
-against the same fake server (tests/sdk runs this one, tests/test_examples.py the port).
+against the same fake server (tests/conformance runs this one, tests/test_examples.py the port).
 """
 
 from __future__ import annotations

@@ -20,7 +20,11 @@ RULES = [
 @pytest.fixture
 async def sdk(server: FakeClassifyServer) -> AsyncIterator[llama_cloud.AsyncLlamaCloud]:
     async with llama_cloud.AsyncLlamaCloud(
-        api_key=server.api_key, base_url=server.url, max_retries=0, timeout=10.0
+        api_key=server.api_key,
+        base_url=server.url,
+        max_retries=0,
+        timeout=10.0,
+        _strict_response_validation=True,  # every answer must parse as the SDK's models
     ) as client:
         yield client
 
@@ -63,9 +67,11 @@ async def test_sdk_gets_a_job_with_every_field(
     assert job.status == "COMPLETED"
     assert job.result is not None
     assert job.result.confidence == raw["result"]["confidence"]
-    assert job.document_input_value == raw["file_input"]
-    assert job.usage is not None
-    assert job.usage.credits == raw["usage"]["credits"]
+    assert job.file_input == raw["file_input"]
+    assert job.usage is None  # sent only when asked for
+    expanded = await sdk.classify.get(job_id, expand=["usage"])
+    assert expanded.usage is not None
+    assert expanded.usage.credits == raw["usage"]["credits"]
     with pytest.raises(llama_cloud.NotFoundError):
         await sdk.classify.get("cls-missing")
 
@@ -112,3 +118,32 @@ async def test_sdk_surfaces_injected_faults(
     async with llama_cloud.AsyncLlamaCloud(api_key="wrong", base_url=server.url) as bad:
         with pytest.raises(llama_cloud.AuthenticationError):
             await bad.classify.list()
+
+
+async def test_sdk_sends_webhooks_and_urls_and_scopes_by_project(
+    server: FakeClassifyServer, sdk: llama_cloud.AsyncLlamaCloud
+) -> None:
+    webhook = {
+        "webhook_url": "https://hooks.example/classify",
+        "webhook_events": ["classify.success", "classify.error"],
+        "webhook_signing_secret": "whsec_sdk",
+    }
+    created = await sdk.classify.create(
+        file_input="https://files.example/invoice.pdf",
+        configuration={"rules": RULES, "parsing_configuration": {"max_pages": 1}},
+        webhook_configurations=[webhook],
+        webhook_configuration_ids=["whc-1"],
+    )
+    assert created.document_input_type == "url"
+    assert created.configuration.parsing_configuration is not None
+    assert created.configuration.parsing_configuration.lang == "en"
+    stored = server.store.get(created.id)
+    assert stored is not None
+    assert stored.webhook_configurations[0]["webhook_signing_secret"] == "whsec_sdk"
+    assert stored.webhook_configuration_ids == ("whc-1",)
+    other = "0e0e0e0e-0000-4000-8000-000000000000"
+    with pytest.raises(llama_cloud.NotFoundError):
+        await sdk.classify.get(created.id, project_id=other)
+    assert (await sdk.classify.get(created.id, project_id=server.project_id)).id == created.id
+    with pytest.raises(llama_cloud.UnprocessableEntityError):
+        await sdk.classify.list(project_id="not-a-uuid")

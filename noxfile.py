@@ -24,12 +24,14 @@ README_DEPS = ["fastapi", "httpx", "uvicorn"]
 PACKAGING_DEPS = ["hatchling>=1.27"]
 #: ruff formats the signatures in the API reference.
 DOCS_DEPS = ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.29", "ruff"]
+#: Property tests of the hostile-input guarantees (tests/test_hostile_properties.py).
+PROPERTY_DEPS = ["hypothesis"]
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite: loopback tests on the newest aiohttp, then the pinned sessions."""
-    session.install("-e", ".", *TEST_DEPS, *README_DEPS, *PACKAGING_DEPS)
+    session.install("-e", ".", *TEST_DEPS, *README_DEPS, *PACKAGING_DEPS, *PROPERTY_DEPS)
     session.run("pytest", "--ignore=tests/mocked", "--ignore=tests/conformance", *session.posargs)
     session.notify("unit")
 

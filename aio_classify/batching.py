@@ -101,12 +101,15 @@ async def read_batches(
                 raise ValueError(
                     f"job id {job_id[:40]!r}... is too long to fit in a {MAX_URL_BYTES}-byte URL"
                 )
-            if batch and (len(batch) == batch_size or used + cost > byte_budget):
+            if batch and used + cost > byte_budget:
                 yield batch
                 batch, used = [], 0
             seen[job_id] = None
             batch.append(job_id)
             used += cost
+            if len(batch) == batch_size:  # full: sent now, not when the next id arrives
+                yield batch
+                batch, used = [], 0
     if batch:
         yield batch
 
@@ -125,38 +128,52 @@ async def fan_out(
     the result is yielded and before the inputs not yet read: this is how ``scan`` asks for each
     window's next page as soon as its last one came, while the consumer is still reading it.
 
+    The next batch is read by a task of its own, waited for alongside the batches in flight:
+    an input that stalls (an async source waiting on a queue) never holds back results that
+    are already in.
+
     Tasks are managed by hand rather than by a ``TaskGroup``: a task group left open across a
     ``yield`` would cancel the *consumer's* task when a batch fails (PEP 789). Here, whatever
     ends the generator (exhaustion, a failed batch, a bad id in the input, ``aclose()`` or
-    cancellation of the consumer), the ``finally`` cancels the batches still running and awaits
-    them, and every task's exception is retrieved.
+    cancellation of the consumer), the ``finally`` cancels the reader and the batches still
+    running and awaits them, and every task's exception is retrieved.
     """
     running: set[asyncio.Task[_Out]] = set()
+    reader: asyncio.Task[_In | None] | None = None
     exhausted = False
     try:
         while True:
-            while not exhausted and len(running) < max_tasks:
-                item = await anext(inputs, None)
+            if reader is None and not exhausted and len(running) < max_tasks:
+                reader = asyncio.create_task(_next_input(inputs))
+            waiting: set[asyncio.Task[Any]] = {*running, *([reader] if reader else [])}
+            if not waiting:
+                return
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if reader is not None and reader in done:
+                item, reader = reader.result(), None  # a bad id in the input raises here
                 if item is None:
                     exhausted = True
                 else:
                     running.add(asyncio.create_task(fetch(item)))
-            if not running:
-                return
-            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            errors = [error for task in done if (error := task.exception()) is not None]
+            finished = [task for task in running if task in done]
+            running.difference_update(finished)
+            errors = [error for task in finished if (error := task.exception()) is not None]
             if errors:
                 raise errors[0]
-            for task in done:
+            for task in finished:
                 result = task.result()
                 if follow_up is not None and (item := follow_up(result)) is not None:
                     running.add(asyncio.create_task(fetch(item)))  # takes the finished one's place
                 yield result
     finally:
         try:
-            await _cancel_and_wait(running)
+            await _cancel_and_wait({*running, *([reader] if reader else [])})
         finally:
             await inputs.aclose()
+
+
+async def _next_input(inputs: AsyncGenerator[_In, None]) -> _In | None:
+    return await anext(inputs, None)
 
 
 async def _cancel_and_wait(tasks: set[asyncio.Task[Any]]) -> None:

@@ -67,6 +67,10 @@ class ClassifyClient:
     by all tasks: ``rate_limit`` (requests per second, for every kind or a mapping per kind)
     spaces its sends evenly; ``adaptive_throttling`` learns the server's rate from its 429s,
     starting with a slow start. See ``throttle``.
+
+    ``max_response_bytes`` caps what one response may occupy, counted after decompression: a
+    bigger answer is a ``ResponseValidationError`` and nothing past the cap is read. See
+    SECURITY.md for every guarantee against a hostile server.
     """
 
     def __init__(
@@ -83,6 +87,7 @@ class ClassifyClient:
         retry_policy: RetryPolicy | None = None,
         rate_limit: float | Mapping[str, float] | None = None,
         adaptive_throttling: bool = True,
+        max_response_bytes: int = 32 * 2**20,
     ) -> None:
         api_key = check_api_key(
             api_key if api_key is not None else os.environ.get("LLAMA_CLOUD_API_KEY")
@@ -90,6 +95,7 @@ class ClassifyClient:
         url = check_base_url(base_url or os.environ.get("LLAMA_CLOUD_BASE_URL") or DEFAULT_BASE_URL)
         check_int(max_retries, "max_retries", low=0)
         check_int(max_connections, "max_connections", low=1)
+        check_int(max_response_bytes, "max_response_bytes", low=1)
         self.project_id = check_optional_str(project_id, "project_id")
         self.organization_id = check_optional_str(organization_id, "organization_id")
         # ``max_retries`` always sets the count; ``retry_policy`` only the timing.
@@ -107,6 +113,7 @@ class ClassifyClient:
             max_connections=max_connections,
             session=check_session(session),
             limiters=limiters,
+            max_response_bytes=max_response_bytes,
         )
 
     def __repr__(self) -> str:
@@ -184,6 +191,8 @@ class ClassifyClient:
             check_int(limit, "limit", low=1)
         if check_optional_str(page_token, "page_token") == "":
             raise ValueError("page_token must be a non-empty token from Page.next_page_token")
+        if page_token is not None:
+            check_text(page_token, "page_token")
         fetcher = None if ids == [] else self._page_fetcher(query)
         return JobPager(fetcher, page_token=page_token, limit=limit)
 

@@ -2,8 +2,10 @@
 
 Strict on what we send (``unstructure`` drops unset fields), tolerant on what we read: unknown
 keys are ignored, unknown enum values stay plain strings, and both spellings of the input field
-are accepted. Every model's ``to_dict`` / ``from_dict`` comes here too (``record_to_dict``,
-``record_from_dict``).
+are accepted. Tolerant is not lax: a value of the wrong JSON type is refused, never coerced (an
+``id`` of ``null`` or ``12345`` is an error, not the string ``"None"``), and whatever goes wrong
+while reading a response is a ``ResponseValidationError`` naming the field. Every model's
+``to_dict`` / ``from_dict`` comes here too (``record_to_dict``, ``record_from_dict``).
 
 Response bodies are read by ``read_page`` / ``read_job`` from their raw bytes: the msgspec fast
 path (``fast_decode``) first, built from the same models and the same date and input-field rules;
@@ -14,15 +16,18 @@ error message. The two give identical records (tests/test_fast_decode.py).
 from __future__ import annotations
 
 import copy
+import types
+import typing
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
-from .errors import ResponseValidationError
+from .errors import ClassifyError, ResponseValidationError
 from .fast_decode import FastDecoder
 from .models import (
     ClassifyConfiguration,
@@ -71,6 +76,8 @@ def _parse_datetime(text: str) -> datetime:
 def _structure_datetime(value: Any, _: type) -> datetime:
     if isinstance(value, datetime):
         return to_utc(value)
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 string, got {_kind(value)}")
     return _parse_datetime(value)
 
 
@@ -78,13 +85,59 @@ converter.register_structure_hook(datetime, _structure_datetime)
 converter.register_unstructure_hook(datetime, lambda value: to_utc(value).isoformat())
 
 
-def _json_scalar(value: Any, _: Any) -> Any:
-    """JSON already decoded these; coercing every optional scalar would only cost time."""
-    return value
+def _kind(value: Any) -> str:
+    """A JSON value's type, as a message names it."""
+    names = {type(None): "null", bool: "a boolean", str: "a string", dict: "an object"}
+    return names.get(type(value), "an array" if isinstance(value, list) else "a number")
 
 
-for _scalar in (str | None, int | None, float | None):
-    converter.register_structure_hook(_scalar, _json_scalar)
+def _is_text(value: str) -> bool:
+    """False for a string with a lone surrogate (JSON can say ``"\\ud800"``): it could never
+    be sent back in a URL, and would fail there with a ``UnicodeEncodeError``."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# The JSON scalars, checked but never converted: JSON already decoded them, and a value of
+# another type is refused rather than coerced (``bool`` is not a number here). ``type(x) is``
+# keeps the common case to one comparison: these run for every field of every job.
+
+
+def _text(value: Any, _: Any = None) -> str:
+    if type(value) is str or isinstance(value, str):
+        if value.isascii() or _is_text(value):
+            return value
+        raise ValueError("not valid Unicode text (a lone surrogate)")
+    raise _wrong(value, "a string")
+
+
+def _optional_text(value: Any, _: Any = None) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _optional_int(value: Any, _: Any = None) -> int | None:
+    if value is None or type(value) is int:
+        return value
+    raise _wrong(value, "an integer")
+
+
+def _optional_number(value: Any, _: Any = None) -> float | None:
+    if value is None or type(value) is float or type(value) is int:
+        return value
+    raise _wrong(value, "a number")
+
+
+def _wrong(value: Any, expected: str) -> TypeError:
+    return TypeError(f"expected {expected}, got {_kind(value)}")
+
+
+converter.register_structure_hook(str, _text)
+converter.register_structure_hook(str | None, _optional_text)
+converter.register_structure_hook(int | None, _optional_int)
+converter.register_structure_hook(float | None, _optional_number)
 
 
 def _keep_unknown(enum: type[StrEnum]) -> None:
@@ -93,7 +146,7 @@ def _keep_unknown(enum: type[StrEnum]) -> None:
 
     def structure(value: Any, _: Any) -> StrEnum | str:
         if not isinstance(value, str):
-            raise TypeError(f"expected a string for {enum.__name__}, got {value!r}")
+            raise TypeError(f"expected a string for {enum.__name__}, got {_kind(value)}")
         return members.get(value, value)
 
     converter.register_structure_hook(enum | str, structure)
@@ -121,18 +174,34 @@ def _tuple_of(cls: type[_T]) -> None:
     item_hook = converter.get_structure_hook(cls)
 
     def structure(values: Any, _: Any) -> tuple[_T, ...]:
+        if not isinstance(values, list | tuple):
+            raise TypeError(f"expected an array, got {_kind(values)}")
         return tuple([item_hook(value, cls) for value in values])
 
     converter.register_structure_hook_func(lambda type_: type_ == tuple[cls, ...], structure)  # type: ignore[valid-type]
 
 
+def _object(cls: type[_T]) -> None:
+    """A record only from a JSON object: cattrs would build one of defaults from a list."""
+    fields_hook = converter.get_structure_hook(cls)
+
+    def structure(value: Any, _: Any) -> _T:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object, got {_kind(value)}")
+        return fields_hook(value, cls)  # type: ignore[no-any-return]
+
+    converter.register_structure_hook(cls, structure)
+
+
 def _records(*classes: type[Any]) -> None:
     for cls in classes:
+        _object(cls)
         _optional(cls, converter.get_structure_hook(cls))
 
 
 _keep_unknown(JobStatus)
 _keep_unknown(ClassifyMode)
+_object(ClassifyRule)
 _tuple_of(ClassifyRule)
 _records(ParsingConfiguration, ClassifyConfiguration, ClassifyResult, Usage)
 _optional(datetime, _structure_datetime)
@@ -149,6 +218,8 @@ _INPUT_FIELDS = ("file_input", "document_input_value")
 
 
 def _structure_job(data: Any, _: type) -> ClassifyJob:
+    if not isinstance(data, dict):
+        raise TypeError(f"expected an object, got {_kind(data)}")
     first, second = _INPUT_FIELDS
     if data.get(first) is None:
         if data.get(second) is not None:
@@ -163,18 +234,86 @@ _tuple_of(ClassifyJob)
 
 
 def _structure(data: Any, cls: type[_T], what: str) -> _T:
+    """``data`` as ``cls``, or a ``ResponseValidationError`` (no chain) naming the field.
+
+    Nothing else escapes: whatever a hook raises on hostile input (even ``RecursionError``) is
+    caught here, and the bad field is then found by ``_find_bad_field``, on the error path only.
+    """
     if not isinstance(data, dict):
         raise ResponseValidationError(f"expected a JSON object for {what}, got {_preview(data)}")
     try:
         return converter.structure(data, cls)
-    except KeyError as exc:
-        raise ResponseValidationError(
-            f"{what} lacks the required field {exc.args[0]!r}: {_preview(data)}"
-        ) from None
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ResponseValidationError(
-            f"{what} has an invalid field ({exc}): {_preview(data)}"
-        ) from None
+    except ClassifyError:
+        raise
+    except Exception:  # the contract: no decoding failure escapes as anything else
+        pass
+    raise _invalid(data, cls, what)
+
+
+def _invalid(data: dict[str, Any], cls: type[Any], what: str) -> ResponseValidationError:
+    try:
+        found = _find_bad_field(data, cls, "")
+    except RecursionError:
+        found = None
+    if found is None:
+        return ResponseValidationError(f"{what} is not valid: {_preview(data)}")
+    path, value, problem = found
+    return ResponseValidationError(
+        f"{what} field {path!r} {problem}: {_preview(value)}", field=path, value=value
+    )
+
+
+_MISSING: Any = object()
+
+
+def _find_bad_field(data: Any, cls: type[Any], path: str) -> tuple[str, Any, str] | None:
+    """The first field of ``data`` (read as the attrs class ``cls``) that cannot be read:
+    its dotted path (``items[3].result.confidence``), its value and what is wrong with it."""
+    for attribute in attrs.fields(cls):
+        name = f"{path}.{attribute.name}" if path else attribute.name
+        value = data.get(attribute.name, _MISSING) if isinstance(data, dict) else _MISSING
+        if value is _MISSING:
+            if attribute.default is attrs.NOTHING:
+                return name, data, "is required but missing"
+            continue
+        try:
+            converter.structure(value, _field_type(cls, attribute.name))
+        except Exception as exc:  # found it: now say where, and what
+            return _inside(value, _field_type(cls, attribute.name), name) or (
+                name,
+                value,
+                f"is invalid ({exc})" if not isinstance(exc, RecursionError) else "nests too deep",
+            )
+    return None
+
+
+def _inside(value: Any, type_: Any, path: str) -> tuple[str, Any, str] | None:
+    """Descend into a record (or an array of records) to name the field inside it."""
+    args = [arg for arg in typing.get_args(type_) if arg is not type(None) and arg is not Ellipsis]
+    inner = (
+        args[0]
+        if isinstance(type_, types.UnionType) or typing.get_origin(type_) is tuple
+        else type_
+    )
+    if not (isinstance(inner, type) and attrs.has(inner)):
+        return None
+    if typing.get_origin(type_) is tuple and isinstance(value, list):
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                return (
+                    f"{path}[{index}]",
+                    item,
+                    f"is invalid (expected an object, got {_kind(item)})",
+                )
+            found = _find_bad_field(item, inner, f"{path}[{index}]")
+            if found is not None:
+                return found
+        return None
+    return _find_bad_field(value, inner, path) if isinstance(value, dict) else None
+
+
+def _field_type(cls: type[Any], name: str) -> Any:
+    return typing.get_type_hints(cls)[name]
 
 
 _fast_page = FastDecoder(
@@ -257,7 +396,31 @@ def create_body(
 
 
 def _preview(data: Any) -> str:
+    """A short excerpt: ``repr`` of a huge or deeply nested value is never built whole."""
+    if isinstance(data, str):
+        return shorten(repr(data[:400]))
+    if isinstance(data, dict | list):
+        try:
+            return shorten(repr(_head(data, depth=3)))
+        except RecursionError:
+            return "(nested too deep to show)"
     return shorten(repr(data))
+
+
+def _head(data: Any, depth: int) -> Any:
+    """The first few entries of ``data``, a few levels deep: enough for an excerpt."""
+    if isinstance(data, str):
+        return data[:200]
+    if depth == 0 and isinstance(data, dict | list):
+        return "..."
+    if isinstance(data, dict):
+        return {
+            key[:50] if isinstance(key, str) else key: _head(value, depth - 1)
+            for key, value in list(data.items())[:8]
+        }
+    if isinstance(data, list):
+        return [_head(value, depth - 1) for value in data[:8]]
+    return data
 
 
 # -- records as plain dicts (``Record.to_dict`` / ``Record.from_dict``) -----------------------

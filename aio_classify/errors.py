@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .sanitize import clip
+from .sanitize import message as safe_message
+
 if TYPE_CHECKING:
     from .models import ClassifyJob
 
@@ -30,7 +33,14 @@ __all__ = [
 
 
 class ClassifyError(Exception):
-    """Base class of every error raised by aio_classify."""
+    """Base class of every error raised by aio_classify.
+
+    Its message is always printable and short (``sanitize.message``: about 1,000 characters,
+    control characters escaped), whatever the server sent; full data stays on attributes.
+    """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(safe_message(str(message)))
 
 
 class APIError(ClassifyError):
@@ -103,19 +113,33 @@ class APITimeoutError(APIConnectionError):
 
 
 class ResponseValidationError(APIError):
-    """A 2xx response that is not JSON, or lacks a field the client requires."""
+    """A 2xx response that is not JSON, is too big, or has a field missing or of the wrong type.
+
+    ``field`` names the offending field (``"items[3].id"``) when there is one; ``value`` holds
+    what the server sent there.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, value: Any = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
 
 
 class PaginationError(ClassifyError):
-    """The server handed back a page token it had already given: following it would loop."""
+    """The listing would never end: the server handed back a page token it had already given,
+    or kept answering empty pages. ``token`` holds the last token received, whole."""
+
+    def __init__(self, message: str, *, token: str | None = None) -> None:
+        super().__init__(message)
+        self.token = token
 
 
 class JobFailedError(ClassifyError):
     """``wait_for_job(raise_on_failure=True)`` saw the job end FAILED or CANCELLED."""
 
     def __init__(self, job: ClassifyJob) -> None:
-        detail = f": {job.error_message}" if job.error_message else ""
-        super().__init__(f"job {job.id} ended {job.status}{detail}")
+        detail = f": {clip(job.error_message, 500)}" if job.error_message else ""
+        super().__init__(f"job {clip(job.id, 200)} ended {clip(str(job.status), 50)}{detail}")
         self.job = job
 
 

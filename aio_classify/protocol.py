@@ -9,13 +9,17 @@ a few lines. Values arrive already checked (``validation``); here they only take
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
+from multidict import CIMultiDict
+
 from .errors import APIStatusError, ResponseValidationError, status_error_class
+from .sanitize import detached, redact, redact_bytes
 
 __all__ = [
     "JOBS_PATH",
@@ -26,6 +30,7 @@ __all__ = [
     "json_body",
     "list_query",
     "page_query",
+    "parse_json",
     "retry_after",
     "scope_query",
     "server_says_retry",
@@ -90,53 +95,85 @@ def job_path(job_id: str, action: str | None = None) -> str:
     return f"{path}/{action}" if action else path
 
 
-class BodyNotJSONError(ValueError):
-    """Raised by ``json_body``; ``decode_response`` names the request that got such a body."""
-
-
-def json_body(body: bytes) -> Any:
-    """The JSON value of a 2xx body (``None`` when it is empty)."""
-    if not body.strip():
-        return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise BodyNotJSONError from None
-
-
 def decode_response(
     status: int,
     headers: Mapping[str, str],
     body: bytes,
     *,
     request: str,
-    decode: Callable[[bytes], Any] = json_body,
+    secret: str | None = None,
+    decode: Callable[[bytes], Any] | None = None,
 ) -> Any:
     """A 2xx body read by ``decode`` (which gets the raw bytes; ``json_body`` by default, or one
     of ``conversion``'s readers); otherwise raise the ``APIStatusError`` for the status.
 
     ``request`` ("GET /api/v2/classify") only labels messages; it never holds the API key.
+    ``secret`` (the API key) is taken out of the body and headers before anything reads them,
+    so a server echoing it back cannot put it into an exception. Every error raised here is a
+    ``ClassifyError`` with no exception chain.
     """
+    body = redact_bytes(body, secret)
     if 200 <= status < 300:
         try:
-            return decode(body)
+            return (decode or json_body)(body)
         except BodyNotJSONError:
-            raise ResponseValidationError(
-                f"{request} answered {status} with a body that is not JSON: {_start(body)}"
-            ) from None
-    raise _status_error(status, headers, body, request)
+            pass  # raised below, outside the handler: no exception chain
+        raise detached(
+            ResponseValidationError(
+                f"{request} answered {status} with a body that is not JSON: "
+                f"{redact(_start(body), secret)}"
+            )
+        )
+    raise detached(_status_error(status, _redacted_headers(headers, secret), body, request, secret))
+
+
+class BodyNotJSONError(ValueError):
+    """Raised by ``json_body``; ``decode_response`` names the request that got such a body."""
+
+
+def json_body(body: bytes) -> Any:
+    """The JSON value of a 2xx body (``None`` when it is empty); ``BodyNotJSONError`` for
+    anything ``parse_json`` refuses."""
+    if not body or body.isspace():
+        return None
+    payload = parse_json(body)
+    if payload is _NOT_JSON:
+        raise BodyNotJSONError
+    return payload
+
+
+_NOT_JSON: Any = object()
+
+
+def parse_json(body: bytes) -> Any:
+    """Strict JSON, or ``_NOT_JSON``: invalid UTF-8, ``NaN`` / ``Infinity``, nesting deeper
+    than Python's recursion limit and integers of more than 4,300 digits are all refused,
+    never raised as anything else."""
+    try:
+        return json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _redacted_headers(headers: Mapping[str, str], secret: str | None) -> Mapping[str, str]:
+    if not secret or not any(secret in value for value in headers.values()):
+        return headers
+    return CIMultiDict((name, redact(value, secret)) for name, value in headers.items())
 
 
 def _status_error(
-    status: int, headers: Mapping[str, str], body: bytes, request: str
+    status: int, headers: Mapping[str, str], body: bytes, request: str, secret: str | None
 ) -> APIStatusError:
-    try:
-        payload: Any = json.loads(body)
-    except ValueError:
+    payload = parse_json(body)
+    if payload is _NOT_JSON:
         payload = body.decode("utf-8", "replace")
     detail = payload.get("detail", payload) if isinstance(payload, dict) else payload
     return status_error_class(status)(
-        f"{request} answered {status}: {_start(detail)}",
+        f"{request} answered {status}: {redact(_start(detail), secret)}",
         status_code=status,
         body=payload,
         headers=headers,
@@ -147,25 +184,36 @@ def _status_error(
 
 def retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
     """Seconds the server asks us to wait: ``retry-after-ms``, else ``Retry-After``
-    (seconds or an HTTP date). ``None`` when absent or unreadable."""
-    millis = headers.get("retry-after-ms")
+    (seconds or an HTTP date; a date in the past means now).
+
+    ``None`` when absent or not a finite non-negative number (``NaN``, ``inf``, ``-1``,
+    garbage): such a hint is ignored and the backoff applies. ``asyncio.sleep(nan)`` never
+    returns, and NaN passes both ``max`` and ``min``, so it must not get this far.
+    """
+    millis = _finite_seconds(headers.get("retry-after-ms"))
     if millis is not None:
-        try:
-            return max(float(millis) / 1000.0, 0.0)
-        except ValueError:
-            pass
+        return millis / 1000.0
     value = headers.get("retry-after")
     if value is None:
         return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
+    seconds = _finite_seconds(value)
+    if seconds is not None:
+        return seconds
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+def _finite_seconds(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
 
 
 def server_says_retry(headers: Mapping[str, str]) -> bool | None:
@@ -175,9 +223,15 @@ def server_says_retry(headers: Mapping[str, str]) -> bool | None:
 
 
 def _start(value: Any) -> str:
+    """The start of a body or ``detail``, for a message; never a whole copy of a big one."""
     if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    return shorten(value if isinstance(value, str) else json.dumps(value))
+        value = value[:1000].decode("utf-8", "replace")
+    if not isinstance(value, str):
+        try:
+            value = json.dumps(value)
+        except (RecursionError, ValueError):
+            value = "(a value nested too deep to show)"
+    return shorten(value)
 
 
 def shorten(text: str, limit: int = 200) -> str:

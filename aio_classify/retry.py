@@ -10,10 +10,11 @@ its first attempt, so counting, waits and logging are tenacity's, unchanged.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from attrs import field, frozen
+from attrs import Attribute, field, frozen
 from attrs.validators import ge
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential_jitter
 
@@ -28,11 +29,19 @@ _T = TypeVar("_T")
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
+def _finite_non_negative(_: Any, attribute: Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{attribute.name} must be a number, not {type(value).__name__}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{attribute.name} must be a finite number >= 0; got {value!r}")
+
+
 @frozen(kw_only=True)
 class RetryPolicy:
     """What is retried and how long to wait: backoff doubles from ``initial_backoff`` up to
     ``max_backoff`` with up to ``jitter`` seconds added; a server's ``Retry-After`` wins, capped
-    at ``max_retry_after``.
+    at ``max_retry_after``. Every wait is finite: a server hint that is not a finite number
+    >= 0 never gets here (``protocol.retry_after``), and each wait is capped again below.
 
     Attributes:
         max_retries: Retries after the first attempt; ``ClassifyClient(max_retries=...)``
@@ -44,10 +53,10 @@ class RetryPolicy:
     """
 
     max_retries: int = field(default=5, validator=ge(0))
-    initial_backoff: float = field(default=0.5, validator=ge(0))
-    max_backoff: float = field(default=8.0, validator=ge(0))
-    jitter: float = field(default=0.5, validator=ge(0))
-    max_retry_after: float = field(default=60.0, validator=ge(0))
+    initial_backoff: float = field(default=0.5, validator=_finite_non_negative)
+    max_backoff: float = field(default=8.0, validator=_finite_non_negative)
+    jitter: float = field(default=0.5, validator=_finite_non_negative)
+    max_retry_after: float = field(default=60.0, validator=_finite_non_negative)
 
     async def call(self, attempt: Callable[[], Awaitable[_T]]) -> _T:
         """``await attempt()``, retried per this policy; ``max_retries`` counts after the first."""
@@ -94,12 +103,13 @@ class RetryPolicy:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, APIStatusError) and exc.retry_after is not None:
-            return min(exc.retry_after, self.max_retry_after)
+        hint = exc.retry_after if isinstance(exc, APIStatusError) else None
+        if hint is not None and math.isfinite(hint) and hint >= 0:
+            return min(hint, self.max_retry_after)
         backoff = wait_exponential_jitter(
             multiplier=self.initial_backoff, max=self.max_backoff, jitter=self.jitter
         )
-        return float(backoff(state))
+        return min(float(backoff(state)), self.max_backoff + self.jitter)
 
 
 def _log_retry(state: RetryCallState) -> None:

@@ -53,16 +53,30 @@ MAX_WEBHOOK_CONFIGURATION_IDS = 4
 
 
 def check_api_key(api_key: Any) -> str:
+    """A key that can go into an ``Authorization`` header as is. The messages never repeat it."""
     if not api_key:
         raise ValueError(
             "no API key: pass api_key=... or set the LLAMA_CLOUD_API_KEY environment variable"
         )
-    return check_text(api_key, "api_key")
+    key = check_text(api_key, "api_key")
+    for position, char in enumerate(key):
+        if char.isspace() or not char.isprintable():
+            raise ValueError(
+                f"api_key contains whitespace or a control character (at position {position}); "
+                "copy the key again without spaces or line breaks"
+            )
+    return key
 
 
 def check_base_url(base_url: str) -> URL:
     """Refuse a URL that would send the key in clear text to anything but this machine."""
     url = URL(base_url)
+    if url.raw_user is not None or url.raw_password is not None:
+        # Not repeated in the message: what sits before the "@" is usually a password.
+        raise ValueError(
+            "base_url must not contain user info (user:password@host); "
+            "the API key is the only credential sent"
+        )
     if url.scheme not in {"http", "https"} or not url.host:
         raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
     if url.scheme == "http" and not _is_loopback(url.host):
@@ -117,6 +131,10 @@ def check_text(value: Any, name: str, *, max_length: int | None = None) -> str:
         raise ValueError(f"{name} must not be empty")
     if max_length is not None and len(value) > max_length:
         raise ValueError(f"{name} must be at most {max_length} characters; got {len(value)}")
+    try:
+        value.encode("utf-8")  # it goes into a URL or a JSON body
+    except UnicodeEncodeError:
+        raise ValueError(f"{name} is not valid Unicode text (it holds a lone surrogate)") from None
     return value
 
 

@@ -117,7 +117,7 @@ def test_help_lists_the_commands_and_every_exit_code() -> None:
     for command in ("list", "get", "wait", "fake-server", "demo"):
         assert command in stdout
     listed = re.findall(r"^ +(\d+)  \S", stdout.split("exit codes:")[1], re.M)
-    assert listed == [str(member.value) for member in ExitCode] == ["0", "1", "2", "130"]
+    assert listed == [str(member.value) for member in ExitCode] == ["0", "1", "2", "130", "141"]
 
 
 def test_python_dash_m_is_the_same_command() -> None:

@@ -464,7 +464,8 @@ async def test_requests_are_recorded_with_their_query(
     async with http.get(LIST, params=[("job_ids", "a"), ("job_ids", "b")]) as resp:
         assert resp.status == 200
     assert server.requests[1].query == (("job_ids", "a"), ("job_ids", "b"))
-    assert server.requests[1].headers["Authorization"] == "Bearer test-key"
+    assert server.requests[1].headers["Authorization"] == "Bearer [redacted]"
+    assert server.requests[1].authorized
 
 
 async def test_admin_endpoints(server: FakeClassifyServer, http: aiohttp.ClientSession) -> None:

@@ -194,7 +194,7 @@ async def test_closing_the_scan_early_cancels_and_awaits_every_fetch(one_quick_w
     async with ClassifyClient("k", base_url=one_quick_window) as client:
         async with aclosing(client.scan_jobs(START, END)) as jobs:
             async for _ in jobs:
-                assert len(client_tasks()) >= 7  # the other windows, hanging
+                assert client_tasks()  # other windows, hanging
                 break
         assert client_tasks() == []
 

@@ -77,7 +77,8 @@ async def test_bearer_token_sent_and_checked(server: FakeClassifyServer) -> None
             await client.list_jobs().first_page()
     assert "wrong-key" not in str(caught.value)
     (request,) = server.requests  # a 401 is not retried
-    assert request.headers["Authorization"] == "Bearer wrong-key"
+    assert request.headers["Authorization"] == "Bearer [redacted]"
+    assert request.authorized is False
 
 
 async def test_timeout_is_per_attempt_and_retried(server: FakeClassifyServer) -> None:
@@ -122,8 +123,8 @@ async def test_owned_session_is_closed_on_exit(server: FakeClassifyServer) -> No
     client = ClassifyClient(API_KEY, base_url=server.url)
     async with client:
         await client.get_job(job_id)
-        session = client._transport._session
-        assert session is not None and not session.closed
+        session = await client._transport._get_session()
+        assert not session.closed
     assert session.closed and client.closed
 
 
@@ -132,7 +133,7 @@ def test_client_made_outside_a_loop_works_inside_one() -> None:
         async with FakeClassifyServer(API_KEY) as fake:
             (job_id,) = fake.seed_jobs(1)
             client = ClassifyClient(API_KEY, base_url=fake.url)
-            assert client._transport._session is None  # nothing made before first use
+            assert not client._transport._sessions._by_loop  # nothing made before first use
             async with client:
                 return (await client.get_job(job_id)).id
 

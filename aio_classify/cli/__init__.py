@@ -25,6 +25,7 @@ from ..client import ClassifyClient
 from ..errors import ClassifyError
 from ..fake_server_options import add_fake_server_arguments
 from ..models import JobStatus
+from ..sanitize import message
 from ..validation import check_int, check_seconds
 from .output import FORMATS, make_writer
 from .progress import watch_with_progress
@@ -44,6 +45,7 @@ class ExitCode(IntEnum):
     FAILED = 1
     USAGE = 2
     INTERRUPTED = 130
+    CLOSED_OUTPUT = 141
 
     @property
     def meaning(self) -> str:
@@ -55,6 +57,7 @@ _EXIT_MEANINGS = {
     ExitCode.FAILED: "an API or network error, or jobs not found",
     ExitCode.USAGE: "a usage error (bad option, no key, no ids)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+    ExitCode.CLOSED_OUTPUT: "the reader of the output went away (| head); 128 + SIGPIPE",
 }
 
 
@@ -147,6 +150,12 @@ def _output_options() -> _Parser:
         choices=FORMATS,
         default="table",
         help="table (fits the terminal), json, jsonl or csv; jsonl and csv stream",
+    )
+    options.add_argument(
+        "--csv-formulas",
+        action="store_true",
+        help="write CSV cells as sent, even those a spreadsheet would run as a formula "
+        "(by default a cell starting with = + - @ tab or CR gets a leading ')",
     )
     return options
 
@@ -279,14 +288,14 @@ async def run_list(args: argparse.Namespace) -> int:
         # Page by page, flushing after each, so a pipe sees rows before the last page is asked.
         # The writer starts with the first page: a failed listing prints no header.
         async for page in pager.pages():
-            writer = writer or make_writer(args.format, sys.stdout)
+            writer = writer or make_writer(args.format, sys.stdout, csv_formulas=args.csv_formulas)
             items = page.items if remaining is None else page.items[:remaining]
             for job in items:
                 writer.write(job)
             sys.stdout.flush()
             if remaining is not None:
                 remaining -= len(items)
-        (writer or make_writer(args.format, sys.stdout)).finish()
+        (writer or make_writer(args.format, sys.stdout, csv_formulas=args.csv_formulas)).finish()
     return ExitCode.OK
 
 
@@ -310,14 +319,16 @@ async def run_scan(args: argparse.Namespace) -> int:
         count = 0
         async with aclosing(jobs) as scanned:
             async for job in scanned:
-                writer = writer or make_writer(args.format, sys.stdout)
+                writer = writer or make_writer(
+                    args.format, sys.stdout, csv_formulas=args.csv_formulas
+                )
                 writer.write(job)
                 count += 1
                 if count == args.limit:
                     break
                 if count % 100 == 0:  # a pipe sees rows while the scan goes on
                     sys.stdout.flush()
-        (writer or make_writer(args.format, sys.stdout)).finish()
+        (writer or make_writer(args.format, sys.stdout, csv_formulas=args.csv_formulas)).finish()
     return ExitCode.OK
 
 
@@ -327,7 +338,7 @@ def read_ids(arguments: Iterable[str], stdin: Iterable[str]) -> list[str]:
     ids: list[str] = []
     for argument in arguments:
         if argument == "-":
-            ids.extend(line.strip() for line in stdin if line.strip())
+            ids.extend(_stdin_ids(stdin))
         elif argument:
             ids.append(argument)
     if not ids:
@@ -335,11 +346,29 @@ def read_ids(arguments: Iterable[str], stdin: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def _stdin_ids(stdin: Iterable[str]) -> list[str]:
+    """One id per non-blank line. Bytes that are not UTF-8 are a usage error, whether the
+    stream refuses them or (the POSIX locale's ``surrogateescape``) lets them through."""
+    ids: list[str] = []
+    number = 1
+    try:
+        for line in stdin:
+            if line.strip():
+                ids.append(line.strip())
+                line.encode("utf-8")
+            number += 1
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        raise UsageError(
+            f"stdin is not UTF-8 text (line {number}); give one job id per line"
+        ) from None
+    return ids
+
+
 async def run_get(args: argparse.Namespace) -> int:
     ids = read_ids(args.ids, sys.stdin)
     async with make_client(args) as client:
         jobs = await client.get_jobs(ids, concurrency=args.concurrency)
-    writer = make_writer(args.format, sys.stdout)
+    writer = make_writer(args.format, sys.stdout, csv_formulas=args.csv_formulas)
     for job in jobs.values():
         writer.write(job)
     writer.finish()
@@ -352,7 +381,7 @@ async def run_get(args: argparse.Namespace) -> int:
 async def run_wait(args: argparse.Namespace) -> int:
     ids = read_ids(args.ids, sys.stdin)
     async with make_client(args) as client:
-        writer = make_writer(args.format, sys.stdout)
+        writer = make_writer(args.format, sys.stdout, csv_formulas=args.csv_formulas)
         await watch_with_progress(
             client,
             ids,
@@ -407,12 +436,14 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(ExitCode.USAGE, exc, debug)
     except ClassifyError as exc:
         return _fail(ExitCode.FAILED, exc, debug)
+    except ValueError as exc:  # an argument the library refused (bytes that are not UTF-8...)
+        return _fail(ExitCode.USAGE, exc, debug)
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, and let Python's own flush at exit
         # write to /dev/null instead of raising a second time.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return ExitCode.FAILED
+        return ExitCode.CLOSED_OUTPUT
     except OSError as exc:  # e.g. the fake server's port is taken
         return _fail(ExitCode.FAILED, exc, debug)
 
@@ -443,5 +474,7 @@ def _throttling_shown(enabled: bool) -> Iterator[None]:
 def _fail(code: ExitCode, exc: BaseException, debug: bool) -> ExitCode:
     if debug:
         traceback.print_exception(exc)
-    print(f"{PROG}: error: {exc}", file=sys.stderr)
+    # One line, whatever the text: a ClassifyError's message is already safe; others may hold
+    # a server's or a file's text too.
+    print(f"{PROG}: error: {message(str(exc))}", file=sys.stderr)
     return code

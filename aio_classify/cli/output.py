@@ -3,6 +3,10 @@
 Every writer streams: a row is written as soon as its job arrives and nothing is kept, so a
 listing of any length prints its first rows at once and runs in flat memory. JSON values come
 from the one cattrs converter, so the command line prints exactly what the library reads.
+
+What the server sent is untrusted (``sanitize``): the table shows control characters as visible
+escapes, so no escape sequence reaches the terminal; CSV cells that a spreadsheet would run as a
+formula get a leading ``'`` unless asked not to; JSON is strict (no ``NaN``); any value renders.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any, TextIO
 
 from ..conversion import converter
 from ..models import ClassifyJob
+from ..sanitize import printable, spreadsheet_safe
 
 __all__ = ["FORMATS", "JobWriter", "make_writer"]
 
@@ -37,16 +42,22 @@ CSV_COLUMNS = (
 
 
 def job_json(job: ClassifyJob) -> str:
-    return json.dumps(converter.unstructure(job), separators=(",", ":"))
+    # JSON's own escapes make any string safe to print; allow_nan=False keeps it strict JSON
+    # (decoding already refuses NaN, so a record never holds one).
+    return json.dumps(converter.unstructure(job), separators=(",", ":"), allow_nan=False)
 
 
-def csv_row(job: ClassifyJob) -> list[Any]:
-    """One flat row; the nested result is spread into ``type`` and ``confidence``."""
+def csv_row(job: ClassifyJob, *, formulas: bool = False) -> list[Any]:
+    """One flat row; the nested result is spread into ``type`` and ``confidence``. Text cells
+    that a spreadsheet would run as formulas are neutralised unless ``formulas``."""
     record = converter.unstructure(job)
     result = record.get("result") or {}
     record["type"] = result.get("type")
     record["confidence"] = result.get("confidence")
-    return ["" if record.get(name) is None else record[name] for name in CSV_COLUMNS]
+    cells = ["" if record.get(name) is None else record[name] for name in CSV_COLUMNS]
+    if formulas:
+        return cells
+    return [spreadsheet_safe(cell) if isinstance(cell, str) else cell for cell in cells]
 
 
 class JobWriter:
@@ -85,13 +96,16 @@ class JsonWriter(JobWriter):
 
 
 class CsvWriter(JobWriter):
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, *, formulas: bool = False) -> None:
         super().__init__(stream)
-        self._csv = csv.writer(stream, lineterminator="\n")
+        self._formulas = formulas
+        # RFC 4180's CRLF: the csv module then quotes any cell holding a CR or LF, so a
+        # server's text cannot start a row of its own (with "\n" a lone CR stays unquoted).
+        self._csv = csv.writer(stream, lineterminator="\r\n")
         self._csv.writerow(CSV_COLUMNS)
 
     def write(self, job: ClassifyJob) -> None:
-        self._csv.writerow(csv_row(job))
+        self._csv.writerow(csv_row(job, formulas=self._formulas))
 
 
 class TableWriter(JobWriter):
@@ -119,15 +133,27 @@ class TableWriter(JobWriter):
                 job.id,
                 str(job.status),
                 (result.type if result is not None else None) or "-",
-                "-" if confidence is None else f"{confidence:.2f}",
+                _number(confidence),
                 created,
             ]
         )
 
     def _line(self, cells: list[str]) -> None:
         sizes = [self._id_width, *(size for _, size in self.FIXED)]
-        text = "  ".join(_fit(cell, size) for cell, size in zip(cells, sizes, strict=True))
+        text = "  ".join(
+            _fit(printable(cell), size) for cell, size in zip(cells, sizes, strict=True)
+        )
         self.stream.write(text.rstrip()[: self._width] + "\n")
+
+
+def _number(value: float | None) -> str:
+    """Two decimals, or the value's start when it has none to show (an integer of 400 digits)."""
+    if value is None:
+        return "-"
+    try:
+        return f"{value:.2f}"
+    except (OverflowError, ValueError, TypeError):
+        return str(value)[:12]
 
 
 def _fit(text: str, size: int) -> str:
@@ -138,9 +164,11 @@ _WRITERS: dict[str, Callable[[TextIO], JobWriter]] = {
     "table": TableWriter,
     "json": JsonWriter,
     "jsonl": JsonLinesWriter,
-    "csv": CsvWriter,
 }
 
 
-def make_writer(output_format: str, stream: TextIO) -> JobWriter:
+def make_writer(output_format: str, stream: TextIO, *, csv_formulas: bool = False) -> JobWriter:
+    """``csv_formulas`` writes CSV cells as sent, even those a spreadsheet would run."""
+    if output_format == "csv":
+        return CsvWriter(stream, formulas=csv_formulas)
     return _WRITERS[output_format](stream)

@@ -119,6 +119,23 @@ def _json_error(exc: web.HTTPException) -> web.Response:
     return detail(exc.status, exc.reason, headers={"Allow": allow} if allow else None)
 
 
+def redacted_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The request's headers for the log, credentials replaced: a printed or failing test's
+    request log must not show a key (and the fake may be given a real one)."""
+    return {
+        name: _redacted(value) if name.lower() in SECRET_HEADERS else value
+        for name, value in headers.items()
+    }
+
+
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def _redacted(value: str) -> str:
+    scheme, _, credential = value.partition(" ")
+    return f"{scheme} [redacted]" if credential else "[redacted]"
+
+
 async def _api_request(
     request: web.Request, handler: Handler, authorized: bool
 ) -> web.StreamResponse:
@@ -130,7 +147,8 @@ async def _api_request(
             method=request.method,
             path=request.path,
             query=tuple(request.query.items()),
-            headers=dict(request.headers),
+            headers=redacted_headers(request.headers),
+            authorized=authorized,
             time=time.time(),
             route=f"{request.method} {route}",
         )

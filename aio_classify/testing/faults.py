@@ -63,7 +63,9 @@ class RecordedRequest:
         method: The HTTP method, e.g. ``"GET"``.
         path: The path, e.g. ``"/api/v2/classify"``.
         query: The query's (name, value) pairs in order; a repeated name appears repeatedly.
-        headers: The request headers, ``Authorization`` included.
+        headers: The request headers, credentials (``Authorization``, ``Cookie``...) shown as
+            ``Bearer [redacted]``, so a printed request log never holds a key.
+        authorized: Whether the request carried the server's API key.
         time: Wall-clock arrival time (``time.time()``).
         route: The route pattern, e.g. ``"GET /api/v2/classify/{job_id}"``.
     """
@@ -72,6 +74,7 @@ class RecordedRequest:
     path: str
     query: tuple[tuple[str, str], ...]
     headers: Mapping[str, str]
+    authorized: bool
     time: float
     route: str
 

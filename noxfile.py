@@ -16,7 +16,7 @@ import nox
 nox.options.sessions = ["tests", "conformance", "lint", "typecheck", "docs"]
 nox.options.default_venv_backend = "venv"
 
-TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0"]
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=1.0", "hypothesis>=6"]
 #: The README's FastAPI example is executed too (tests/test_readme.py), over httpx's ASGI transport;
 #: examples/fastapi_service.py and examples/webhook_fastapi.py are served by uvicorn on loopback
 #: (tests/test_examples.py).
@@ -85,20 +85,15 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks, side by side with the floor and the official SDK (installed only here).
+    """Benchmarks side by side with raw floors and the official SDK (installed only here, with
+    matplotlib for the plots); writes docs/benchmarks.md and docs/images/.
 
-    ``nox -s bench -- bench_list`` runs one; bench_poll and bench_webhooks take about 90 s each,
-    bench_create (which also draws docs/images/bench_create.png, hence matplotlib) about 3 minutes.
+    ``nox -s bench -- bench_list`` runs one (bench_list, bench_batch, bench_poll, bench_scan,
+    bench_create, bench_webhooks). All take about a quarter of an hour; bench_create,
+    bench_webhooks, bench_poll and the SDK's per-id lookups are the slow parts.
     """
     session.install("-e", ".", "llama-cloud", "matplotlib")
-    for name in session.posargs or [
-        "bench_list",
-        "bench_batch",
-        "bench_poll",
-        "bench_create",
-        "bench_webhooks",
-    ]:
-        session.run("python", f"benchmarks/{name}.py")
+    session.run("python", "benchmarks/report.py", *session.posargs)
 
 
 @nox.session

@@ -5,15 +5,16 @@ Three pieces: ``read_batches`` reads ids lazily (sync or async iterable), drops 
 cuts batches by count and URL bytes; ``BatchLookup`` runs one batch per task with every request
 under a single ``asyncio.Semaphore``; ``fan_out`` keeps a bounded number of batch tasks alive so
 input is read only as fast as results are produced, and cancels and awaits every task when the
-consumer stops or a batch fails.
+consumer stops or a batch fails (``scan`` fans out the pages of its time windows with it too).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Coroutine, Iterable
 from contextlib import aclosing
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from .models import ClassifyJob, Page
@@ -33,6 +34,9 @@ __all__ = [
 
 JobIds = Iterable[str] | AsyncIterable[str]
 
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
 MAX_URL_BYTES = 8 * 1024
 """Servers and proxies commonly refuse longer request lines; every batch URL stays under it."""
 
@@ -46,6 +50,14 @@ def query_bytes(params: Query) -> int:
     """Length of ``k=v&k=v`` with every key and value percent-encoded as strictly as possible,
     so the count is an upper bound of what the HTTP library actually sends."""
     return sum(len(quote(key, safe="")) + len(quote(value, safe="")) + 2 for key, value in params)
+
+
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+"""Characters ``quote`` leaves as they are: ids made only of them (all real ids) skip it."""
+
+
+def _quoted_length(value: str) -> int:
+    return len(value) if _UNRESERVED.fullmatch(value) else len(quote(value, safe=""))
 
 
 async def each_id(job_ids: JobIds) -> AsyncGenerator[Any, None]:
@@ -84,7 +96,7 @@ async def read_batches(
             check_job_id(job_id, "job_ids item")
             if job_id in seen:
                 continue
-            cost = _JOB_IDS_PARAM + len(quote(job_id, safe=""))
+            cost = _JOB_IDS_PARAM + _quoted_length(job_id)
             if cost > byte_budget:
                 raise ValueError(
                     f"job id {job_id[:40]!r}... is too long to fit in a {MAX_URL_BYTES}-byte URL"
@@ -103,12 +115,18 @@ async def read_batches(
 
 
 async def fan_out(
-    batches: AsyncGenerator[list[str], None],
-    fetch: Callable[[list[str]], Coroutine[Any, Any, list[ClassifyJob]]],
+    inputs: AsyncGenerator[_In, None],
+    fetch: Callable[[_In], Coroutine[Any, Any, _Out]],
     *,
     max_tasks: int,
-) -> AsyncGenerator[list[ClassifyJob], None]:
-    """Each batch's jobs, as batches finish, with at most ``max_tasks`` batches under way.
+    follow_up: Callable[[_Out], _In | None] | None = None,
+) -> AsyncGenerator[_Out, None]:
+    """``fetch(item)`` for each input, results yielded as they finish, with at most
+    ``max_tasks`` under way.
+
+    ``follow_up`` turns a result into one more input (``None``: none), fetched at once, before
+    the result is yielded and before the inputs not yet read: this is how ``scan`` asks for each
+    window's next page as soon as its last one came, while the consumer is still reading it.
 
     The next batch is read by a task of its own, waited for alongside the batches in flight:
     an input that stalls (an async source waiting on a queue) never holds back results that
@@ -120,39 +138,42 @@ async def fan_out(
     cancellation of the consumer), the ``finally`` cancels the reader and the batches still
     running and awaits them, and every task's exception is retrieved.
     """
-    running: set[asyncio.Task[list[ClassifyJob]]] = set()
-    reader: asyncio.Task[list[str] | None] | None = None
+    running: set[asyncio.Task[_Out]] = set()
+    reader: asyncio.Task[_In | None] | None = None
     exhausted = False
     try:
         while True:
             if reader is None and not exhausted and len(running) < max_tasks:
-                reader = asyncio.create_task(_next_batch(batches))
+                reader = asyncio.create_task(_next_input(inputs))
             waiting: set[asyncio.Task[Any]] = {*running, *([reader] if reader else [])}
             if not waiting:
                 return
             done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             if reader is not None and reader in done:
-                batch, reader = reader.result(), None  # a bad id in the input raises here
-                if batch is None:
+                item, reader = reader.result(), None  # a bad id in the input raises here
+                if item is None:
                     exhausted = True
                 else:
-                    running.add(asyncio.create_task(fetch(batch)))
+                    running.add(asyncio.create_task(fetch(item)))
             finished = [task for task in running if task in done]
             running.difference_update(finished)
             errors = [error for task in finished if (error := task.exception()) is not None]
             if errors:
                 raise errors[0]
             for task in finished:
-                yield task.result()
+                result = task.result()
+                if follow_up is not None and (item := follow_up(result)) is not None:
+                    running.add(asyncio.create_task(fetch(item)))  # takes the finished one's place
+                yield result
     finally:
         try:
             await _cancel_and_wait({*running, *([reader] if reader else [])})
         finally:
-            await batches.aclose()
+            await inputs.aclose()
 
 
-async def _next_batch(batches: AsyncGenerator[list[str], None]) -> list[str] | None:
-    return await anext(batches, None)
+async def _next_input(inputs: AsyncGenerator[_In, None]) -> _In | None:
+    return await anext(inputs, None)
 
 
 async def _cancel_and_wait(tasks: set[asyncio.Task[Any]]) -> None:
@@ -212,16 +233,22 @@ class BatchLookup:
         self, job_ids: JobIds, seen: dict[str, None] | None = None
     ) -> AsyncGenerator[ClassifyJob, None]:
         """Every job the server knows among ``job_ids``, batch by batch as batches complete."""
+        async with aclosing(self.iter_batches(job_ids, seen)) as batches:
+            async for jobs in batches:
+                for job in jobs:
+                    yield job
+
+    def iter_batches(
+        self, job_ids: JobIds, seen: dict[str, None] | None = None
+    ) -> AsyncGenerator[list[ClassifyJob], None]:
+        """The jobs found by each batch, as batches complete (``seen``: see ``read_batches``)."""
         batches = read_batches(
             job_ids,
             batch_size=self._batch_size,
             byte_budget=self._byte_budget,
             seen={} if seen is None else seen,
         )
-        async with aclosing(fan_out(batches, self._fetch_batch, max_tasks=self._max_tasks)) as rs:
-            async for jobs in rs:
-                for job in jobs:
-                    yield job
+        return fan_out(batches, self._fetch_batch, max_tasks=self._max_tasks)
 
     async def get_jobs(self, job_ids: JobIds) -> dict[str, ClassifyJob]:
         """The jobs the server knows among ``job_ids``, keyed by id in input order."""
@@ -243,4 +270,4 @@ class BatchLookup:
 
         wanted = set(ids)
         pager = JobPager(limited_fetch_page, page_token=None, limit=None)
-        return [job async for job in pager if job.id in wanted]
+        return [job async for page in pager.pages() for job in page.items if job.id in wanted]

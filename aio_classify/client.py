@@ -16,13 +16,14 @@ import aiohttp
 from attrs import evolve
 
 from .batching import BatchLookup, JobIds, distinct_ids
-from .conversion import create_body, structure_job, structure_page
+from .conversion import create_body, read_job, read_page
 from .errors import BadRequestError, ConflictError
 from .models import ClassifyConfiguration, ClassifyJob, JobStatus, Page, WebhookConfiguration
 from .pagination import JobPager, PageFetcher
 from .polling import PollOptions, poll_in_rounds, poll_one_job
-from .protocol import JOBS_PATH, Query, job_path, list_query, page_query, scope_query
+from .protocol import JOBS_PATH, Query, job_path, json_body, list_query, page_query, scope_query
 from .retry import RetryPolicy
+from .scan import scan, split_range
 from .throttle import build_limiters
 from .transport import Transport
 from .validation import (
@@ -33,6 +34,7 @@ from .validation import (
     check_base_url,
     check_bool,
     check_configuration,
+    check_datetime,
     check_given_ids,
     check_int,
     check_iterable,
@@ -194,11 +196,47 @@ class ClassifyClient:
         fetcher = None if ids == [] else self._page_fetcher(query)
         return JobPager(fetcher, page_token=page_token, limit=limit)
 
+    def scan_jobs(
+        self,
+        created_at_on_or_after: datetime | str,
+        created_at_on_or_before: datetime | str,
+        partitions: int = 8,
+        concurrency: int = 8,
+        status: JobStatus | str | None = None,
+        configuration_id: str | None = None,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+        page_size: int = 100,
+    ) -> AsyncGenerator[ClassifyJob, None]:
+        """Every job created in the range (both bounds inclusive), once each, in no set order.
+
+        The range is cut into ``partitions`` windows listed side by side, with at most
+        ``concurrency`` requests in flight; see ``aio_classify.scan``. Arguments are checked at
+        once, as ``list_jobs`` checks them. A failing window raises and cancels the others.
+        """
+        start = check_datetime(created_at_on_or_after, "created_at_on_or_after")
+        end = check_datetime(created_at_on_or_before, "created_at_on_or_before")
+        if start is None or end is None:
+            raise ValueError(
+                "scan_jobs needs both created_at_on_or_after and created_at_on_or_before"
+            )
+        if end < start:
+            raise ValueError("created_at_on_or_before is earlier than created_at_on_or_after")
+        windows = split_range(start, end, check_int(partitions, "partitions", low=1))
+
+        def list_window(first: datetime, last: datetime) -> JobPager:
+            return self.list_jobs(
+                status, configuration_id, None, first, last, project_id, organization_id, page_size
+            )
+
+        list_window(start, end)  # checks the other arguments now; a pager sends nothing
+        return scan(list_window, windows, concurrency=check_int(concurrency, "concurrency", low=1))
+
     def _page_fetcher(self, query: Query) -> PageFetcher:
         async def fetch_page(token: str | None) -> Page:
             params = page_query(query, token)
-            return structure_page(
-                await self._transport.request("GET", JOBS_PATH, kind="list", params=params)
+            return await self._transport.request(
+                "GET", JOBS_PATH, kind="list", params=params, decode=read_page
             )
 
         return fetch_page
@@ -218,7 +256,9 @@ class ClassifyClient:
         path = job_path(check_job_id(job_id))
         expanded = [("expand", name) for name in check_str_list(expand, "expand") or ()]
         params = [*self._scope(project_id, organization_id), *expanded]
-        return structure_job(await self._transport.request("GET", path, kind="get", params=params))
+        return await self._transport.request(
+            "GET", path, kind="get", params=params, decode=read_job
+        )
 
     # -- batch lookups ---------------------------------------------------------------------
 
@@ -414,10 +454,8 @@ class ClassifyClient:
             webhook_configurations=check_webhook_configurations(webhook_configurations),
         )
         params = self._scope(project_id, organization_id)
-        return structure_job(
-            await self._transport.request(
-                "POST", JOBS_PATH, kind="create", params=params, json=body
-            )
+        return await self._transport.request(
+            "POST", JOBS_PATH, kind="create", params=params, json=body, decode=read_job
         )
 
     async def run(
@@ -473,8 +511,8 @@ class ClassifyClient:
         path = job_path(check_job_id(job_id), "cancel")
         params = self._scope(project_id, organization_id)
         try:
-            return structure_job(
-                await self._transport.request("POST", path, kind="cancel", params=params)
+            return await self._transport.request(
+                "POST", path, kind="cancel", params=params, decode=read_job
             )
         except (ConflictError, BadRequestError) as refused:
             job = await self.get_job(job_id, project_id=project_id, organization_id=organization_id)
@@ -488,4 +526,6 @@ class ClassifyClient:
         """Delete a terminal job; a job still running is refused (``ConflictError``)."""
         path = job_path(check_job_id(job_id))
         params = self._scope(project_id, organization_id)
-        await self._transport.request("DELETE", path, kind="delete", params=params)
+        await self._transport.request(
+            "DELETE", path, kind="delete", params=params, decode=json_body
+        )

@@ -182,15 +182,18 @@ async def poll_in_rounds(
         while pending:
             looked_at = list(pending) if named is None else named
             missing = dict.fromkeys(looked_at)
-            async with aclosing(lookup.iter_jobs(looked_at)) as found:
+            # The deadline wraps each batch, not each job: a timeout scope per job cost more
+            # CPU than the rest of the round.
+            async with aclosing(lookup.iter_batches(looked_at)) as batches:
                 while (
-                    job := await _by_deadline(deadline, anext(found, None), finished, pending)
+                    jobs := await _by_deadline(deadline, anext(batches, None), finished, pending)
                 ) is not None:
-                    missing.pop(job.id, None)
-                    if job.is_terminal and job.id in pending:
-                        del pending[job.id]
-                        finished[job.id] = job
-                        yield job
+                    for job in jobs:
+                        missing.pop(job.id, None)
+                        if job.is_terminal and job.id in pending:
+                            del pending[job.id]
+                            finished[job.id] = job
+                            yield job
             if missing and named is None:
                 raise _not_found(list(missing))
             if pending:

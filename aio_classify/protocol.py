@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn
 from urllib.parse import quote
@@ -23,9 +23,11 @@ from .sanitize import detached, redact, redact_bytes
 
 __all__ = [
     "JOBS_PATH",
+    "BodyNotJSONError",
     "Query",
     "decode_response",
     "job_path",
+    "json_body",
     "list_query",
     "page_query",
     "parse_json",
@@ -100,8 +102,10 @@ def decode_response(
     *,
     request: str,
     secret: str | None = None,
+    decode: Callable[[bytes], Any] | None = None,
 ) -> Any:
-    """The JSON of a 2xx response; otherwise raise the ``APIStatusError`` for its status.
+    """A 2xx body read by ``decode`` (which gets the raw bytes; ``json_body`` by default, or one
+    of ``conversion``'s readers); otherwise raise the ``APIStatusError`` for the status.
 
     ``request`` ("GET /api/v2/classify") only labels messages; it never holds the API key.
     ``secret`` (the API key) is taken out of the body and headers before anything reads them,
@@ -110,18 +114,32 @@ def decode_response(
     """
     body = redact_bytes(body, secret)
     if 200 <= status < 300:
-        if not body or body.isspace():
-            return None
-        payload = parse_json(body)
-        if payload is _NOT_JSON:
-            raise detached(
-                ResponseValidationError(
-                    f"{request} answered {status} with a body that is not JSON: "
-                    f"{redact(_start(body), secret)}"
-                )
+        try:
+            return (decode or json_body)(body)
+        except BodyNotJSONError:
+            pass  # raised below, outside the handler: no exception chain
+        raise detached(
+            ResponseValidationError(
+                f"{request} answered {status} with a body that is not JSON: "
+                f"{redact(_start(body), secret)}"
             )
-        return payload
+        )
     raise detached(_status_error(status, _redacted_headers(headers, secret), body, request, secret))
+
+
+class BodyNotJSONError(ValueError):
+    """Raised by ``json_body``; ``decode_response`` names the request that got such a body."""
+
+
+def json_body(body: bytes) -> Any:
+    """The JSON value of a 2xx body (``None`` when it is empty); ``BodyNotJSONError`` for
+    anything ``parse_json`` refuses."""
+    if not body or body.isspace():
+        return None
+    payload = parse_json(body)
+    if payload is _NOT_JSON:
+        raise BodyNotJSONError
+    return payload
 
 
 _NOT_JSON: Any = object()

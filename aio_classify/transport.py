@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -26,6 +26,8 @@ from .sessions import LoopSessions, check_session_loop
 from .throttle import CallKind, Limiter, in_turn
 
 __all__ = ["Transport"]
+
+_T = TypeVar("_T")
 
 logger = logging.getLogger("aio_classify")
 
@@ -68,18 +70,35 @@ class Transport:
         return self._closed
 
     async def request(
-        self, method: str, path: str, *, kind: CallKind, params: Query = (), json: Any = None
-    ) -> Any:
-        """``path`` must already be percent-encoded (see ``protocol.job_path``); ``kind`` picks
-        the limiter that gives each attempt its turn (see ``throttle``)."""
-        retrying = self.retry_policy.retrying()
-        return await retrying(self._attempt, kind, method, self.url(path), params, json)
+        self,
+        method: str,
+        path: str,
+        *,
+        kind: CallKind,
+        params: Query = (),
+        json: Any = None,
+        decode: Callable[[bytes], _T],
+    ) -> _T:
+        """The 2xx body, as ``decode`` reads its raw bytes (``conversion.read_page``, ...).
+
+        ``path`` must already be percent-encoded (see ``protocol.job_path``); ``kind`` picks
+        the limiter that gives each attempt its turn (see ``throttle``).
+        """
+        attempt = partial(self._attempt, kind, method, self.url(path), params, json, decode)
+        result: _T = await self.retry_policy.call(attempt)
+        return result
 
     async def _attempt(
-        self, kind: CallKind, method: str, url: URL, params: Query, json: Any
+        self,
+        kind: CallKind,
+        method: str,
+        url: URL,
+        params: Query,
+        json: Any,
+        decode: Callable[[bytes], Any],
     ) -> Any:
         """One attempt: sent when the call kind's limiter gives it a turn, if it has one."""
-        send = partial(self._send_once, method, url, params, json)
+        send = partial(self._send_once, method, url, params, json, decode)
         limiter = self._limiters.get(kind)
         return await (send() if limiter is None else in_turn(limiter, send))
 
@@ -87,7 +106,9 @@ class Transport:
         """``base_url`` joined with an already percent-encoded ``path``."""
         return URL(self._prefix + path, encoded=True)
 
-    async def _send_once(self, method: str, url: URL, params: Query, json: Any) -> Any:
+    async def _send_once(
+        self, method: str, url: URL, params: Query, json: Any, decode: Callable[[bytes], Any]
+    ) -> Any:
         session = await self._get_session()
         label = f"{method} {url.path}"
         started = time.perf_counter()
@@ -126,7 +147,9 @@ class Transport:
             )
         # An error status keeps its meaning (and its retry) with the start of its body.
         body = b"".join(chunks)
-        return decode_response(status, headers, body, request=label, secret=self._api_key)
+        return decode_response(
+            status, headers, body, request=label, secret=self._api_key, decode=decode
+        )
 
     async def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:

@@ -26,6 +26,7 @@ __all__ = [
     "check_base_url",
     "check_bool",
     "check_configuration",
+    "check_datetime",
     "check_given_ids",
     "check_int",
     "check_iterable",
@@ -149,6 +150,12 @@ def check_optional_str(value: Any, name: str) -> str | None:
 
 def iso_datetime(value: Any, name: str) -> str | None:
     """A datetime or ISO 8601 string as the ISO text the service expects; naive means UTC."""
+    checked = check_datetime(value, name)
+    return None if checked is None else checked.isoformat()
+
+
+def check_datetime(value: Any, name: str) -> datetime | None:
+    """A datetime or ISO 8601 string as an aware datetime; naive means UTC."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -158,7 +165,7 @@ def iso_datetime(value: Any, name: str) -> str | None:
             raise ValueError(f"{name} must be an ISO 8601 date-time; got {value!r}") from None
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime or ISO 8601 str, not {type(value).__name__}")
-    return to_utc(value).isoformat()
+    return to_utc(value)
 
 
 def check_seconds(value: Any, name: str) -> float:

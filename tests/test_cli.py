@@ -588,3 +588,41 @@ async def test_throttling_is_shown_on_stderr_with_the_retries_it_causes(
     assert all(
         line.startswith("aio-classify: 'list' calls ") or retry.fullmatch(line) for line in lines
     )
+
+
+# -- list --parallel: the range as windows (scan_jobs) ---------------------------------------------
+
+
+async def test_list_parallel_scans_the_range_once_each(server: FakeClassifyServer) -> None:
+    server.seed_jobs(250, span=3600.0, before=1_767_225_600.0)  # the hour before 2026-01-01
+    env = cli_env(server)
+    bounds = ("--created-after", "2025-12-31T23:00:00Z", "--created-before", "2026-01-01T00:00Z")
+    code, out, err = await run_cli(
+        "list", "--format", "jsonl", *bounds, "--parallel", "4", "--page-size", "20", env=env
+    )
+    assert code == ExitCode.OK, err
+    ids = [json.loads(line)["id"] for line in out.splitlines()]
+    assert len(ids) == len(set(ids)) == 250
+    after = {v for r in server.requests for k, v in r.query if k == "created_at_on_or_after"}
+    assert len(after) == 4  # four windows
+
+    code, out, _ = await run_cli(
+        "list", "--format", "jsonl", *bounds, "--parallel", "4", "--limit", "30", env=env
+    )
+    assert (code, len(out.splitlines())) == (ExitCode.OK, 30)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--parallel", "4"),
+        ("--parallel", "4", "--created-after", "2026-01-01"),
+        ("--parallel", "4", "--created-after", "2026-01-01", "--created-before", "2026-01-02",
+         "--job-id", "a"),
+        ("--parallel", "0", "--created-after", "2026-01-01", "--created-before", "2026-01-02"),
+    ],
+)  # fmt: skip
+async def test_list_parallel_usage_errors(args: tuple[str, ...]) -> None:
+    code, out, err = await run_cli("list", *args, env=cli_env(None, LLAMA_CLOUD_API_KEY="k"))
+    assert (code, out) == (ExitCode.USAGE, "")
+    assert "--parallel" in err and len(err.splitlines()) == 1

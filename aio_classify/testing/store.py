@@ -7,6 +7,7 @@ is needed and a test that never reads sees nothing move.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import heapq
 import json
@@ -184,8 +185,18 @@ class JobStore:
         if filters.job_ids is not None:
             found = (self.jobs.get(i) for i in set(filters.job_ids))
             candidates = sorted((j for j in found if j is not None), key=lambda j: j.key)
-        else:
-            candidates = [self.jobs[key[1]] for key in self.order]
+        else:  # ``order`` is sorted by creation time: a date range is a slice of it
+            low = (
+                0
+                if filters.after_us is None
+                else bisect.bisect_left(self.order, (filters.after_us, ""))
+            )
+            high = (
+                len(self.order)
+                if filters.before_us is None
+                else bisect.bisect_left(self.order, (filters.before_us + 1, ""))
+            )
+            candidates = [self.jobs[key[1]] for key in self.order[low:high]]
         jobs = [j for j in candidates if filters.matches(j)]
         keys = [j.key for j in jobs]
         if filters.job_ids is None:  # id lists rarely repeat; caching them would only grow

@@ -208,3 +208,30 @@ async def test_bearer_header_is_sent(mocked: aioresponses, client: ClassifyClien
     ((_, request),) = mocked.requests.items()
     assert request[0].kwargs["headers"]["Authorization"] == "Bearer sk-secret"
     assert request[0].kwargs["allow_redirects"] is False
+
+
+@pytest.mark.parametrize(("failures", "tenacity_built"), [(0, 0), (1, 1), (2, 1)])
+async def test_tenacity_is_built_only_after_a_retryable_failure(
+    mocked: aioresponses,
+    client: ClassifyClient,
+    monkeypatch: pytest.MonkeyPatch,
+    failures: int,
+    tenacity_built: int,
+) -> None:
+    built = []
+    original = RetryPolicy.retrying
+    monkeypatch.setattr(RetryPolicy, "retrying", lambda self: built.append(1) or original(self))
+    for _ in range(failures):
+        mocked.get(JOB_URL, status=503, payload={"detail": "busy"})
+    mocked.get(JOB_URL, payload=JOB)
+    assert (await client.get_job("job-1")).id == "job-1"
+    assert (calls(mocked), len(built)) == (failures + 1, tenacity_built)
+
+
+async def test_the_direct_first_attempt_counts_towards_max_retries(mocked: aioresponses) -> None:
+    for _ in range(4):
+        mocked.get(JOB_URL, status=503, payload={"detail": "busy"})
+    async with scripted_client(max_retries=2) as client:
+        with pytest.raises(InternalServerError):
+            await client.get_job("job-1")
+    assert calls(mocked) == 3  # the first attempt and two retries

@@ -1,0 +1,221 @@
+"""The hot path of reading: response bytes decoded by msgspec straight into the frozen attrs
+records, for about the CPU cost of ``json.loads`` alone (cattrs, one hook call per field, costs
+about three times that; ``docs/benchmarks.md`` has the figures).
+
+msgspec builds attrs records itself, reading each field's type from the class annotations, and
+checks every JSON type strictly. Three kinds of field have no msgspec spelling that gives the
+exact (cattrs) path's result, so they are decoded as something plainer and finished afterwards:
+
+- ``SomeStrEnum | str`` (an unknown status stays a plain string): decoded as ``str``, then
+  swapped for the enum member when it is one;
+- ``datetime``: msgspec's RFC 3339 parser differs from the exact path's (it takes ``t``/``z``,
+  rounds a 7th fraction digit, leaves naive times naive), so the text is decoded as ``str`` and
+  parsed by the exact path's own function;
+- ``float``: msgspec would turn JSON ``1`` into ``1.0`` where the exact path keeps ``1``; decoded
+  as ``int | float``, exactly what ``json.loads`` gives.
+
+A record with such a field (or holding such a record) is decoded into a private subclass whose
+annotations say the plainer types. The subclass adds no slots, so the object has the very layout
+of the public record; the finisher, generated once per class as straight-line code (no per-field
+hook calls), sets its class back to the public record and fixes those few fields in place. Fields
+that mirror each other (``file_input`` / ``document_input_value``) are filled from one another.
+
+Anything msgspec refuses (a missing required field, a wrong JSON type, a date ``fromisoformat``
+does not read) makes ``decode`` return ``None``: the caller then takes the exact path, which
+owns every error message.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+import sys
+import types
+import typing
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+import attrs
+import msgspec
+
+__all__ = ["FastDecoder"]
+
+_T = TypeVar("_T")
+
+_set_attribute = object.__setattr__
+"""Writes a slot of a frozen record (as attrs' own ``__init__`` does) and sets ``__class__``."""
+
+
+class FastDecoder(Generic[_T]):
+    """Decodes JSON bytes into ``cls`` (an attrs record class), or returns ``None`` to refuse.
+
+    ``parse_datetime`` turns a date-time text into the datetime the exact path would give;
+    ``mirrored`` names, per record class, two fields filled from each other when only one of
+    them was sent.
+    """
+
+    def __init__(
+        self,
+        cls: type[_T],
+        *,
+        parse_datetime: Callable[[str], datetime],
+        mirrored: dict[type[Any], tuple[str, str]],
+    ) -> None:
+        compiler = _Compiler(parse_datetime, mirrored)
+        self._decoder = msgspec.json.Decoder(compiler.wire_type(cls))
+        self._finish = compiler.finisher(cls)
+
+    def decode(self, body: bytes) -> _T | None:
+        if _json_loads_refuses(body):
+            return None
+        try:
+            record = self._decoder.decode(body)
+            return record if self._finish is None else self._finish(record)  # type: ignore[no-any-return]
+        except (msgspec.DecodeError, ValueError, TypeError, RecursionError):
+            # DecodeError covers msgspec's ValidationError too; ValueError is a date text that
+            # ``fromisoformat`` refuses. Either way the exact path decides what to raise.
+            return None
+
+
+_DIGITS = re.compile(rb"[0-9]*")
+
+
+def _json_loads_refuses(body: bytes) -> bool:
+    """Whether ``json.loads`` (the exact path) could refuse a body msgspec might accept.
+
+    msgspec skips the value of an unknown key without decoding it, so it takes two things there
+    that ``json.loads`` refuses anywhere: bytes that are not UTF-8, and an integer with more
+    digits than ``int()`` converts (``sys.get_int_max_str_digits()``). Both are checked cheaply:
+    ``isascii`` first, and for digits only the bytes at every ``limit + 1``-th position, since a
+    longer run of digits must cover one of them. A false alarm only costs the exact path.
+    """
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+    limit = sys.get_int_max_str_digits()
+    if not limit:
+        return False
+    longest = limit + 1
+    for position in range(longest - 1, len(body), longest):
+        if 48 <= body[position] <= 57:  # an ASCII digit: measure its run both ways
+            before = body[max(0, position - longest) : position][::-1]
+            run = _DIGITS.match(before).end() + _DIGITS.match(body, position).end() - position  # type: ignore[union-attr]
+            if run >= longest:
+                return True
+    return False
+
+
+class _Compiler:
+    """Per record class: the annotations msgspec decodes, and the code that finishes it.
+
+    A record's finisher is straight-line code with the finishing of nested records inlined:
+    ``r0`` is the record, ``r1`` a record held by it, and so on.
+    """
+
+    def __init__(
+        self, parse_datetime: Callable[[str], datetime], mirrored: dict[type[Any], tuple[str, str]]
+    ) -> None:
+        self._mirrored = mirrored
+        self._wire: dict[type[Any], type[Any]] = {}
+        self._namespace: dict[str, Any] = {"set": _set_attribute, "parse_datetime": parse_datetime}
+
+    def finisher(self, cls: type[Any]) -> Callable[[Any], Any] | None:
+        """The generated finisher of ``cls`` (after ``wire_type(cls)``); None if it needs none."""
+        if self._wire.get(cls, cls) is cls:
+            return None
+        source = "\n".join(["def finish(r0):", *_indent([*self._finish(cls, 0), "return r0"], 1)])
+        namespace = dict(self._namespace)
+        exec(compile(source, f"<finish {cls.__name__}>", "exec"), namespace)
+        return namespace["finish"]  # type: ignore[no-any-return]
+
+    def wire_type(self, hint: Any) -> Any:
+        """The annotation msgspec decodes for ``hint``: ``hint`` itself when nothing differs."""
+        if hint is datetime:
+            return str
+        if hint is float:
+            return int | float
+        args = typing.get_args(hint)
+        if _is_union(hint):
+            enum = _enum_in(hint)  # ``SomeStrEnum | str``: any string, mapped afterwards
+            return functools.reduce(
+                operator.or_, [self.wire_type(a) for a in args if a is not enum]
+            )
+        if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
+            return tuple[self.wire_type(args[0]), ...]  # type: ignore[misc]
+        if attrs.has(hint):
+            return self._record(hint)
+        return hint
+
+    def _record(self, cls: type[Any]) -> type[Any]:
+        if cls not in self._wire:
+            hints = typing.get_type_hints(cls)
+            wire = {field.name: self.wire_type(hints[field.name]) for field in attrs.fields(cls)}
+            if wire == {name: hints[name] for name in wire} and cls not in self._mirrored:
+                self._wire[cls] = cls
+            else:
+                namespace = {"__slots__": (), "__annotations__": wire}
+                self._wire[cls] = type(f"_Wire{cls.__name__}", (cls,), namespace)
+                self._namespace[cls.__name__] = cls
+        return self._wire[cls]
+
+    def _finish(self, cls: type[Any], depth: int) -> list[str]:
+        """Lines that finish the record in ``r{depth}``, an instance of ``cls``'s wire class."""
+        record = f"r{depth}"
+        lines = [f"set({record}, '__class__', {cls.__name__})"]
+        hints = typing.get_type_hints(cls)
+        for field in attrs.fields(cls):
+            lines += self._finish_field(record, field.name, hints[field.name], depth)
+        if cls in self._mirrored:
+            first, second = self._mirrored[cls]
+            lines += [
+                f"if {record}.{first} is None:",
+                f"    set({record}, {first!r}, {record}.{second})",
+                f"elif {record}.{second} is None:",
+                f"    set({record}, {second!r}, {record}.{first})",
+            ]
+        return lines
+
+    def _finish_field(self, record: str, name: str, hint: Any, depth: int) -> list[str]:
+        """Lines that finish field ``name`` (typed ``hint``) of ``record``; often none."""
+        optional = _is_union(hint) and type(None) in typing.get_args(hint)
+        if optional:
+            rest = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+            hint = functools.reduce(operator.or_, rest)
+        value, inner = f"{record}.{name}", f"r{depth + 1}"
+        enum = _enum_in(hint) if _is_union(hint) else None
+        item = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else None
+        if hint is datetime:
+            lines = [f"set({record}, {name!r}, parse_datetime({inner}))"]
+        elif enum is not None:
+            members = f"members_{enum.__name__}"
+            self._namespace[members] = {member.value: member for member in enum}
+            lines = [f"set({record}, {name!r}, {members}.get({inner}, {inner}))"]
+        elif attrs.has(hint) and self._wire.get(hint, hint) is not hint:
+            lines = self._finish(hint, depth + 1)
+        elif item is not None and attrs.has(item) and self._wire.get(item, item) is not item:
+            return [f"for {inner} in {value}:", *_indent(self._finish(item, depth + 1), 1)]
+        else:
+            return []
+        if optional:
+            return [f"{inner} = {value}", f"if {inner} is not None:", *_indent(lines, 1)]
+        return [f"{inner} = {value}", *lines]
+
+
+def _indent(lines: list[str], levels: int) -> list[str]:
+    return ["    " * levels + line for line in lines]
+
+
+def _is_union(hint: Any) -> bool:
+    return typing.get_origin(hint) in (types.UnionType, typing.Union)
+
+
+def _enum_in(hint: Any) -> type[StrEnum] | None:
+    """The string enum of a ``SomeStrEnum | str [| None]`` union (None for any other)."""
+    args = typing.get_args(hint)
+    enums = [arg for arg in args if isinstance(arg, type) and issubclass(arg, StrEnum)]
+    return enums[0] if len(enums) == 1 and str in args else None

@@ -96,6 +96,23 @@ class Scripted:
 
 
 @asynccontextmanager
+async def serve(
+    app: web.Application, *, shutdown_timeout: float = 1.0, max_line_size: int = 8190
+) -> AsyncIterator[str]:
+    """``app`` served on a free loopback port for the block: yields its base URL."""
+    runner = web.AppRunner(
+        app, access_log=None, shutdown_timeout=shutdown_timeout, max_line_size=max_line_size
+    )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
 async def scripted(handler: Handler) -> AsyncIterator[Scripted]:
     requests: list[web.Request] = []
 
@@ -106,15 +123,8 @@ async def scripted(handler: Handler) -> AsyncIterator[Scripted]:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", record)
     # Long request lines allowed: a test may send a page token of 100 KB back.
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5, max_line_size=2**20)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield Scripted(f"http://{host}:{port}", requests)
-    finally:
-        await runner.cleanup()
+    async with serve(app, shutdown_timeout=0.5, max_line_size=2**20) as url:
+        yield Scripted(url, requests)
 
 
 def answers(*responses: Callable[[], web.StreamResponse]) -> Handler:

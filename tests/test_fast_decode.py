@@ -30,6 +30,8 @@ from aio_classify.conversion import (
 )
 from aio_classify.protocol import BodyNotJSONError, json_body
 
+from helpers import serve
+
 BASE_JOB: dict[str, Any] = {
     "id": "cls-1",
     "configuration": {
@@ -299,15 +301,8 @@ async def odd_server() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/api/v2/classify", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve(app) as url:
+        yield url
 
 
 async def test_client_reads_a_page_the_fast_path_refuses_through_the_exact_path(

@@ -4,7 +4,10 @@ scripted loopback server for hostile-server tests."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -156,3 +159,41 @@ def raw(
     return lambda: web.Response(
         body=body, status=status, headers=headers, content_type="application/json"
     )
+
+
+# -- documented examples: code blocks of README.md and docs/, run as written -----------------
+
+#: A fenced code block, and the ```text block of its expected output if one follows.
+BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n(?:\n```text\n(.*?)^```\n)?", re.M | re.S)
+
+
+async def run_python(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """Any warning (an unclosed session, say) fails the example."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-W",
+        "error",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(child.communicate(), 60)
+    assert child.returncode is not None
+    return child.returncode, output.decode()
+
+
+def assert_output_matches(actual: str, expected: str) -> None:
+    actual_lines, expected_lines = actual.splitlines(), expected.splitlines()
+    assert len(actual_lines) == len(expected_lines), actual
+    for got, want in zip(actual_lines, expected_lines, strict=True):
+        pattern = ".*".join(re.escape(part) for part in want.split("..."))
+        assert re.fullmatch(pattern, got), f"{got!r} does not match {want!r}"
+
+
+def namespace_of(code: str) -> dict[str, Any]:
+    """Run an example as an imported module would (``__name__`` is not ``"__main__"``)."""
+    namespace: dict[str, Any] = {"__name__": "readme_example"}
+    exec(compile(code, "README.md", "exec"), namespace)
+    return namespace

@@ -17,16 +17,22 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_readme import assert_output_matches, namespace_of, run_python
 
 from aio_classify.cli import build_parser
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 
-from helpers import API_KEY, ROOT, child_env
+from helpers import (
+    API_KEY,
+    BLOCK,
+    ROOT,
+    assert_output_matches,
+    child_env,
+    namespace_of,
+    run_python,
+)
 
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md"))
-BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n(?:\n```text\n(.*?)^```\n)?", re.M | re.S)
 INCLUDE = "--8<--"  # a pymdownx snippet: the included file is tested where it lives
 
 

@@ -8,7 +8,7 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -197,3 +197,15 @@ def namespace_of(code: str) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "readme_example"}
     exec(compile(code, "README.md", "exec"), namespace)
     return namespace
+
+
+def cli_commands(consoles: Iterable[str]) -> list[str]:
+    """Each ``aio-classify ...`` command of these console blocks: comments, the other commands
+    of a pipeline and redirections left out."""
+    return [
+        re.split("[<>]", part, maxsplit=1)[0].strip()
+        for code in consoles
+        for line in code.splitlines()
+        for part in line.split("#", 1)[0].split("|")
+        if part.strip().startswith("aio-classify ")
+    ]

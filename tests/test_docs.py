@@ -27,6 +27,7 @@ from helpers import (
     ROOT,
     assert_output_matches,
     child_env,
+    cli_commands,
     namespace_of,
     run_python,
 )
@@ -130,13 +131,7 @@ async def test_the_pytest_examples_pass(tmp_path: Path) -> None:
 
 def test_every_command_line_parses() -> None:
     parser = build_parser()
-    commands = [
-        re.split("[<>]", part, maxsplit=1)[0].strip()  # without a redirection
-        for _, code, _ in blocks("console")
-        for line in code.splitlines()
-        for part in line.split("#", 1)[0].split("|")
-        if part.strip().startswith("aio-classify ")
-    ]
+    commands = cli_commands(code for _, code, _ in blocks("console"))
     assert len(commands) >= 8
     for command in commands:
         assert parser.parse_args(shlex.split(command)[1:]).handler is not None

@@ -34,6 +34,7 @@ from helpers import (
     ROOT,
     assert_output_matches,
     child_env,
+    cli_commands,
     namespace_of,
     run_python,
 )
@@ -138,13 +139,7 @@ async def test_pytest_example(tmp_path: Path) -> None:
 
 def test_every_command_line_in_the_readme_parses() -> None:
     parser = build_parser()
-    commands = [
-        re.split("[<>]", part, maxsplit=1)[0].strip()  # without a redirection
-        for code, _ in blocks("console")
-        for line in code.splitlines()
-        for part in line.split("#", 1)[0].split("|")
-        if part.strip().startswith("aio-classify ")
-    ]
+    commands = cli_commands(code for code, _ in blocks("console"))
     assert len(commands) >= 6
     for command in commands:
         args = parser.parse_args(shlex.split(command)[1:])

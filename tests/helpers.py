@@ -192,6 +192,17 @@ def assert_output_matches(actual: str, expected: str) -> None:
         assert re.fullmatch(pattern, got), f"{got!r} does not match {want!r}"
 
 
+async def assert_program_prints(
+    code: str, expected: str, server: FakeClassifyServer, tmp_path: Path
+) -> None:
+    """Run ``code`` as a script against ``server``: it succeeds and prints ``expected``."""
+    script = tmp_path / "example.py"
+    script.write_text(code, encoding="utf-8")
+    status, output = await run_python([str(script)], child_env(server), tmp_path)
+    assert status == 0, output
+    assert_output_matches(output, expected)
+
+
 def namespace_of(code: str) -> dict[str, Any]:
     """Run an example as an imported module would (``__name__`` is not ``"__main__"``)."""
     namespace: dict[str, Any] = {"__name__": "readme_example"}

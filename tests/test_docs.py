@@ -25,7 +25,7 @@ from helpers import (
     API_KEY,
     BLOCK,
     ROOT,
-    assert_output_matches,
+    assert_program_prints,
     child_env,
     cli_commands,
     namespace_of,
@@ -83,11 +83,7 @@ def test_the_programs_show_their_output() -> None:
 async def test_program(
     docs_server: FakeClassifyServer, tmp_path: Path, code: str, expected: str
 ) -> None:
-    script = tmp_path / "example.py"
-    script.write_text(code, encoding="utf-8")
-    status, output = await run_python([str(script)], child_env(docs_server), tmp_path)
-    assert status == 0, output
-    assert_output_matches(output, expected)
+    await assert_program_prints(code, expected, docs_server, tmp_path)
 
 
 def only(marker: str) -> str:

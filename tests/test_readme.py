@@ -32,7 +32,7 @@ from helpers import (
     API_KEY,
     BLOCK,
     ROOT,
-    assert_output_matches,
+    assert_program_prints,
     child_env,
     cli_commands,
     namespace_of,
@@ -83,11 +83,7 @@ async def readme_server() -> Iterator[FakeClassifyServer]:
 async def test_script_example(
     readme_server: FakeClassifyServer, tmp_path: Path, code: str, expected: str
 ) -> None:
-    script = tmp_path / "example.py"
-    script.write_text(code, encoding="utf-8")
-    code_, output = await run_python([str(script)], child_env(readme_server), tmp_path)
-    assert code_ == 0, output
-    assert_output_matches(output, expected)
+    await assert_program_prints(code, expected, readme_server, tmp_path)
 
 
 def only(kind_name: str) -> str:

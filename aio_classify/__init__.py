@@ -1,4 +1,14 @@
-"""Async-first client for LlamaCloud Classify v2 jobs."""
+"""Async-first client for LlamaCloud Classify v2 jobs.
+
+Everything a caller needs is importable from here: ``ClassifyClient`` (listing, parallel scans,
+batched lookups, creating, waiting, cancelling, deleting), ``RetryPolicy``, the records
+(``ClassifyJob``, ``ClassifyConfiguration``, ``WebhookConfiguration`` ...) and the exception
+tree under ``ClassifyError``. Three neighbours are imported on purpose, by name:
+``aio_classify.webhooks`` (``WebhookReceiver``: verify deliveries and let waits react to them),
+``aio_classify.testing`` (``FakeClassifyServer``, a loopback fake of the service) and
+``aio_classify.pytest_plugin`` (its fixtures, installed as a pytest plugin). The command line is
+``aio_classify.cli`` (``aio-classify``).
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -5,7 +5,7 @@ the user's own HTTP server, at least once and in any order. This module turns ra
 ``WebhookEvent`` records (``parse_event``), checks their ``LC-Signature`` (``verify_signature``)
 and, in ``WebhookReceiver``, drops repeats and hands each new terminal event to every wait that
 subscribed. What a wait does with it (fetch the record, which alone decides) is
-``event_waiting``'s concern.
+``polling``'s concern.
 
 A receiver holds no event-loop-bound object: each subscription makes its own primitives on the
 loop of the wait that opens it, and deliveries from another thread or loop reach it through

@@ -14,7 +14,7 @@ from aio_classify import ClassifyClient
 from aio_classify.testing import FakeClassifyServer
 from aio_classify.webhooks import WebhookReceiver
 
-from helpers import API_KEY, FAST_RETRIES, WEBHOOK_SECRET
+from helpers import API_KEY, FAST_RETRIES, WEBHOOK_SECRET, serve
 
 LEAK_MARKERS = ("Unclosed", "Task was destroyed", "exception was never retrieved")
 
@@ -80,10 +80,5 @@ async def hook_url(receiver: WebhookReceiver) -> AsyncIterator[str]:
     """``receiver.handle`` served on loopback: the URL deliveries go to."""
     app = web.Application()
     app.router.add_post("/hooks", receiver.handle)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/hooks"
-    finally:
-        await runner.cleanup()
+    async with serve(app) as url:
+        yield f"{url}/hooks"

@@ -4,8 +4,11 @@ scripted loopback server for hostile-server tests."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+import re
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -96,6 +99,23 @@ class Scripted:
 
 
 @asynccontextmanager
+async def serve(
+    app: web.Application, *, shutdown_timeout: float = 1.0, max_line_size: int = 8190
+) -> AsyncIterator[str]:
+    """``app`` served on a free loopback port for the block: yields its base URL."""
+    runner = web.AppRunner(
+        app, access_log=None, shutdown_timeout=shutdown_timeout, max_line_size=max_line_size
+    )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
 async def scripted(handler: Handler) -> AsyncIterator[Scripted]:
     requests: list[web.Request] = []
 
@@ -106,15 +126,8 @@ async def scripted(handler: Handler) -> AsyncIterator[Scripted]:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", record)
     # Long request lines allowed: a test may send a page token of 100 KB back.
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5, max_line_size=2**20)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield Scripted(f"http://{host}:{port}", requests)
-    finally:
-        await runner.cleanup()
+    async with serve(app, shutdown_timeout=0.5, max_line_size=2**20) as url:
+        yield Scripted(url, requests)
 
 
 def answers(*responses: Callable[[], web.StreamResponse]) -> Handler:
@@ -146,3 +159,64 @@ def raw(
     return lambda: web.Response(
         body=body, status=status, headers=headers, content_type="application/json"
     )
+
+
+# -- documented examples: code blocks of README.md and docs/, run as written -----------------
+
+#: A fenced code block, and the ```text block of its expected output if one follows.
+BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n(?:\n```text\n(.*?)^```\n)?", re.M | re.S)
+
+
+async def run_python(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """Any warning (an unclosed session, say) fails the example."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-W",
+        "error",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(child.communicate(), 60)
+    assert child.returncode is not None
+    return child.returncode, output.decode()
+
+
+def assert_output_matches(actual: str, expected: str) -> None:
+    actual_lines, expected_lines = actual.splitlines(), expected.splitlines()
+    assert len(actual_lines) == len(expected_lines), actual
+    for got, want in zip(actual_lines, expected_lines, strict=True):
+        pattern = ".*".join(re.escape(part) for part in want.split("..."))
+        assert re.fullmatch(pattern, got), f"{got!r} does not match {want!r}"
+
+
+async def assert_program_prints(
+    code: str, expected: str, server: FakeClassifyServer, tmp_path: Path
+) -> None:
+    """Run ``code`` as a script against ``server``: it succeeds and prints ``expected``."""
+    script = tmp_path / "example.py"
+    script.write_text(code, encoding="utf-8")
+    status, output = await run_python([str(script)], child_env(server), tmp_path)
+    assert status == 0, output
+    assert_output_matches(output, expected)
+
+
+def namespace_of(code: str) -> dict[str, Any]:
+    """Run an example as an imported module would (``__name__`` is not ``"__main__"``)."""
+    namespace: dict[str, Any] = {"__name__": "readme_example"}
+    exec(compile(code, "README.md", "exec"), namespace)
+    return namespace
+
+
+def cli_commands(consoles: Iterable[str]) -> list[str]:
+    """Each ``aio-classify ...`` command of these console blocks: comments, the other commands
+    of a pipeline and redirections left out."""
+    return [
+        re.split("[<>]", part, maxsplit=1)[0].strip()
+        for code in consoles
+        for line in code.splitlines()
+        for part in line.split("#", 1)[0].split("|")
+        if part.strip().startswith("aio-classify ")
+    ]

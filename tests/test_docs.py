@@ -17,16 +17,23 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_readme import assert_output_matches, namespace_of, run_python
 
 from aio_classify.cli import build_parser
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 
-from helpers import API_KEY, ROOT, child_env
+from helpers import (
+    API_KEY,
+    BLOCK,
+    ROOT,
+    assert_program_prints,
+    child_env,
+    cli_commands,
+    namespace_of,
+    run_python,
+)
 
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md"))
-BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n(?:\n```text\n(.*?)^```\n)?", re.M | re.S)
 INCLUDE = "--8<--"  # a pymdownx snippet: the included file is tested where it lives
 
 
@@ -76,11 +83,7 @@ def test_the_programs_show_their_output() -> None:
 async def test_program(
     docs_server: FakeClassifyServer, tmp_path: Path, code: str, expected: str
 ) -> None:
-    script = tmp_path / "example.py"
-    script.write_text(code, encoding="utf-8")
-    status, output = await run_python([str(script)], child_env(docs_server), tmp_path)
-    assert status == 0, output
-    assert_output_matches(output, expected)
+    await assert_program_prints(code, expected, docs_server, tmp_path)
 
 
 def only(marker: str) -> str:
@@ -124,13 +127,7 @@ async def test_the_pytest_examples_pass(tmp_path: Path) -> None:
 
 def test_every_command_line_parses() -> None:
     parser = build_parser()
-    commands = [
-        re.split("[<>]", part, maxsplit=1)[0].strip()  # without a redirection
-        for _, code, _ in blocks("console")
-        for line in code.splitlines()
-        for part in line.split("#", 1)[0].split("|")
-        if part.strip().startswith("aio-classify ")
-    ]
+    commands = cli_commands(code for _, code, _ in blocks("console"))
     assert len(commands) >= 8
     for command in commands:
         assert parser.parse_args(shlex.split(command)[1:]).handler is not None

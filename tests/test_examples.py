@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
-import socket
 import warnings
 from collections.abc import AsyncIterator
 from types import ModuleType
@@ -38,13 +37,18 @@ def load_example(name: str = "status_service") -> ModuleType:
     return module
 
 
+def point_examples_at(server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment an example reads its service's address and key from, set to ``server``."""
+    monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
+    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
+
+
 async def test_200_concurrent_requests_share_one_client_session(
     server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = server.seed_jobs(1000)
     server.latency = 0.01
-    monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
-    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
+    point_examples_at(server, monkeypatch)
     example = load_example()
 
     sessions: list[aiohttp.ClientSession] = []
@@ -81,8 +85,7 @@ async def test_200_concurrent_requests_share_one_client_session(
 async def test_bad_requests_are_answered_400(
     server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
-    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
+    point_examples_at(server, monkeypatch)
     async with TestClient(TestServer(load_example().create_app())) as http:
         assert (await http.get("/jobs/status")).status == 400
         assert (await http.get("/jobs/status?id=")).status == 400
@@ -111,8 +114,7 @@ async def uvicorn_serving(app: Any) -> AsyncIterator[str]:
 
 @pytest.fixture
 def fastapi_example(server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
-    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
+    point_examples_at(server, monkeypatch)
     return load_example("fastapi_service")
 
 
@@ -222,14 +224,21 @@ def only_event_lookups_after_the_first_check(server: FakeClassifyServer, ids: se
     assert all(lookup <= announced for lookup in lookups[1:])
 
 
+def load_webhook_example(
+    name: str, server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch
+) -> ModuleType:
+    """A webhook example pointed at ``server``, whose jobs end within 0.2 s; the example derives
+    its webhook URL from the requests it serves."""
+    server.lifecycle = Lifecycle(running_after=0.05, finish_after=0.2)
+    point_examples_at(server, monkeypatch)
+    monkeypatch.delenv("WEBHOOK_PUBLIC_URL", raising=False)
+    return load_example(name)
+
+
 async def test_the_aiohttp_webhook_service_waits_on_its_own_webhooks(
     server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server.lifecycle = Lifecycle(running_after=0.05, finish_after=0.2)
-    monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
-    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "test-key")
-    monkeypatch.delenv("WEBHOOK_PUBLIC_URL", raising=False)
-    example = load_example("webhook_service")
+    example = load_webhook_example("webhook_service", server, monkeypatch)
     async with TestClient(TestServer(example.create_app())) as http:
         response = await http.post("/classify", json={"file_inputs": ["dfl-a", "dfl-b", "dfl-c"]})
         assert response.status == 200, await response.text()
@@ -248,36 +257,23 @@ async def test_the_aiohttp_webhook_service_waits_on_its_own_webhooks(
 async def test_the_fastapi_webhook_service_under_uvicorn(
     server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server.lifecycle = Lifecycle(running_after=0.05, finish_after=0.2)
-    monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
-    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "test-key")
-    monkeypatch.delenv("WEBHOOK_PUBLIC_URL", raising=False)
-    example = load_example("webhook_fastapi")
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    web_server = uvicorn.Server(uvicorn.Config(example.app, log_level="warning", lifespan="on"))
-    serving = asyncio.create_task(web_server.serve(sockets=[listener]))
-    try:
-        while not web_server.started:
-            await asyncio.sleep(0.01)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            response = await http.post("/classify", json={"file_inputs": ["dfl-a", "dfl-b"]})
-            assert response.status_code == 200, response.text
-            answer = response.json()
-            forged = await http.post(example.HOOK_PATH, content=b"{}")
-            assert forged.status_code == 401
-            garbage = b"not an event"
-            signed = {"LC-Signature": sign(garbage, example.SECRET)}
-            assert (
-                await http.post(example.HOOK_PATH, content=garbage, headers=signed)
-            ).status_code == 400
-            huge = b" " * (MAX_BODY_BYTES + 1)
-            assert (await http.post(example.HOOK_PATH, content=huge)).status_code == 413
-    finally:
-        web_server.should_exit = True
-        await serving
-        listener.close()
+    example = load_webhook_example("webhook_fastapi", server, monkeypatch)
+    async with (
+        uvicorn_serving(example.app) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as http,
+    ):
+        response = await http.post("/classify", json={"file_inputs": ["dfl-a", "dfl-b"]})
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        forged = await http.post(example.HOOK_PATH, content=b"{}")
+        assert forged.status_code == 401
+        garbage = b"not an event"
+        signed = {"LC-Signature": sign(garbage, example.SECRET)}
+        assert (
+            await http.post(example.HOOK_PATH, content=garbage, headers=signed)
+        ).status_code == 400
+        huge = b" " * (MAX_BODY_BYTES + 1)
+        assert (await http.post(example.HOOK_PATH, content=huge)).status_code == 413
     assert [job["status"] for job in answer.values()] == ["COMPLETED"] * 2
     assert {d.outcome for d in server.webhooks.deliveries} == {"delivered"}
     assert example.app.state.client.closed

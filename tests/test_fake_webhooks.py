@@ -17,7 +17,7 @@ from aio_classify.testing import FakeClassifyServer
 from aio_classify.testing.webhooks import DeliveryFaults
 from aio_classify.webhooks import parse_event, verify_signature
 
-from helpers import API_KEY, WEBHOOK_SECRET
+from helpers import API_KEY, WEBHOOK_SECRET, serve
 
 FAST = (0.01, 0.02)
 
@@ -47,14 +47,9 @@ async def endpoint() -> AsyncIterator[Endpoint]:
     recorder = Endpoint()
     app = web.Application()
     app.router.add_post("/hook", recorder.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        recorder.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    async with serve(app) as url:
+        recorder.url = f"{url}/hook"
         yield recorder
-    finally:
-        await runner.cleanup()
 
 
 def create(server: FakeClassifyServer, url: str, **webhook: Any) -> str:

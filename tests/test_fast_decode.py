@@ -30,6 +30,8 @@ from aio_classify.conversion import (
 )
 from aio_classify.protocol import BodyNotJSONError, json_body
 
+from helpers import serve
+
 BASE_JOB: dict[str, Any] = {
     "id": "cls-1",
     "configuration": {
@@ -204,6 +206,19 @@ def exact_job(body: bytes) -> Any:
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+def assert_read_as_exact(body: bytes, exact: Any) -> None:
+    """The page reader's outcome for ``body`` is ``exact`` (the exact path's): the same records,
+    or the same error type and message."""
+    try:
+        outcome: Any = read_page(body)
+    except (ClassifyError, BodyNotJSONError) as exc:
+        outcome = exc
+    if isinstance(exact, ClassifyError | BodyNotJSONError):
+        assert type(outcome) is type(exact) and str(outcome) == str(exact)
+    else:
+        assert identical(outcome, exact)
+
+
 @SETTINGS
 @given(st.lists(odd_jobs(), max_size=5))
 def test_fast_path_reads_every_odd_page_as_the_exact_path_does(jobs: list[dict[str, Any]]) -> None:
@@ -237,14 +252,7 @@ def test_fast_path_accepts_nothing_the_exact_path_refuses_or_reads_otherwise(
     if fast is not None:
         assert identical(fast, exact)
     # Whatever the fast path did, the reader's outcome is the exact path's, message and all.
-    try:
-        outcome: Any = read_page(body)
-    except (ClassifyError, BodyNotJSONError) as exc:
-        outcome = exc
-    if isinstance(exact, ClassifyError | BodyNotJSONError):
-        assert type(outcome) is type(exact) and str(outcome) == str(exact)
-    else:
-        assert identical(outcome, exact)
+    assert_read_as_exact(body, exact)
 
 
 @pytest.mark.parametrize(
@@ -271,14 +279,7 @@ def test_bodies_msgspec_cannot_take_get_the_exact_paths_outcome(body: bytes) -> 
     exact = exact_page(body)
     fast = _fast_page.decode(body)
     assert fast is None or identical(fast, exact)
-    try:
-        outcome: Any = read_page(body)
-    except (ClassifyError, BodyNotJSONError) as exc:
-        outcome = exc
-    if isinstance(exact, ClassifyError | BodyNotJSONError):
-        assert type(outcome) is type(exact) and str(outcome) == str(exact)
-    else:
-        assert identical(outcome, exact)
+    assert_read_as_exact(body, exact)
 
 
 def test_the_fast_path_builds_the_public_record_classes() -> None:
@@ -299,15 +300,8 @@ async def odd_server() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/api/v2/classify", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve(app) as url:
+        yield url
 
 
 async def test_client_reads_a_page_the_fast_path_refuses_through_the_exact_path(

@@ -28,7 +28,7 @@ from aio_classify.testing import FakeClassifyServer, RecordedRequest
 from aio_classify.testing.webhooks import DeliveryFaults, event_body
 from aio_classify.webhooks import WebhookReceiver, sign
 
-from helpers import API_KEY, FAST_RETRIES, WEBHOOK_SECRET
+from helpers import API_KEY, FAST_RETRIES, WEBHOOK_SECRET, serve
 
 
 def rounds(requests: list[RecordedRequest]) -> list[list[list[str]]]:
@@ -494,21 +494,15 @@ def test_a_receiver_serves_waits_on_one_event_loop_after_another() -> None:
     async def one_run() -> JobStatus | str:
         app = web.Application()
         app.router.add_post("/hooks", receiver.handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            url = f"http://127.0.0.1:{runner.addresses[0][1]}/hooks"
-            async with (
-                FakeClassifyServer(api_key=API_KEY) as server,
-                ClassifyClient(API_KEY, base_url=server.url, retry_policy=FAST_RETRIES) as client,
-            ):
-                (job_id,) = hooked_jobs(server, url, 1)
-                server.finish_later([job_id], within=0.1)
-                job = await client.wait_for_job(job_id, events=receiver, fallback_interval=60)
-                return job.status
-        finally:
-            await runner.cleanup()
+        async with (
+            serve(app) as base_url,
+            FakeClassifyServer(api_key=API_KEY) as server,
+            ClassifyClient(API_KEY, base_url=server.url, retry_policy=FAST_RETRIES) as client,
+        ):
+            (job_id,) = hooked_jobs(server, f"{base_url}/hooks", 1)
+            server.finish_later([job_id], within=0.1)
+            job = await client.wait_for_job(job_id, events=receiver, fallback_interval=60)
+            return job.status
 
     assert asyncio.run(one_run()) == JobStatus.COMPLETED
     assert asyncio.run(one_run()) == JobStatus.COMPLETED

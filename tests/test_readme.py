@@ -8,7 +8,6 @@ pytest example runs under pytest; every ``aio-classify`` command line must parse
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -29,10 +28,18 @@ from aiohttp.test_utils import TestClient, TestServer
 from aio_classify.cli import build_parser
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 
-from helpers import API_KEY, ROOT, child_env
+from helpers import (
+    API_KEY,
+    BLOCK,
+    ROOT,
+    assert_program_prints,
+    child_env,
+    cli_commands,
+    namespace_of,
+    run_python,
+)
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n(?:\n```text\n(.*?)^```\n)?", re.M | re.S)
 
 
 def blocks(language: str) -> list[tuple[str, str | None]]:
@@ -72,47 +79,11 @@ async def readme_server() -> Iterator[FakeClassifyServer]:
         yield server  # type: ignore[misc]
 
 
-async def run_python(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
-    """Any warning (an unclosed session, say) fails the example."""
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-W",
-        "error",
-        *args,
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(child.communicate(), 60)
-    assert child.returncode is not None
-    return child.returncode, output.decode()
-
-
-def assert_output_matches(actual: str, expected: str) -> None:
-    actual_lines, expected_lines = actual.splitlines(), expected.splitlines()
-    assert len(actual_lines) == len(expected_lines), actual
-    for got, want in zip(actual_lines, expected_lines, strict=True):
-        pattern = ".*".join(re.escape(part) for part in want.split("..."))
-        assert re.fullmatch(pattern, got), f"{got!r} does not match {want!r}"
-
-
 @pytest.mark.parametrize(("code", "expected"), SCRIPTS, ids=[example_id(c) for c, _ in SCRIPTS])
 async def test_script_example(
     readme_server: FakeClassifyServer, tmp_path: Path, code: str, expected: str
 ) -> None:
-    script = tmp_path / "example.py"
-    script.write_text(code, encoding="utf-8")
-    code_, output = await run_python([str(script)], child_env(readme_server), tmp_path)
-    assert code_ == 0, output
-    assert_output_matches(output, expected)
-
-
-def namespace_of(code: str) -> dict[str, Any]:
-    """Run an example as an imported module would (``__name__`` is not ``"__main__"``)."""
-    namespace: dict[str, Any] = {"__name__": "readme_example"}
-    exec(compile(code, "README.md", "exec"), namespace)
-    return namespace
+    await assert_program_prints(code, expected, readme_server, tmp_path)
 
 
 def only(kind_name: str) -> str:
@@ -164,13 +135,7 @@ async def test_pytest_example(tmp_path: Path) -> None:
 
 def test_every_command_line_in_the_readme_parses() -> None:
     parser = build_parser()
-    commands = [
-        re.split("[<>]", part, maxsplit=1)[0].strip()  # without a redirection
-        for code, _ in blocks("console")
-        for line in code.splitlines()
-        for part in line.split("#", 1)[0].split("|")
-        if part.strip().startswith("aio-classify ")
-    ]
+    commands = cli_commands(code for code, _ in blocks("console"))
     assert len(commands) >= 6
     for command in commands:
         args = parser.parse_args(shlex.split(command)[1:])

@@ -18,6 +18,8 @@ from aio_classify import BadRequestError, ClassifyClient, ClassifyJob
 from aio_classify.scan import split_range
 from aio_classify.testing import FakeClassifyServer
 
+from helpers import serve
+
 LIST = "/api/v2/classify"
 START = datetime(2026, 3, 1, tzinfo=UTC)
 END = START + timedelta(seconds=8)
@@ -171,16 +173,11 @@ async def one_quick_window() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get(LIST, listing)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        yield f"http://127.0.0.1:{port}"
+        async with serve(app) as url:
+            yield url
     finally:
         release.set()
-        await runner.cleanup()
 
 
 async def test_a_failing_window_raises_and_cancels_the_others(one_quick_window: str) -> None:

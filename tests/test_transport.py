@@ -5,7 +5,7 @@ used and closed, sharing one client, and an Authorization header that never leav
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -21,20 +21,7 @@ from aio_classify import (
 )
 from aio_classify.testing import FakeClassifyServer
 
-from helpers import API_KEY
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-async def serve(handler: Handler) -> tuple[web.AppRunner, str]:
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
+from helpers import API_KEY, scripted
 
 
 @pytest.fixture
@@ -46,9 +33,8 @@ async def elsewhere() -> AsyncIterator[tuple[str, list[str | None]]]:
         seen.append(request.headers.get("Authorization"))
         return web.json_response({"id": "x", "status": "COMPLETED"})
 
-    runner, url = await serve(record)
-    yield url, seen
-    await runner.cleanup()
+    async with scripted(record) as other:
+        yield other.url, seen
 
 
 async def test_redirect_to_another_origin_is_not_followed(
@@ -59,13 +45,12 @@ async def test_redirect_to_another_origin_is_not_followed(
     async def redirect(request: web.Request) -> web.Response:
         raise web.HTTPTemporaryRedirect(f"{other_url}{request.path_qs}")
 
-    runner, url = await serve(redirect)
-    try:
-        async with ClassifyClient("sk-secret", base_url=url) as client:
-            with pytest.raises(APIStatusError) as caught:
-                await client.get_job("x")
-    finally:
-        await runner.cleanup()
+    async with (
+        scripted(redirect) as origin,
+        ClassifyClient("sk-secret", base_url=origin.url) as client,
+    ):
+        with pytest.raises(APIStatusError) as caught:
+            await client.get_job("x")
     assert caught.value.status_code == 307
     assert seen == []  # the other origin never got a request, let alone the key
 

@@ -60,7 +60,7 @@ Webhook deliveries (to the `webhook_configurations` of created jobs):
 | route | body fields (all optional unless marked) | what it does, and answers |
 |---|---|---|
 | `POST /_fake/webhook-faults` | `drop`, `duplicate`, `delay`, `reorder` (shares 0..1; 0), `delay_seconds` (1), `seed` (0), `retry_delays` (seconds between a delivery's attempts, e.g. `[1, 2]`) | replaces how deliveries are mistreated: the faults now in force |
-| `GET /_fake/webhook-deliveries` | | `{"counts": {"delivered" or "failed" or "dropped" or "pending": n}, "dropped_job_ids": [...]}` |
+| `GET /_fake/webhook-deliveries` | | `{"counts": {"delivered" or "failed" or "dropped" or "refused" (not a loopback endpoint: never contacted) or "pending": n}, "dropped_job_ids": [...]}` |
 
 What the server saw (API requests only):
 

@@ -96,6 +96,14 @@ class Fields:
             raise _invalid(("body", name), message, "int_range")
         return value
 
+    def seed(self) -> int:
+        """The ``seed`` field of a route that draws at random (0 when absent)."""
+        return self.integer("seed", 0, minimum=0, maximum=2**63)
+
+    def fault_target(self) -> tuple[str | None, str | None]:
+        """A fault's ``method`` and exact ``path``; an absent one matches any request."""
+        return self.text("method"), self.text("path")
+
     def text(self, name: str) -> str | None:
         value = self.value(name)
         return None if value is None else self._non_empty(name, value)
@@ -333,7 +341,7 @@ class AdminRoutes:
     async def finish_all(self, request: web.Request) -> web.Response:
         fields = await Fields.of(request)
         fail_ratio = fields.number("fail_ratio", 0.0, maximum=1.0)
-        seed = fields.integer("seed", 0, minimum=0, maximum=2**63)
+        seed = fields.seed()
         fields.finish()
         finished = self._server.finish_all(fail_ratio=fail_ratio, seed=seed)
         return web.json_response({"finished": finished})
@@ -342,7 +350,7 @@ class AdminRoutes:
         fields = await Fields.of(request)
         job_ids = fields.texts("job_ids")
         within = fields.number("within", 10.0, maximum=86400.0)
-        seed = fields.integer("seed", 0, minimum=0, maximum=2**63)
+        seed = fields.seed()
         fail_ratio = fields.number("fail_ratio", 0.0, maximum=1.0)
         fields.finish()
         due = self._server.finish_later(
@@ -365,7 +373,7 @@ class AdminRoutes:
         retry_after = fields.header_value("retry_after")
         headers = fields.text_map("headers")
         body = json.dumps(fields.value("body")).encode() if fields.has("body") else None
-        method, path = fields.text("method"), fields.text("path")
+        method, path = fields.fault_target()
         fields.finish()
         self._server.fail_next(
             status,
@@ -381,7 +389,7 @@ class AdminRoutes:
     async def drop_next(self, request: web.Request) -> web.Response:
         fields = await Fields.of(request)
         count = fields.integer("count", 1, minimum=1)
-        method, path = fields.text("method"), fields.text("path")
+        method, path = fields.fault_target()
         fields.finish()
         self._server.drop_next(count, method=method, path=path)
         return self._faults_response()
@@ -396,7 +404,7 @@ class AdminRoutes:
             raise _invalid(("body", "body"), "Input should be a string", "string_type")
         status = fields.integer("status", 200, minimum=100, maximum=599)
         content_type = fields.text("content_type") or "application/json"
-        method, path = fields.text("method"), fields.text("path")
+        method, path = fields.fault_target()
         fields.finish()
         self._server.malformed_next(
             count,
@@ -456,7 +464,7 @@ class AdminRoutes:
             for name in ("drop", "duplicate", "delay", "reorder")
         }
         delay_seconds = fields.number("delay_seconds", 1.0, maximum=3600.0)
-        seed = fields.integer("seed", 0, minimum=0, maximum=2**63)
+        seed = fields.seed()
         retry_delays = fields.numbers("retry_delays", maximum=3600.0)
         fields.finish()
         deliverer = self._server.webhooks

@@ -257,36 +257,38 @@ def parse_create_body(body: object) -> CreateRequest:
     )
 
 
-def _webhook_ids(value: object, errors: list[dict[str, Any]]) -> tuple[str, ...]:
-    loc: Loc = ("body", "webhook_configuration_ids")
+def _optional_list(value: object, loc: Loc, errors: list[dict[str, Any]]) -> list[Any]:
+    """A field that may be null or a list: its items (none for null); anything else is an error
+    and no items."""
     if value is None:
-        return ()
+        return []
     if not isinstance(value, list):
         errors.append(error(loc, "Input should be a valid list", "list_type"))
-        return ()
-    for index, item in enumerate(value):
+        return []
+    return value
+
+
+def _webhook_ids(value: object, errors: list[dict[str, Any]]) -> tuple[str, ...]:
+    loc: Loc = ("body", "webhook_configuration_ids")
+    ids = _optional_list(value, loc, errors)
+    for index, item in enumerate(ids):
         if not isinstance(item, str):
             errors.append(error((*loc, index), "Input should be a valid string", "string_type"))
-    if len(value) > MAX_WEBHOOK_CONFIGURATION_IDS:
+    if len(ids) > MAX_WEBHOOK_CONFIGURATION_IDS:
         msg = (
             f"List should have at most {MAX_WEBHOOK_CONFIGURATION_IDS} items after "
-            f"validation, not {len(value)}"
+            f"validation, not {len(ids)}"
         )
         errors.append(error(loc, msg, "too_long"))
-    return tuple(value)
+    return tuple(ids)
 
 
 def _webhooks(value: object, errors: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
     """Inline webhook configurations as the spec's ``WebhookConfiguration`` schema has them
     (every field optional or null; unknown keys ignored, as the service's models do)."""
     loc: Loc = ("body", "webhook_configurations")
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        errors.append(error(loc, "Input should be a valid list", "list_type"))
-        return ()
     webhooks = []
-    for index, item in enumerate(value):
+    for index, item in enumerate(_optional_list(value, loc, errors)):
         item_loc = (*loc, index)
         if not isinstance(item, Mapping):
             errors.append(error(item_loc, "Input should be a valid dictionary", "dict_type"))
@@ -311,12 +313,7 @@ def _webhooks(value: object, errors: list[dict[str, Any]]) -> tuple[dict[str, An
 
 
 def _webhook_events(value: object, loc: Loc, errors: list[dict[str, Any]]) -> None:
-    if value is None:
-        return
-    if not isinstance(value, list):
-        errors.append(error(loc, "Input should be a valid list", "list_type"))
-        return
-    for index, event in enumerate(value):
+    for index, event in enumerate(_optional_list(value, loc, errors)):
         if not isinstance(event, str) or event not in WEBHOOK_EVENTS:
             errors.append(error((*loc, index), "Input should be a known event type", "enum"))
 

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 from aio_classify import ClassifyClient, ClassifyConfiguration, ClassifyRule, RetryPolicy
@@ -61,6 +62,26 @@ def child_env(server: FakeClassifyServer | None = None, **extra: str) -> dict[st
         env["LLAMA_CLOUD_API_KEY"] = API_KEY
     env.update(extra)
     return env
+
+
+def use_child_env(
+    monkeypatch: pytest.MonkeyPatch, server: FakeClassifyServer | None = None
+) -> None:
+    """This process's environment set as ``child_env(server)`` would make a child's (undone by
+    ``monkeypatch`` after the test), for examples that read ``LLAMA_CLOUD_*`` in process."""
+    for name, value in child_env(server).items():
+        monkeypatch.setenv(name, value)
+
+
+@asynccontextmanager
+async def asgi_client(app: Any) -> AsyncIterator[Any]:
+    """An ``httpx.AsyncClient`` served by the ASGI ``app``, inside the app's lifespan."""
+    import httpx  # the README and docs tests' dependency only
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+            yield http
 
 
 def list_calls(server: FakeClassifyServer) -> list[RecordedRequest]:

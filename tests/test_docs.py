@@ -15,7 +15,6 @@ import shlex
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from aio_classify.cli import build_parser
@@ -25,11 +24,13 @@ from helpers import (
     API_KEY,
     BLOCK,
     ROOT,
+    asgi_client,
     assert_program_prints,
     child_env,
     cli_commands,
     namespace_of,
     run_python,
+    use_child_env,
 )
 
 DOCS = ROOT / "docs"
@@ -94,18 +95,15 @@ def only(marker: str) -> str:
 async def test_the_fastapi_example_maps_errors_to_404_and_503(
     docs_server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in child_env(docs_server).items():
-        monkeypatch.setenv(name, value)
+    use_child_env(monkeypatch, docs_server)
     app = namespace_of(only("FastAPI("))["app"]
     job_id = docs_server.job_ids[0]
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
-            found = await http.get(f"/jobs/{job_id}")
-            missing = await http.get("/jobs/cls-no-such-job")
-            docs_server.fail_next(429, count=6, headers={"Retry-After": "0"})  # retries spent
-            busy = await http.get(f"/jobs/{job_id}")
-        client = app.state.classify
+    async with asgi_client(app) as http:
+        found = await http.get(f"/jobs/{job_id}")
+        missing = await http.get("/jobs/cls-no-such-job")
+        docs_server.fail_next(429, count=6, headers={"Retry-After": "0"})  # retries spent
+        busy = await http.get(f"/jobs/{job_id}")
+    client = app.state.classify
     assert found.status_code == 200
     assert found.json()["status"] == docs_server.job(job_id)["status"]  # type: ignore[index]
     assert missing.status_code == 404

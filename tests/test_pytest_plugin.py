@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 
 import pytest
 
-from helpers import child_env
+from helpers import use_child_env
 
 pytest_plugins = ["pytester"]
 
@@ -69,8 +69,7 @@ def plugin_args() -> list[str]:
 @pytest.fixture
 def user_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A project of the user's: this checkout importable, nothing of our own conftest."""
-    for name, value in child_env().items():
-        monkeypatch.setenv(name, value)
+    use_child_env(monkeypatch)
     pytester.makepyfile(test_user=USER_TESTS)
     return pytester
 

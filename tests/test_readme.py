@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -32,11 +31,13 @@ from helpers import (
     API_KEY,
     BLOCK,
     ROOT,
+    asgi_client,
     assert_program_prints,
     child_env,
     cli_commands,
     namespace_of,
     run_python,
+    use_child_env,
 )
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -94,8 +95,7 @@ def only(kind_name: str) -> str:
 async def test_aiohttp_example(
     readme_server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in child_env(readme_server).items():
-        monkeypatch.setenv(name, value)
+    use_child_env(monkeypatch, readme_server)
     app = namespace_of(only("aiohttp"))["create_app"]()
     wanted = readme_server.job_ids[:3]
     async with TestClient(TestServer(app)) as http:
@@ -109,15 +109,12 @@ async def test_aiohttp_example(
 async def test_fastapi_example(
     readme_server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in child_env(readme_server).items():
-        monkeypatch.setenv(name, value)
+    use_child_env(monkeypatch, readme_server)
     app = namespace_of(only("fastapi"))["app"]
     job_id = readme_server.job_ids[0]
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
-            response = await http.get(f"/jobs/{job_id}")
-        client = app.state.classify
+    async with asgi_client(app) as http:
+        response = await http.get(f"/jobs/{job_id}")
+    client = app.state.classify
     assert response.status_code == 200
     assert response.json() == {"id": job_id, "status": readme_server.job(job_id)["status"]}  # type: ignore[index]
     assert client.closed

@@ -45,6 +45,9 @@ PAGE_TOKEN_RESERVE = 512
 
 _JOB_IDS_PARAM = len("&job_ids=")
 
+_PAGE_SIZE = 100
+"""The ``page_size`` of every batch request (the service's most), counted in the URL budget."""
+
 
 def query_bytes(params: Query) -> int:
     """Length of ``k=v&k=v`` with every key and value percent-encoded as strictly as possible,
@@ -217,7 +220,7 @@ class BatchLookup:
             MAX_URL_BYTES
             - base_bytes
             - 1  # "?"
-            - query_bytes(list_query(scope, page_size=100))
+            - query_bytes(list_query(scope, page_size=_PAGE_SIZE))
             - PAGE_TOKEN_RESERVE
         )
         self._limiter = asyncio.Semaphore(concurrency)
@@ -262,7 +265,7 @@ class BatchLookup:
     async def _fetch_batch(self, ids: list[str]) -> list[ClassifyJob]:
         """One filtered listing, following its pages; each page request holds the limiter for
         all its attempts, so requests in flight never exceed ``concurrency``."""
-        fetch_page = self._page_fetcher(list_query(self._scope, page_size=100, job_ids=ids))
+        fetch_page = self._page_fetcher(list_query(self._scope, page_size=_PAGE_SIZE, job_ids=ids))
 
         async def limited_fetch_page(token: str | None) -> Page:
             async with self._limiter:

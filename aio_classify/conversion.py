@@ -269,6 +269,7 @@ _MISSING: Any = object()
 def _find_bad_field(data: Any, cls: type[Any], path: str) -> tuple[str, Any, str] | None:
     """The first field of ``data`` (read as the attrs class ``cls``) that cannot be read:
     its dotted path (``items[3].result.confidence``), its value and what is wrong with it."""
+    hints = typing.get_type_hints(cls)
     for attribute in attrs.fields(cls):
         name = f"{path}.{attribute.name}" if path else attribute.name
         value = data.get(attribute.name, _MISSING) if isinstance(data, dict) else _MISSING
@@ -277,9 +278,9 @@ def _find_bad_field(data: Any, cls: type[Any], path: str) -> tuple[str, Any, str
                 return name, data, "is required but missing"
             continue
         try:
-            converter.structure(value, _field_type(cls, attribute.name))
+            converter.structure(value, hints[attribute.name])
         except Exception as exc:  # found it: now say where, and what
-            return _inside(value, _field_type(cls, attribute.name), name) or (
+            return _inside(value, hints[attribute.name], name) or (
                 name,
                 value,
                 f"is invalid ({exc})" if not isinstance(exc, RecursionError) else "nests too deep",
@@ -310,10 +311,6 @@ def _inside(value: Any, type_: Any, path: str) -> tuple[str, Any, str] | None:
                 return found
         return None
     return _find_bad_field(value, inner, path) if isinstance(value, dict) else None
-
-
-def _field_type(cls: type[Any], name: str) -> Any:
-    return typing.get_type_hints(cls)[name]
 
 
 _fast_page = FastDecoder(

@@ -131,6 +131,7 @@ class AdaptiveLimiter:
         self._last_cut = -math.inf
         self._next_send = -math.inf
         self._not_before = -math.inf
+        #: Send times, for ``_measured``; only the adaptive rate reads them.
         self._sends: collections.deque[float] = collections.deque(maxlen=100_000)
         self._queue: collections.deque[asyncio.Future[None]] = collections.deque()
         self._freed: asyncio.Future[None] | None = None
@@ -188,7 +189,8 @@ class AdaptiveLimiter:
 
     def _take(self, now: float) -> None:
         self.in_flight += 1
-        self._sends.append(now)
+        if self.adaptive:
+            self._sends.append(now)
         pace = min(self.cap or math.inf, self.rate or math.inf)
         self._next_send = now + 1.0 / pace
 

@@ -110,7 +110,8 @@ async def _api_request(
 ) -> web.StreamResponse:
     server = request.app[SERVER]
     resource = request.match_info.route.resource
-    route = resource.canonical if resource is not None else request.path
+    path = resource.canonical if resource is not None else request.path
+    route = f"{request.method} {path}"
     server.stats.enter(
         RecordedRequest(
             method=request.method,
@@ -119,7 +120,7 @@ async def _api_request(
             headers=redacted_headers(request.headers),
             authorized=authorized,
             time=time.time(),
-            route=f"{request.method} {route}",
+            route=route,
         )
     )
     try:
@@ -139,7 +140,7 @@ async def _api_request(
             )
         if not authorized:
             return detail(401, "Invalid authentication credentials")
-        throttled = server.rate_limits.check(f"{request.method} {route}")
+        throttled = server.rate_limits.check(route)
         if throttled is not None:
             return detail(429, "Too many requests; slow down", throttled)
         return await handler(request)

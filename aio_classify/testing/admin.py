@@ -293,6 +293,11 @@ class Controls(Protocol):
     def reset_stats(self) -> None: ...
 
 
+def _job_not_found() -> web.Response:
+    """The 404 the admin job routes answer for an unknown id, worded as the service does."""
+    return web.json_response({"detail": "Job not found"}, status=404)
+
+
 class AdminRoutes:
     """The handlers, bound to one server."""
 
@@ -317,7 +322,7 @@ class AdminRoutes:
         (await Fields.of(request)).finish()
         job_id = request.match_info["job_id"]
         if self._server.job(job_id) is None:
-            return web.json_response({"detail": "Job not found"}, status=404)
+            return _job_not_found()
         try:
             return web.json_response(self._server.advance(job_id))
         except ValueError as exc:  # already finished
@@ -330,7 +335,7 @@ class AdminRoutes:
         fields.finish()
         job_id = request.match_info["job_id"]
         if self._server.job(job_id) is None:
-            return web.json_response({"detail": "Job not found"}, status=404)
+            return _job_not_found()
         job = self._server.set_status(job_id, status, error_message=error_message)
         return web.json_response(job)
 

@@ -110,7 +110,8 @@ async def _api_request(
 ) -> web.StreamResponse:
     server = request.app[SERVER]
     resource = request.match_info.route.resource
-    route = resource.canonical if resource is not None else request.path
+    path = resource.canonical if resource is not None else request.path
+    route = f"{request.method} {path}"
     server.stats.enter(
         RecordedRequest(
             method=request.method,
@@ -119,7 +120,7 @@ async def _api_request(
             headers=redacted_headers(request.headers),
             authorized=authorized,
             time=time.time(),
-            route=f"{request.method} {route}",
+            route=route,
         )
     )
     try:
@@ -139,7 +140,7 @@ async def _api_request(
             )
         if not authorized:
             return detail(401, "Invalid authentication credentials")
-        throttled = server.rate_limits.check(f"{request.method} {route}")
+        throttled = server.rate_limits.check(route)
         if throttled is not None:
             return detail(429, "Too many requests; slow down", throttled)
         return await handler(request)
@@ -204,23 +205,25 @@ async def create_job(request: web.Request) -> web.Response:
     return served(request, job)
 
 
-async def cancel_job(request: web.Request) -> web.Response:
-    server = request.app[SERVER]
+def known_job_status(request: web.Request) -> tuple[Job, Any]:
+    """The path's job (see ``known_job``) and its status, which cancel and delete check."""
     job = known_job(request)
-    status = job.data.get("status")
+    return job, job.data.get("status")
+
+
+async def cancel_job(request: web.Request) -> web.Response:
+    job, status = known_job_status(request)
     if status in seed.TERMINAL:
         return detail(409, f"Job is already {status} and cannot be cancelled")
-    server.store.set_status(job, "CANCELLED")
+    request.app[SERVER].store.set_status(job, "CANCELLED")
     return served(request, job)
 
 
 async def delete_job(request: web.Request) -> web.Response:
-    server = request.app[SERVER]
-    job = known_job(request)
-    status = job.data.get("status")
+    job, status = known_job_status(request)
     if status not in seed.TERMINAL:
         return detail(409, f"Job is {status}; only finished jobs can be deleted")
-    server.store.remove(job.key[1])
+    request.app[SERVER].store.remove(job.key[1])
     return web.json_response({"id": job.key[1], "project_id": job.data.get("project_id")})
 
 

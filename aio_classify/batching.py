@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncGenerator, AsyncIterable, Callable, Coroutine, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Sequence,
+)
 from contextlib import aclosing
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import quote
 
-from .models import ClassifyJob, Page
-from .pagination import JobPager, PageFetcher
+from .pagination import AnyPage, follow_pages
 from .protocol import Query, list_query
 from .validation import check_job_id
 
@@ -26,6 +33,8 @@ __all__ = [
     "MAX_URL_BYTES",
     "BatchLookup",
     "JobIds",
+    "PageOf",
+    "PagesFor",
     "distinct_ids",
     "each_id",
     "fan_out",
@@ -36,6 +45,26 @@ JobIds = Iterable[str] | AsyncIterable[str]
 
 _In = TypeVar("_In")
 _Out = TypeVar("_Out")
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_Item = TypeVar("_Item", bound=_HasId)
+_Item_co = TypeVar("_Item_co", bound=_HasId, covariant=True)
+
+
+class PageOf(AnyPage, Protocol[_Item_co]):
+    """A page of such items: a ``Page``, or a polling round's ``StatusPage``."""
+
+    @property
+    def items(self) -> Sequence[_Item_co]: ...
+
+
+PagesFor = Callable[[Query], Callable[[str | None], Awaitable[PageOf[_Item]]]]
+"""Turns a listing's query into a fetcher of its pages (``ClassifyClient._page_fetcher``)."""
 
 MAX_URL_BYTES = 8 * 1024
 """Servers and proxies commonly refuse longer request lines; every batch URL stays under it."""
@@ -198,16 +227,17 @@ async def _cancel_and_wait(tasks: set[asyncio.Task[Any]]) -> None:
         raise asyncio.CancelledError
 
 
-class BatchLookup:
+class BatchLookup(Generic[_Item]):
     """Looks jobs up by id with filtered ``list`` calls, for one user call (one limiter).
 
-    ``page_fetcher`` turns a query into a page fetcher (``ClassifyClient._page_fetcher``);
-    ``scope`` is the project / organization query; ``base_bytes`` the length of base URL and path.
+    ``page_fetcher`` turns a query into a page fetcher: pages of ``ClassifyJob`` for
+    ``get_jobs``, a polling round's ``StatusPage`` for waits. ``scope`` is the project /
+    organization query; ``base_bytes`` the length of base URL and path.
     """
 
     def __init__(
         self,
-        page_fetcher: Callable[[Query], PageFetcher],
+        page_fetcher: PagesFor[_Item],
         *,
         scope: Query,
         base_bytes: int,
@@ -234,7 +264,7 @@ class BatchLookup:
 
     async def iter_jobs(
         self, job_ids: JobIds, seen: dict[str, None] | None = None
-    ) -> AsyncGenerator[ClassifyJob, None]:
+    ) -> AsyncGenerator[_Item, None]:
         """Every job the server knows among ``job_ids``, batch by batch as batches complete."""
         async with aclosing(self.iter_batches(job_ids, seen)) as batches:
             async for jobs in batches:
@@ -243,7 +273,7 @@ class BatchLookup:
 
     def iter_batches(
         self, job_ids: JobIds, seen: dict[str, None] | None = None
-    ) -> AsyncGenerator[list[ClassifyJob], None]:
+    ) -> AsyncGenerator[list[_Item], None]:
         """The jobs found by each batch, as batches complete (``seen``: see ``read_batches``)."""
         batches = read_batches(
             job_ids,
@@ -253,24 +283,28 @@ class BatchLookup:
         )
         return fan_out(batches, self._fetch_batch, max_tasks=self._max_tasks)
 
-    async def get_jobs(self, job_ids: JobIds) -> dict[str, ClassifyJob]:
+    async def get_jobs(self, job_ids: JobIds) -> dict[str, _Item]:
         """The jobs the server knows among ``job_ids``, keyed by id in input order."""
         seen: dict[str, None] = {}
-        found: dict[str, ClassifyJob] = {}
+        found: dict[str, _Item] = {}
         async with aclosing(self.iter_jobs(job_ids, seen)) as jobs:
             async for job in jobs:
                 found[job.id] = job
         return {job_id: found[job_id] for job_id in seen if job_id in found}
 
-    async def _fetch_batch(self, ids: list[str]) -> list[ClassifyJob]:
+    async def _fetch_batch(self, ids: list[str]) -> list[_Item]:
         """One filtered listing, following its pages; each page request holds the limiter for
         all its attempts, so requests in flight never exceed ``concurrency``."""
         fetch_page = self._page_fetcher(list_query(self._scope, page_size=_PAGE_SIZE, job_ids=ids))
 
-        async def limited_fetch_page(token: str | None) -> Page:
+        async def limited_fetch_page(token: str | None) -> PageOf[_Item]:
             async with self._limiter:
                 return await fetch_page(token)
 
         wanted = set(ids)
-        pager = JobPager(limited_fetch_page, page_token=None, limit=None)
-        return [job async for page in pager.pages() for job in page.items if job.id in wanted]
+        found: list[_Item] = []
+        pages = follow_pages(limited_fetch_page, page_token=None, limit=None)
+        async with aclosing(pages):
+            async for page in pages:
+                found += [job for job in page.items if job.id in wanted]
+        return found

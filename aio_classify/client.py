@@ -6,24 +6,25 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from contextlib import aclosing
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import aiohttp
 from attrs import evolve
 
-from .batching import BatchLookup, JobIds, distinct_ids
+from .batching import BatchLookup, JobIds, PageOf, distinct_ids
 from .conversion import create_body, read_job, read_page
 from .errors import BadRequestError, ConflictError
-from .models import ClassifyConfiguration, ClassifyJob, JobStatus, Page, WebhookConfiguration
-from .pagination import JobPager, PageFetcher
+from .models import ClassifyConfiguration, ClassifyJob, JobStatus, WebhookConfiguration
+from .pagination import AnyPage, JobPager
 from .polling import PollOptions, poll_in_rounds, poll_one_job
 from .protocol import JOBS_PATH, Query, job_path, json_body, list_query, page_query, scope_query
 from .retry import RetryPolicy
 from .scan import scan, split_range
+from .status_page import Running, read_status_page
 from .throttle import build_limiters
 from .transport import Transport
 from .validation import (
@@ -55,6 +56,9 @@ __all__ = ["DEFAULT_BASE_URL", "ClassifyClient"]
 
 DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai"
 """Where the client sends requests without ``base_url=`` or ``LLAMA_CLOUD_BASE_URL``."""
+
+_PageT = TypeVar("_PageT", bound=AnyPage)
+_Item = TypeVar("_Item", ClassifyJob, ClassifyJob | Running)
 
 
 class ClassifyClient:
@@ -193,7 +197,7 @@ class ClassifyClient:
             raise ValueError("page_token must be a non-empty token from Page.next_page_token")
         if page_token is not None:
             check_text(page_token, "page_token")
-        fetcher = None if ids == [] else self._page_fetcher(query)
+        fetcher = None if ids == [] else self._page_fetcher(query, read_page)
         return JobPager(fetcher, page_token=page_token, limit=limit)
 
     def scan_jobs(
@@ -232,11 +236,13 @@ class ClassifyClient:
         list_window(start, end)  # checks the other arguments now; a pager sends nothing
         return scan(list_window, windows, concurrency=check_int(concurrency, "concurrency", low=1))
 
-    def _page_fetcher(self, query: Query) -> PageFetcher:
-        async def fetch_page(token: str | None) -> Page:
+    def _page_fetcher(
+        self, query: Query, read: Callable[[bytes], _PageT]
+    ) -> Callable[[str | None], Awaitable[_PageT]]:
+        async def fetch_page(token: str | None) -> _PageT:
             params = page_query(query, token)
             return await self._transport.request(
-                "GET", JOBS_PATH, kind="list", params=params, decode=read_page
+                "GET", JOBS_PATH, kind="list", params=params, decode=read
             )
 
         return fetch_page
@@ -278,7 +284,7 @@ class ClassifyClient:
         absent. A failing batch cancels the others and its error is raised.
         """
         check_given_ids(job_ids)
-        lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
+        lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id, read_page)
         return await lookup.get_jobs(job_ids)
 
     def iter_jobs(
@@ -295,7 +301,7 @@ class ClassifyClient:
         already seen, to skip duplicates). Arguments are checked at once; closing the generator
         (``contextlib.aclosing``) cancels and awaits the batches under way."""
         check_given_ids(job_ids)
-        lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
+        lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id, read_page)
         return lookup.iter_jobs(job_ids)
 
     def _batch_lookup(
@@ -304,9 +310,10 @@ class ClassifyClient:
         batch_size: int,
         project_id: str | None,
         organization_id: str | None,
-    ) -> BatchLookup:
+        read: Callable[[bytes], PageOf[_Item]],
+    ) -> BatchLookup[_Item]:
         return BatchLookup(
-            self._page_fetcher,
+            lambda query: self._page_fetcher(query, read),
             scope=self._scope(project_id, organization_id),
             base_bytes=len(str(self._transport.url(JOBS_PATH))),
             concurrency=check_int(concurrency, "concurrency", low=1),
@@ -375,7 +382,9 @@ class ClassifyClient:
             poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
         )
         check_iterable(job_ids, "job_ids")
-        lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
+        lookup = self._batch_lookup(
+            concurrency, batch_size, project_id, organization_id, read_status_page
+        )
         ids = await distinct_ids(job_ids)
         finished: dict[str, ClassifyJob] = {}
         async with aclosing(poll_in_rounds(lookup, ids, options, finished)) as jobs:
@@ -404,11 +413,13 @@ class ClassifyClient:
             poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
         )
         check_iterable(job_ids, "job_ids")
-        lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id)
+        lookup = self._batch_lookup(
+            concurrency, batch_size, project_id, organization_id, read_status_page
+        )
         return self._watch(job_ids, lookup, options)
 
     async def _watch(
-        self, job_ids: JobIds, lookup: BatchLookup, options: PollOptions
+        self, job_ids: JobIds, lookup: BatchLookup[ClassifyJob | Running], options: PollOptions
     ) -> AsyncGenerator[ClassifyJob, None]:
         ids = await distinct_ids(job_ids)
         async with aclosing(poll_in_rounds(lookup, ids, options, {})) as jobs:

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+import msgspec
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from .errors import ClassifyError, ResponseValidationError
@@ -47,6 +48,7 @@ from .protocol import json_body, shorten
 __all__ = [
     "converter",
     "create_body",
+    "read_checked_job",
     "read_job",
     "read_page",
     "record_from_dict",
@@ -331,6 +333,12 @@ def read_job(body: bytes) -> ClassifyJob:
     """A job from a response body: the fast path, else the exact one."""
     job = _fast_job.decode(body)
     return job if job is not None else structure_job(json_body(body))
+
+
+def read_checked_job(part: bytes | msgspec.Raw) -> ClassifyJob | None:
+    """A job from one item of a page body that ``fast_decode.json_loads_refuses`` passed, by the
+    fast path alone: None where it refuses, and the caller reads the whole body exactly."""
+    return _fast_job.decode_checked(part)
 
 
 def structure_job(data: Any) -> ClassifyJob:

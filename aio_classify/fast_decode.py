@@ -41,7 +41,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 import msgspec
 
-__all__ = ["FastDecoder"]
+__all__ = ["FastDecoder", "json_loads_refuses"]
 
 _T = TypeVar("_T")
 
@@ -69,8 +69,13 @@ class FastDecoder(Generic[_T]):
         self._finish = compiler.finisher(cls)
 
     def decode(self, body: bytes) -> _T | None:
-        if _json_loads_refuses(body):
+        if json_loads_refuses(body):
             return None
+        return self.decode_checked(body)
+
+    def decode_checked(self, body: bytes | msgspec.Raw) -> _T | None:
+        """``decode`` for bytes ``json_loads_refuses`` has already passed: one item of a page
+        that passed it as a whole (a part of a passed body passes too)."""
         try:
             record = self._decoder.decode(body)
             return record if self._finish is None else self._finish(record)  # type: ignore[no-any-return]
@@ -83,7 +88,7 @@ class FastDecoder(Generic[_T]):
 _DIGITS = re.compile(rb"[0-9]*")
 
 
-def _json_loads_refuses(body: bytes) -> bool:
+def json_loads_refuses(body: bytes) -> bool:
     """Whether ``json.loads`` (the exact path) could refuse a body msgspec might accept.
 
     msgspec skips the value of an unknown key without decoding it, so it takes two things there

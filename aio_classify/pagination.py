@@ -7,21 +7,31 @@ loop, or cancelling the task, leaves nothing open.
 A hostile or broken server cannot make a listing endless (``LoopGuard``): a token handed back
 again raises ``PaginationError``, and so do ``MAX_EMPTY_PAGES`` empty pages in a row, with
 memory that stays bounded however long the listing. Every path that pages (``list_jobs``,
-the batches of ``get_jobs`` / ``iter_jobs`` and the polling rounds) goes through ``JobPager``.
+the batches of ``get_jobs`` / ``iter_jobs`` and the polling rounds) goes through
+``follow_pages``, whatever its pages hold.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
+from typing import Any, Protocol, TypeVar
 
 from .errors import PaginationError
 from .models import ClassifyJob, Page
 from .sanitize import clip
 
-__all__ = ["MAX_EMPTY_PAGES", "RECENT_TOKENS", "JobPager", "LoopGuard", "PageFetcher"]
+__all__ = [
+    "MAX_EMPTY_PAGES",
+    "RECENT_TOKENS",
+    "AnyPage",
+    "JobPager",
+    "LoopGuard",
+    "PageFetcher",
+    "follow_pages",
+]
 
 MAX_EMPTY_PAGES = 20
 """Consecutive empty pages that still carry a next token, before the listing is given up."""
@@ -31,6 +41,19 @@ RECENT_TOKENS = 256
 
 PageFetcher = Callable[[str | None], Awaitable[Page]]
 """Fetch the page that starts at a token (``None``: the first page)."""
+
+
+class AnyPage(Protocol):
+    """What paging needs of a page: a ``Page``, or a polling round's ``StatusPage``."""
+
+    @property
+    def items(self) -> Sequence[Any]: ...
+
+    @property
+    def next_page_token(self) -> str | None: ...
+
+
+_PageT = TypeVar("_PageT", bound=AnyPage)
 
 _NO_PAGE = Page(items=(), next_page_token=None, total_size=0)
 
@@ -64,17 +87,10 @@ class JobPager:
         """Whole pages, up to the one holding the ``limit``-th job."""
         if self._fetch_page is None:
             return
-        token = self._page_token
-        guard = LoopGuard(token)
-        count = 0
-        while True:
-            page = await self._fetch_page(token)
-            yield page
-            count += len(page.items)
-            token = page.next_page_token
-            if not token or (self._limit is not None and count >= self._limit):
-                return
-            guard.check(token, empty=not page.items)
+        pages = follow_pages(self._fetch_page, page_token=self._page_token, limit=self._limit)
+        async with aclosing(pages):
+            async for page in pages:
+                yield page
 
     async def first_page(self) -> Page:
         """Only the first page (one request): its ``next_page_token`` resumes the listing later,
@@ -82,6 +98,27 @@ class JobPager:
         if self._fetch_page is None:
             return _NO_PAGE
         return await self._fetch_page(self._page_token)
+
+
+async def follow_pages(
+    fetch_page: Callable[[str | None], Awaitable[_PageT]],
+    *,
+    page_token: str | None,
+    limit: int | None,
+) -> AsyncGenerator[_PageT, None]:
+    """Pages from ``page_token`` on, one request each, up to the one holding the ``limit``-th
+    item; a loop of tokens raises (``LoopGuard``)."""
+    token = page_token
+    guard = LoopGuard(token)
+    count = 0
+    while True:
+        page = await fetch_page(token)
+        yield page
+        count += len(page.items)
+        token = page.next_page_token
+        if not token or (limit is not None and count >= limit):
+            return
+        guard.check(token, empty=not page.items)
 
 
 class LoopGuard:

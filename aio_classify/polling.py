@@ -22,6 +22,7 @@ from attrs import frozen
 from .batching import BatchLookup
 from .errors import JobFailedError, NotFoundError, PollingTimeoutError
 from .models import ClassifyJob, JobStatus
+from .status_page import Running
 from .validation import check_poll_timing, check_seconds
 from .webhooks import EventSubscription, WebhookReceiver
 
@@ -160,19 +161,21 @@ async def poll_one_job(
 
 
 async def poll_in_rounds(
-    lookup: BatchLookup,
+    lookup: BatchLookup[ClassifyJob | Running],
     job_ids: Sequence[str],
     options: PollOptions,
     finished: dict[str, ClassifyJob],
 ) -> AsyncGenerator[ClassifyJob, None]:
     """Yield each of the distinct ``job_ids`` once, as soon as a look sees it terminal.
 
-    A full round looks up every id still pending, in batches (``lookup``); with events, the looks
-    between rounds ask only about the ids that events named. Every terminal job is also put in
-    ``finished``. An id the server does not return in a full round (unknown, or deleted
-    meanwhile) would never end, so it raises ``NotFoundError`` after the jobs that round finished
-    have been yielded, instead of waiting out the timeout. A look prompted by an event never
-    raises for a missing id: an event naming a job the service does not know proves nothing.
+    A full round looks up every id still pending, in batches (``lookup``, which reads pages as
+    ``status_page`` does: the whole record of a job that has ended, only the id and status of
+    one still running); with events, the looks between rounds ask only about the ids that
+    events named. Every terminal job is also put in ``finished``. An id the server does not
+    return in a full round (unknown, or deleted meanwhile) would never end, so it raises
+    ``NotFoundError`` after the jobs that round finished have been yielded, instead of waiting
+    out the timeout. A look prompted by an event never raises for a missing id: an event naming
+    a job the service does not know proves nothing.
     """
     deadline = asyncio.get_running_loop().time() + options.timeout
     pending = dict.fromkeys(job_ids)
@@ -190,7 +193,7 @@ async def poll_in_rounds(
                 ) is not None:
                     for job in jobs:
                         missing.pop(job.id, None)
-                        if job.is_terminal and job.id in pending:
+                        if type(job) is ClassifyJob and job.id in pending:  # it has ended
                             del pending[job.id]
                             finished[job.id] = job
                             yield job

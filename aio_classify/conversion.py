@@ -48,6 +48,7 @@ from .protocol import json_body, shorten
 __all__ = [
     "converter",
     "create_body",
+    "is_text",
     "read_checked_job",
     "read_job",
     "read_page",
@@ -93,7 +94,7 @@ def _kind(value: Any) -> str:
     return names.get(type(value), "an array" if isinstance(value, list) else "a number")
 
 
-def _is_text(value: str) -> bool:
+def is_text(value: str) -> bool:
     """False for a string with a lone surrogate (JSON can say ``"\\ud800"``): it could never
     be sent back in a URL, and would fail there with a ``UnicodeEncodeError``."""
     try:
@@ -110,7 +111,7 @@ def _is_text(value: str) -> bool:
 
 def _text(value: Any, _: Any = None) -> str:
     if type(value) is str or isinstance(value, str):
-        if value.isascii() or _is_text(value):
+        if value.isascii() or is_text(value):
             return value
         raise ValueError("not valid Unicode text (a lone surrogate)")
     raise _wrong(value, "a string")

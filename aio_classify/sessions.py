@@ -69,12 +69,10 @@ class LoopSessions:
     async def current(self) -> aiohttp.ClientSession:
         """The running loop's session, made on first use."""
         loop = asyncio.get_running_loop()
-        self._forget_gone()
         owned = self._by_loop.get(loop)
-        if owned is not None and not owned.session.closed:
+        if owned is not None and not owned.session.closed and owned.pid == os.getpid():
             return owned.session
-        if owned is not None:
-            _finish(owned.guard)
+        self._forget_gone()  # this loop's session too, if closed or a parent's
         connector = aiohttp.TCPConnector(limit=self._max_connections)
         session = aiohttp.ClientSession(connector=connector)
         guard = _close_at_loop_end(session)

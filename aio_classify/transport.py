@@ -84,23 +84,11 @@ class Transport:
         ``path`` must already be percent-encoded (see ``protocol.job_path``); ``kind`` picks
         the limiter that gives each attempt its turn (see ``throttle``).
         """
-        attempt = partial(self._attempt, kind, method, self.url(path), params, json, decode)
+        send = partial(self._send_once, method, self.url(path), params, json, decode)
+        limiter = self._limiters.get(kind)  # each attempt is sent in its turn, if it has one
+        attempt = send if limiter is None else partial(in_turn, limiter, send)
         result: _T = await self.retry_policy.call(attempt)
         return result
-
-    async def _attempt(
-        self,
-        kind: CallKind,
-        method: str,
-        url: URL,
-        params: Query,
-        json: Any,
-        decode: Callable[[bytes], Any],
-    ) -> Any:
-        """One attempt: sent when the call kind's limiter gives it a turn, if it has one."""
-        send = partial(self._send_once, method, url, params, json, decode)
-        limiter = self._limiters.get(kind)
-        return await (send() if limiter is None else in_turn(limiter, send))
 
     def url(self, path: str) -> URL:
         """``base_url`` joined with an already percent-encoded ``path``."""

@@ -17,7 +17,12 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from .conversion import structure_configuration, structure_webhook_configuration, to_utc
+from .conversion import (
+    is_text,
+    structure_configuration,
+    structure_webhook_configuration,
+    to_utc,
+)
 from .models import ClassifyConfiguration, ClassifyRule, JobStatus, WebhookConfiguration
 from .throttle import CALL_KINDS, CallKind
 
@@ -131,10 +136,8 @@ def check_text(value: Any, name: str, *, max_length: int | None = None) -> str:
         raise ValueError(f"{name} must not be empty")
     if max_length is not None and len(value) > max_length:
         raise ValueError(f"{name} must be at most {max_length} characters; got {len(value)}")
-    try:
-        value.encode("utf-8")  # it goes into a URL or a JSON body
-    except UnicodeEncodeError:
-        raise ValueError(f"{name} is not valid Unicode text (it holds a lone surrogate)") from None
+    if not is_text(value):  # it goes into a URL or a JSON body
+        raise ValueError(f"{name} is not valid Unicode text (it holds a lone surrogate)")
     return value
 
 

@@ -95,7 +95,8 @@ class Filters:
 
     def fingerprint(self) -> str:
         ids = sorted(self.job_ids) if self.job_ids is not None else None
-        fields = [*attrs.astuple(self)[:2], ids, *attrs.astuple(self)[3:]]
+        values = attrs.astuple(self)
+        fields = [*values[:2], ids, *values[3:]]
         return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:16]
 
 
@@ -121,8 +122,7 @@ class JobStore:
         added = []
         for data in records:
             job = Job(data, (created_us(data.get("created_at")), str(data["id"])))
-            old = self.jobs.get(job.key[1])
-            if old is not None:
+            if job.key[1] in self.jobs:
                 self.remove(job.key[1])
             self.jobs[job.key[1]] = job
             self.order.append(job.key)

@@ -45,8 +45,9 @@ __all__ = ["FastDecoder", "json_loads_refuses"]
 
 _T = TypeVar("_T")
 
-_set_attribute = object.__setattr__
-"""Writes a slot of a frozen record (as attrs' own ``__init__`` does) and sets ``__class__``."""
+_set_class = object.__dict__["__class__"].__set__
+"""Sets an object's ``__class__``: ``object.__setattr__(record, "__class__", cls)`` without the
+name lookup (it runs for several records of every job read)."""
 
 
 class FastDecoder(Generic[_T]):
@@ -95,7 +96,9 @@ def json_loads_refuses(body: bytes) -> bool:
     that ``json.loads`` refuses anywhere: bytes that are not UTF-8, and an integer with more
     digits than ``int()`` converts (``sys.get_int_max_str_digits()``). Both are checked cheaply:
     ``isascii`` first, and for digits only the bytes at every ``limit + 1``-th position, since a
-    longer run of digits must cover one of them. A false alarm only costs the exact path.
+    longer run of digits must cover one of them; from such a digit the run is measured forward,
+    then only the bytes it still needs before it are checked, in place. A false alarm (a long
+    run of digits inside a string) only costs the exact path.
     """
     if not body.isascii():
         try:
@@ -107,10 +110,10 @@ def json_loads_refuses(body: bytes) -> bool:
         return False
     longest = limit + 1
     for position in range(longest - 1, len(body), longest):
-        if 48 <= body[position] <= 57:  # an ASCII digit: measure its run both ways
-            before = body[max(0, position - longest) : position][::-1]
-            run = _DIGITS.match(before).end() + _DIGITS.match(body, position).end() - position  # type: ignore[union-attr]
-            if run >= longest:
+        if 48 <= body[position] <= 57:  # an ASCII digit
+            ahead = _DIGITS.match(body, position).end() - position  # type: ignore[union-attr]
+            start = position - (longest - ahead)  # where a run long enough must begin
+            if ahead >= longest or (start >= 0 and _DIGITS.fullmatch(body, start, position)):
                 return True
     return False
 
@@ -127,7 +130,10 @@ class _Compiler:
     ) -> None:
         self._mirrored = mirrored
         self._wire: dict[type[Any], type[Any]] = {}
-        self._namespace: dict[str, Any] = {"set": _set_attribute, "parse_datetime": parse_datetime}
+        self._namespace: dict[str, Any] = {
+            "set_class": _set_class,
+            "parse_datetime": parse_datetime,
+        }
 
     def finisher(self, cls: type[Any]) -> Callable[[Any], Any] | None:
         """The generated finisher of ``cls`` (after ``wire_type(cls)``); None if it needs none."""
@@ -171,22 +177,38 @@ class _Compiler:
     def _finish(self, cls: type[Any], depth: int) -> list[str]:
         """Lines that finish the record in ``r{depth}``, an instance of ``cls``'s wire class."""
         record = f"r{depth}"
-        lines = [f"set({record}, '__class__', {cls.__name__})"]
+        lines = [f"set_class({record}, {cls.__name__})"]
         hints = typing.get_type_hints(cls)
         for field in attrs.fields(cls):
-            lines += self._finish_field(record, field.name, hints[field.name], depth)
+            lines += self._finish_field(cls, record, field.name, hints[field.name], depth)
         if cls in self._mirrored:
             first, second = self._mirrored[cls]
             lines += [
                 f"if {record}.{first} is None:",
-                f"    set({record}, {first!r}, {record}.{second})",
+                f"    {self._setter(cls, first)}({record}, {record}.{second})",
                 f"elif {record}.{second} is None:",
-                f"    set({record}, {second!r}, {record}.{first})",
+                f"    {self._setter(cls, second)}({record}, {record}.{first})",
             ]
         return lines
 
-    def _finish_field(self, record: str, name: str, hint: Any, depth: int) -> list[str]:
-        """Lines that finish field ``name`` (typed ``hint``) of ``record``; often none."""
+    def _setter(self, cls: type[Any], name: str) -> str:
+        """The name, in the finisher's namespace, of a function that writes field ``name`` of a
+        ``cls`` record: its slot's own ``__set__``, which a frozen record's ``__setattr__``
+        cannot stop (attrs' ``__init__`` writes through ``object.__setattr__`` alike), without
+        the lookup by name."""
+        setter = f"set_{cls.__name__}_{name}"
+        if setter not in self._namespace:
+            slot = next((k.__dict__[name] for k in cls.__mro__ if name in k.__dict__), None)
+            if not isinstance(slot, types.MemberDescriptorType):
+                raise TypeError(f"{cls.__name__}.{name} is not a slot: records must be slotted")
+            self._namespace[setter] = slot.__set__
+        return setter
+
+    def _finish_field(
+        self, owner: type[Any], record: str, name: str, hint: Any, depth: int
+    ) -> list[str]:
+        """Lines that finish field ``name`` (typed ``hint``) of ``record``, a record of class
+        ``owner``; often none."""
         optional = _is_union(hint) and type(None) in typing.get_args(hint)
         if optional:
             rest = [arg for arg in typing.get_args(hint) if arg is not type(None)]
@@ -195,11 +217,11 @@ class _Compiler:
         enum = _enum_in(hint) if _is_union(hint) else None
         item = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else None
         if hint is datetime:
-            lines = [f"set({record}, {name!r}, parse_datetime({inner}))"]
+            lines = [f"{self._setter(owner, name)}({record}, parse_datetime({inner}))"]
         elif enum is not None:
             members = f"members_{enum.__name__}"
             self._namespace[members] = {member.value: member for member in enum}
-            lines = [f"set({record}, {name!r}, {members}.get({inner}, {inner}))"]
+            lines = [f"{self._setter(owner, name)}({record}, {members}.get({inner}, {inner}))"]
         elif attrs.has(hint) and self._wire.get(hint, hint) is not hint:
             lines = self._finish(hint, depth + 1)
         elif item is not None and attrs.has(item) and self._wire.get(item, item) is not item:

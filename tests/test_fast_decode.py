@@ -8,16 +8,18 @@ the same time zone), not merely ``==`` (aware datetimes in different zones compa
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp import web
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from aio_classify import ClassifyClient, ClassifyError, ResponseValidationError
 from aio_classify.conversion import _fast_job, _fast_page, read_job, read_page
+from aio_classify.fast_decode import json_loads_refuses
 from aio_classify.protocol import BodyNotJSONError
 
 from helpers import serve
@@ -147,3 +149,26 @@ def test_a_page_without_items_is_refused_by_both_paths_with_the_exact_message() 
     assert _fast_page.decode(body) is None
     with pytest.raises(ResponseValidationError, match="'items' is required but missing"):
         read_page(body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 9000),
+    st.integers(0, 9000),
+    st.integers(0, 9000),
+    st.sampled_from([b"a", b" ", b'"']),
+)
+@example(0, 4301, 0, b" ")  # the limit is 4300 digits unless the interpreter was told otherwise
+@example(0, 4300, 0, b" ")
+@example(1, 4300, 1, b" ")
+@example(4300, 4301, 0, b" ")
+@example(4301, 4300, 4301, b" ")
+@example(2, 4301, 8600, b" ")
+def test_a_run_of_digits_json_loads_refuses_is_found_wherever_it_lies(
+    before: int, run: int, after: int, filler: bytes
+) -> None:
+    """Exactly the bodies holding more than ``sys.get_int_max_str_digits()`` digits in a row
+    are refused (for ASCII bodies: no false alarm, no miss), at any offset and length."""
+    body = filler * before + b"7" * run + filler * after
+    longest = sys.get_int_max_str_digits() + 1
+    assert json_loads_refuses(body) == (run >= longest)

@@ -22,12 +22,13 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import aclosing
+from itertools import islice
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import quote
 
 from .pagination import AnyPage, follow_pages
 from .protocol import Query, list_query
-from .validation import check_job_id
+from .validation import CheckedIds, check_job_id
 
 __all__ = [
     "MAX_URL_BYTES",
@@ -102,13 +103,25 @@ async def each_id(job_ids: JobIds) -> AsyncGenerator[Any, None]:
             yield job_id
 
 
-async def distinct_ids(job_ids: JobIds) -> list[str]:
+async def distinct_ids(job_ids: JobIds) -> CheckedIds:
     """Every id, checked, once each, in input order (a wait needs the whole set)."""
     ids: dict[str, None] = {}
     async with aclosing(each_id(job_ids)) as items:
         async for job_id in items:
             ids[check_job_id(job_id, "job_ids item")] = None
-    return list(ids)
+    return CheckedIds(ids)
+
+
+async def _chunks(job_ids: JobIds, size: int) -> AsyncGenerator[list[Any], None]:
+    """The items of a sync iterable ``size`` at a time (read ahead by at most one batch), of an
+    async one each as it comes (never waiting on the source for a batch it could send)."""
+    if isinstance(job_ids, AsyncIterable):
+        async for job_id in job_ids:
+            yield [job_id]
+    else:
+        iterator = iter(job_ids)
+        while chunk := list(islice(iterator, size)):
+            yield chunk
 
 
 async def read_batches(
@@ -117,31 +130,36 @@ async def read_batches(
     """Distinct ids in input order, in batches of at most ``batch_size`` ids whose
     ``job_ids=...`` query parts add up to at most ``byte_budget`` bytes.
 
-    Ids are read one at a time; each new one is recorded in ``seen`` (in input order), which
-    is how duplicates are skipped and how ``get_jobs`` orders its result. A bad id raises here,
-    before any request for its batch.
+    Ids are read a batch ahead at most (an async source one at a time); each new one is
+    recorded in ``seen`` (in input order), which is how duplicates are skipped and how
+    ``get_jobs`` orders its result. A bad id raises here, before any request for its batch;
+    ``CheckedIds`` are not checked again.
     """
+    checked = isinstance(job_ids, CheckedIds)
     batch: list[str] = []
     used = 0
-    async with aclosing(each_id(job_ids)) as ids:
-        async for job_id in ids:
-            check_job_id(job_id, "job_ids item")
-            if job_id in seen:
-                continue
-            cost = _JOB_IDS_PARAM + _quoted_length(job_id)
-            if cost > byte_budget:
-                raise ValueError(
-                    f"job id {job_id[:40]!r}... is too long to fit in a {MAX_URL_BYTES}-byte URL"
-                )
-            if batch and used + cost > byte_budget:
-                yield batch
-                batch, used = [], 0
-            seen[job_id] = None
-            batch.append(job_id)
-            used += cost
-            if len(batch) == batch_size:  # full: sent now, not when the next id arrives
-                yield batch
-                batch, used = [], 0
+    async with aclosing(_chunks(job_ids, batch_size)) as chunks:
+        async for chunk in chunks:
+            for job_id in chunk:
+                if not checked:
+                    check_job_id(job_id, "job_ids item")
+                if job_id in seen:
+                    continue
+                cost = _JOB_IDS_PARAM + _quoted_length(job_id)
+                if cost > byte_budget:
+                    raise ValueError(
+                        f"job id {job_id[:40]!r}... is too long to fit in a "
+                        f"{MAX_URL_BYTES}-byte URL"
+                    )
+                if batch and used + cost > byte_budget:
+                    yield batch
+                    batch, used = [], 0
+                seen[job_id] = None
+                batch.append(job_id)
+                used += cost
+                if len(batch) == batch_size:  # full: sent now, not when the next id arrives
+                    yield batch
+                    batch, used = [], 0
     if batch:
         yield batch
 

@@ -283,9 +283,9 @@ class ClassifyClient:
         call each, at most ``concurrency`` requests in flight. Ids the server does not know are
         absent. A failing batch cancels the others and its error is raised.
         """
-        check_given_ids(job_ids)
+        ids = check_given_ids(job_ids)
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id, read_page)
-        return await lookup.get_jobs(job_ids)
+        return await lookup.get_jobs(ids)
 
     def iter_jobs(
         self,
@@ -300,9 +300,9 @@ class ClassifyClient:
         lazily: only about ``concurrency`` batches of ids are held at once (plus the set of ids
         already seen, to skip duplicates). Arguments are checked at once; closing the generator
         (``contextlib.aclosing``) cancels and awaits the batches under way."""
-        check_given_ids(job_ids)
+        ids = check_given_ids(job_ids)
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id, read_page)
-        return lookup.iter_jobs(job_ids)
+        return lookup.iter_jobs(ids)
 
     def _batch_lookup(
         self,

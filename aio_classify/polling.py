@@ -23,7 +23,7 @@ from .batching import BatchLookup
 from .errors import JobFailedError, NotFoundError, PollingTimeoutError
 from .models import ClassifyJob, JobStatus
 from .status_page import Running
-from .validation import check_poll_timing, check_seconds
+from .validation import CheckedIds, check_poll_timing, check_seconds
 from .webhooks import EventSubscription, WebhookReceiver
 
 __all__ = [
@@ -183,7 +183,7 @@ async def poll_in_rounds(
     with options.schedule(pending, window=COALESCE_WINDOW, batch=batch) as next_look:
         named: list[str] | None = None  # None: a full round
         while pending:
-            looked_at = list(pending) if named is None else named
+            looked_at = CheckedIds(pending if named is None else named)  # pending's own ids
             missing = dict.fromkeys(looked_at)
             # The deadline wraps each batch, not each job: a timeout scope per job cost more
             # CPU than the rest of the round.

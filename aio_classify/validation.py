@@ -27,6 +27,7 @@ from .models import ClassifyConfiguration, ClassifyRule, JobStatus, WebhookConfi
 from .throttle import CALL_KINDS, CallKind
 
 __all__ = [
+    "CheckedIds",
     "check_api_key",
     "check_base_url",
     "check_bool",
@@ -241,13 +242,20 @@ def check_iterable(values: Any, name: str) -> None:
         )
 
 
-def check_given_ids(job_ids: Any) -> None:
-    """Ids already in memory are all checked now, so a bad one costs no request at all; an
-    iterator is checked as it is read, before the request for each id's batch."""
+class CheckedIds(list[str]):
+    """Job ids that have all passed ``check_job_id``: batching reads them without checking each
+    again (``check_given_ids`` and ``batching.distinct_ids`` make them)."""
+
+
+def check_given_ids(job_ids: Any) -> Any:
+    """Ids already in memory are all checked now, so a bad one costs no request at all, and
+    returned as ``CheckedIds`` (a copy: a later change to the caller's collection cannot slip
+    an unchecked id in). An iterator is returned as it is, checked as it is read, before the
+    request for each id's batch."""
     check_iterable(job_ids, "job_ids")
     if isinstance(job_ids, list | tuple | set | frozenset | dict):
-        for job_id in job_ids:
-            check_text(job_id, "job_ids item")
+        return CheckedIds(check_text(job_id, "job_ids item") for job_id in job_ids)
+    return job_ids
 
 
 def check_str_list(values: Any, name: str, *, max_items: int | None = None) -> list[str] | None:

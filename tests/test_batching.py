@@ -239,3 +239,18 @@ async def test_bad_ids_in_memory_raise_before_any_request(
     with pytest.raises(TypeError, match="iterable"):
         await client.get_jobs(12)  # type: ignore[arg-type]
     assert server.requests == []
+
+
+async def test_ids_in_memory_are_read_as_they_were_checked(
+    server: FakeClassifyServer, client: ClassifyClient
+) -> None:
+    """The ids of a list are checked when ``iter_jobs`` is called and read from a copy: an id
+    put in the caller's list afterwards is never looked up, nor read unchecked."""
+    ids = server.seed_jobs(3)
+    given: list[object] = list(ids)
+    jobs = client.iter_jobs(given)  # type: ignore[arg-type]
+    given.extend([42, "cls-added-later"])
+    async with aclosing(jobs):
+        found = [job.id async for job in jobs]
+    assert sorted(found) == sorted(ids)
+    assert [ids_of(request) for request in lookups(server)] == [ids]

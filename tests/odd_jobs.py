@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import attrs
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from aio_classify import ClassifyError
@@ -41,6 +42,9 @@ BASE_JOB: dict[str, Any] = {
     "transaction_id": "tx-1",
     "usage": {"credits": 1.5, "parse_credits": 1},
 }
+
+#: How hard hypothesis tries the readers: they are cheap, and odd cases are rare.
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 #: Date texts both paths read, in the shapes servers write them.
 GOOD_DATES = [
@@ -185,3 +189,11 @@ def exact_job(body: bytes) -> Any:
         return structure_job(json_body(body))
     except (ClassifyError, BodyNotJSONError) as exc:
         return exc
+
+
+@st.composite
+def hostile_pages(draw: st.DrawFn) -> bytes:
+    """A page body of odd and hostile jobs, its own keys maybe replaced by any JSON at all."""
+    jobs = draw(st.lists(hostile_jobs(), max_size=3))
+    keys = st.sampled_from(["items", "next_page_token", "total_size"])
+    return page_body(jobs, draw(st.dictionaries(keys, json_values)))

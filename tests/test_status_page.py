@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from aio_classify import ClassifyClient, ClassifyError, ClassifyJob, ResponseValidationError
@@ -19,16 +19,14 @@ from aio_classify.status_page import Running, StatusPage, read_status_page
 
 from helpers import SCRIPTED_KEY, answers, job, scripted
 from odd_jobs import (
+    SETTINGS,
     exact_job,
     exact_page,
-    hostile_jobs,
+    hostile_pages,
     identical,
-    json_values,
     odd_jobs,
     page_body,
 )
-
-SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def outcome(body: bytes) -> Any:
@@ -66,14 +64,10 @@ def test_every_odd_page_reads_as_the_exact_page_does(jobs: list[dict[str, Any]])
 
 
 @SETTINGS
-@given(
-    st.lists(hostile_jobs(), max_size=3),
-    st.dictionaries(st.sampled_from(["items", "next_page_token", "total_size"]), json_values),
-)
+@given(hostile_pages())
 def test_a_hostile_page_gets_the_exact_error_unless_only_a_running_job_is_broken(
-    jobs: list[Any], replaced: dict[str, Any]
+    body: bytes,
 ) -> None:
-    body = page_body(jobs, replaced)
     exact = exact_page(body)
     page = outcome(body)
     if isinstance(exact, ClassifyError | BodyNotJSONError) and isinstance(page, StatusPage):

@@ -29,7 +29,7 @@ import msgspec
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from .errors import ClassifyError, ResponseValidationError
-from .fast_decode import FastDecoder
+from .fast_decode import FastDecoder, ShapeChecker
 from .models import (
     ClassifyConfiguration,
     ClassifyJob,
@@ -46,6 +46,7 @@ from .models import (
 from .protocol import json_body, shorten
 
 __all__ = [
+    "check_page",
     "converter",
     "create_body",
     "is_text",
@@ -319,6 +320,7 @@ def _inside(value: Any, type_: Any, path: str) -> tuple[str, Any, str] | None:
 _fast_page = FastDecoder(
     Page, parse_datetime=_parse_datetime, mirrored={ClassifyJob: _INPUT_FIELDS}
 )
+_page_shape = ShapeChecker(Page, parse_datetime=_parse_datetime)
 _fast_job = FastDecoder(
     ClassifyJob, parse_datetime=_parse_datetime, mirrored={ClassifyJob: _INPUT_FIELDS}
 )
@@ -334,6 +336,13 @@ def read_job(body: bytes) -> ClassifyJob:
     """A job from a response body: the fast path, else the exact one."""
     job = _fast_job.decode(body)
     return job if job is not None else structure_job(json_body(body))
+
+
+def check_page(body: bytes) -> Any | None:
+    """A page body checked as ``read_page`` checks it, without building its records: a msgspec
+    Struct with the page's fields (each job's as Structs too), or None where the fast path
+    would refuse the body (``read_page`` then decides)."""
+    return _page_shape.check(body)
 
 
 def read_checked_job(part: bytes | msgspec.Raw) -> ClassifyJob | None:

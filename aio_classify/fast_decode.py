@@ -41,7 +41,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 import msgspec
 
-__all__ = ["FastDecoder", "json_loads_refuses"]
+__all__ = ["FastDecoder", "ShapeChecker", "json_loads_refuses"]
 
 _T = TypeVar("_T")
 
@@ -85,6 +85,40 @@ class FastDecoder(Generic[_T]):
             # ``fromisoformat`` refuses. Either way the exact path decides what to raise.
             return None
 
+
+class ShapeChecker(Generic[_T]):
+    """Checks JSON bytes as ``FastDecoder(cls)`` would, for far less: into msgspec Structs of
+    the same fields and wire types (built in C, no finishing), date texts checked by
+    ``parse_datetime`` and not kept. Refuses (``None``) exactly what ``FastDecoder`` refuses;
+    what it returns has each record's fields (a date field holds a marker) for reading the
+    few that matter, such as a job's id and status."""
+
+    def __init__(self, cls: type[_T], *, parse_datetime: Callable[[str], datetime]) -> None:
+        def check_date(type_: type, value: Any) -> _DateText:
+            if type_ is not _DateText:
+                raise NotImplementedError
+            if type(value) is not str:
+                raise TypeError("a date-time must be a string")
+            parse_datetime(value)
+            return _CHECKED_DATE
+
+        compiler = _Compiler(parse_datetime, {})
+        self._decoder = msgspec.json.Decoder(compiler.shape_type(cls), dec_hook=check_date)
+
+    def check(self, body: bytes) -> Any | None:
+        if json_loads_refuses(body):
+            return None
+        try:
+            return self._decoder.decode(body)
+        except (msgspec.DecodeError, ValueError, TypeError, RecursionError):
+            return None
+
+
+class _DateText:
+    """Where a shape has a date-time field: its text was checked, and not kept."""
+
+
+_CHECKED_DATE = _DateText()
 
 _DIGITS = re.compile(rb"[0-9]*")
 
@@ -130,6 +164,7 @@ class _Compiler:
     ) -> None:
         self._mirrored = mirrored
         self._wire: dict[type[Any], type[Any]] = {}
+        self._shapes: dict[type[Any], type[Any]] = {}
         self._namespace: dict[str, Any] = {
             "set_class": _set_class,
             "parse_datetime": parse_datetime,
@@ -146,21 +181,46 @@ class _Compiler:
 
     def wire_type(self, hint: Any) -> Any:
         """The annotation msgspec decodes for ``hint``: ``hint`` itself when nothing differs."""
+        return self._translate(hint, str, self._record)
+
+    def shape_type(self, hint: Any) -> Any:
+        """``wire_type(hint)`` with a msgspec Struct of the same fields for each record, and
+        ``_DateText`` (checked by a hook) for each date-time."""
+        return self._translate(hint, _DateText, self._shape)
+
+    def _translate(self, hint: Any, date: type, record: Callable[[type[Any]], type[Any]]) -> Any:
         if hint is datetime:
-            return str
+            return date
         if hint is float:
             return int | float
         args = typing.get_args(hint)
         if _is_union(hint):
             enum = _enum_in(hint)  # ``SomeStrEnum | str``: any string, mapped afterwards
             return functools.reduce(
-                operator.or_, [self.wire_type(a) for a in args if a is not enum]
+                operator.or_, [self._translate(a, date, record) for a in args if a is not enum]
             )
         if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
-            return tuple[self.wire_type(args[0]), ...]  # type: ignore[misc]
+            return tuple[self._translate(args[0], date, record), ...]  # type: ignore[misc]
         if attrs.has(hint):
-            return self._record(hint)
+            return record(hint)
         return hint
+
+    def _shape(self, cls: type[Any]) -> type[Any]:
+        if cls in self._shapes:
+            return self._shapes[cls]
+        hints = typing.get_type_hints(cls)
+        fields = [
+            (
+                field.name,
+                self.shape_type(hints[field.name]),
+                msgspec.NODEFAULT if field.default is attrs.NOTHING else field.default,
+            )
+            for field in attrs.fields(cls)
+        ]
+        # gc=False: decoded JSON holds no reference cycles, and the collector need not look.
+        shape = msgspec.defstruct(f"_Shape{cls.__name__}", fields, kw_only=True, gc=False)
+        self._shapes[cls] = shape
+        return shape
 
     def _record(self, cls: type[Any]) -> type[Any]:
         if cls not in self._wire:

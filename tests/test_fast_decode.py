@@ -18,7 +18,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from aio_classify import ClassifyClient, ClassifyError, ResponseValidationError
-from aio_classify.conversion import _fast_job, _fast_page, read_job, read_page
+from aio_classify.conversion import _fast_job, _fast_page, check_page, read_job, read_page
 from aio_classify.fast_decode import json_loads_refuses
 from aio_classify.protocol import BodyNotJSONError
 
@@ -76,6 +76,18 @@ def test_fast_path_accepts_nothing_the_exact_path_refuses_or_reads_otherwise(bod
         assert identical(fast, exact)
     # Whatever the fast path did, the reader's outcome is the exact path's, message and all.
     assert_read_as_exact(body, exact)
+
+
+@SETTINGS
+@given(hostile_pages())
+def test_the_shape_check_refuses_exactly_what_the_fast_path_refuses(body: bytes) -> None:
+    fast = _fast_page.decode(body)
+    shape = check_page(body)
+    assert (shape is None) == (fast is None)
+    if fast is not None:
+        assert [(job.id, job.status) for job in shape.items] == [
+            (job.id, str(job.status)) for job in fast.items
+        ]
 
 
 @pytest.mark.parametrize(

@@ -37,8 +37,8 @@ __all__ = [
     "PageOf",
     "PagesFor",
     "distinct_ids",
-    "each_id",
     "fan_out",
+    "id_chunks",
     "read_batches",
 ]
 
@@ -93,28 +93,20 @@ def _quoted_length(value: str) -> int:
     return len(value) if _UNRESERVED.fullmatch(value) else len(quote(value, safe=""))
 
 
-async def each_id(job_ids: JobIds) -> AsyncGenerator[Any, None]:
-    """The items of a sync or async iterable, alike (not checked: callers check each id)."""
-    if isinstance(job_ids, AsyncIterable):
-        async for job_id in job_ids:
-            yield job_id
-    else:
-        for job_id in job_ids:
-            yield job_id
-
-
 async def distinct_ids(job_ids: JobIds) -> CheckedIds:
     """Every id, checked, once each, in input order (a wait needs the whole set)."""
     ids: dict[str, None] = {}
-    async with aclosing(each_id(job_ids)) as items:
-        async for job_id in items:
-            ids[check_job_id(job_id, "job_ids item")] = None
+    async with aclosing(id_chunks(job_ids, _PAGE_SIZE)) as chunks:
+        async for chunk in chunks:
+            for job_id in chunk:
+                ids[check_job_id(job_id, "job_ids item")] = None
     return CheckedIds(ids)
 
 
-async def _chunks(job_ids: JobIds, size: int) -> AsyncGenerator[list[Any], None]:
+async def id_chunks(job_ids: JobIds, size: int) -> AsyncGenerator[list[Any], None]:
     """The items of a sync iterable ``size`` at a time (read ahead by at most one batch), of an
-    async one each as it comes (never waiting on the source for a batch it could send)."""
+    async one each as it comes (never waiting on the source for a batch it could send). Not
+    checked: callers check each id."""
     if isinstance(job_ids, AsyncIterable):
         async for job_id in job_ids:
             yield [job_id]
@@ -138,7 +130,7 @@ async def read_batches(
     checked = isinstance(job_ids, CheckedIds)
     batch: list[str] = []
     used = 0
-    async with aclosing(_chunks(job_ids, batch_size)) as chunks:
+    async with aclosing(id_chunks(job_ids, batch_size)) as chunks:
         async for chunk in chunks:
             for job_id in chunk:
                 if not checked:

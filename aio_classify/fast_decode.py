@@ -45,6 +45,11 @@ __all__ = ["FastDecoder", "ShapeChecker", "json_loads_refuses"]
 
 _T = TypeVar("_T")
 
+_REFUSED = (msgspec.DecodeError, ValueError, TypeError, RecursionError)
+"""What a refused body raises while decoded: ``DecodeError`` covers msgspec's ``ValidationError``
+too; ``ValueError`` is a date text that ``fromisoformat`` refuses. Either way the exact path
+decides what to raise."""
+
 _set_class = object.__dict__["__class__"].__set__
 """Sets an object's ``__class__``: ``object.__setattr__(record, "__class__", cls)`` without the
 name lookup (it runs for several records of every job read)."""
@@ -80,9 +85,7 @@ class FastDecoder(Generic[_T]):
         try:
             record = self._decoder.decode(body)
             return record if self._finish is None else self._finish(record)  # type: ignore[no-any-return]
-        except (msgspec.DecodeError, ValueError, TypeError, RecursionError):
-            # DecodeError covers msgspec's ValidationError too; ValueError is a date text that
-            # ``fromisoformat`` refuses. Either way the exact path decides what to raise.
+        except _REFUSED:
             return None
 
 
@@ -110,7 +113,7 @@ class ShapeChecker(Generic[_T]):
             return None
         try:
             return self._decoder.decode(body)
-        except (msgspec.DecodeError, ValueError, TypeError, RecursionError):
+        except _REFUSED:
             return None
 
 

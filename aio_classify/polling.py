@@ -169,8 +169,8 @@ async def poll_in_rounds(
     """Yield each of the distinct ``job_ids`` once, as soon as a look sees it terminal.
 
     A full round looks up every id still pending, in batches (``lookup``, which reads pages as
-    ``status_page`` does: the whole record of a job that has ended, only the id and status of
-    one still running); with events, the looks between rounds ask only about the ids that
+    ``status_page`` does: every record checked, the whole record built only of a job that has
+    ended); with events, the looks between rounds ask only about the ids that
     events named. Every terminal job is also put in ``finished``. An id the server does not
     return in a full round (unknown, or deleted meanwhile) would never end, so it raises
     ``NotFoundError`` after the jobs that round finished have been yielded, instead of waiting

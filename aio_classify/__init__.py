@@ -12,8 +12,8 @@ tree under ``ClassifyError``. Three neighbours are imported on purpose, by name:
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .client import DEFAULT_BASE_URL, ClassifyClient
-from .errors import (
+from ._client import DEFAULT_BASE_URL, ClassifyClient
+from ._core.errors import (
     APIConnectionError,
     APIError,
     APIStatusError,
@@ -32,7 +32,7 @@ from .errors import (
     ResponseValidationError,
     UnprocessableEntityError,
 )
-from .models import (
+from ._core.models import (
     ClassifyConfiguration,
     ClassifyJob,
     ClassifyListResponse,
@@ -45,8 +45,8 @@ from .models import (
     Usage,
     WebhookConfiguration,
 )
-from .pagination import JobPager
-from .retry import RetryPolicy
+from ._http.retry import RetryPolicy
+from ._jobs.pagination import JobPager
 
 try:
     __version__ = version("aio-classify")

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from aio_classify.client import ClassifyClient
-    from aio_classify.retry import RetryPolicy
-    from aio_classify.testing.server import FakeClassifyServer
+    from aio_classify._client import ClassifyClient
+    from aio_classify._http.retry import RetryPolicy
+    from aio_classify.testing._server import FakeClassifyServer
 
 __all__ = ["FAKE_API_KEY", "classify_client", "classify_server", "fast_retry_policy"]
 
@@ -41,7 +41,7 @@ _MARK = "classify_server"
 def fast_retry_policy() -> RetryPolicy:
     """The client's retry rules with millisecond backoffs, so a test that makes the client
     retry (or give up) takes milliseconds instead of the real 0.5 s to 8 s waits."""
-    from aio_classify.retry import RetryPolicy
+    from aio_classify._http.retry import RetryPolicy
 
     return RetryPolicy(initial_backoff=0.01, max_backoff=0.05, jitter=0.0)
 
@@ -88,7 +88,7 @@ if importlib.util.find_spec("pytest_asyncio") is not None:
     ) -> AsyncIterator[ClassifyClient]:
         """A ``ClassifyClient`` bound to ``classify_server`` with ``fast_retry_policy()``,
         closed after the test."""
-        from aio_classify.client import ClassifyClient
+        from aio_classify._client import ClassifyClient
 
         async with ClassifyClient(
             classify_server.api_key, base_url=classify_server.url, retry_policy=fast_retry_policy()

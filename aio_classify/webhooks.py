@@ -33,8 +33,8 @@ from typing import Any, Self
 from aiohttp import web
 from attrs import field, frozen
 
-from .protocol import shorten
-from .validation import check_int
+from ._http.protocol import shorten
+from ._validation import check_int
 
 __all__ = [
     "EVENT_ID_HEADER",

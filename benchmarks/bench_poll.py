@@ -26,7 +26,7 @@ from llama_cloud import AsyncLlamaCloud
 from results import Chart, Section, Target, ratio
 
 from aio_classify import ClassifyClient
-from aio_classify.polling import GROWTH
+from aio_classify._jobs.polling import GROWTH
 
 Contender = Callable[[list[str]], Awaitable[dict[str, float]]]
 POLL_INTERVAL, MAX_INTERVAL = 1.0, 5.0

@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 
 from aio_classify import ClassifyClient, ClassifyConfiguration, ClassifyRule, RetryPolicy
-from aio_classify.conversion import structure_job
+from aio_classify._decode.conversion import structure_job
 from aio_classify.testing import FakeClassifyServer, RecordedRequest
 
 ROOT = Path(__file__).resolve().parent.parent

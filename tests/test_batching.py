@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from aio_classify import ClassifyClient, PermissionDeniedError
-from aio_classify.batching import MAX_URL_BYTES
+from aio_classify._jobs.batching import MAX_URL_BYTES
 from aio_classify.testing import FakeClassifyServer, RecordedRequest
 
 from helpers import LIST

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aio_classify import ClassifyClient, ClassifyConfiguration, ClassifyJob, ClassifyRule
-from aio_classify.cli.create import configuration_from, created_in_order, rule_option
+from aio_classify.cli._create import configuration_from, created_in_order, rule_option
 from aio_classify.testing import FakeClassifyServer
 
 INVOICE = ClassifyRule(type="invoice", description="Has an invoice number and a total")

@@ -6,7 +6,7 @@ import io
 import logging
 
 from aio_classify import ClassifyClient
-from aio_classify.cli.notices import MAX_NOTICE_CHARS, notices_on, one_line
+from aio_classify.cli._notices import MAX_NOTICE_CHARS, notices_on, one_line
 from aio_classify.testing import FakeClassifyServer
 
 
@@ -59,5 +59,5 @@ def test_on_a_terminal_a_notice_first_erases_the_progress_bar() -> None:
     terminal = Terminal()
     terminal.write("\rwait [####----] 1/2")
     with notices_on(terminal, "aio-classify"):
-        logging.getLogger("aio_classify.transport").info("attempt %d failed", 1)
+        logging.getLogger("aio_classify._http.transport").info("attempt %d failed", 1)
     assert terminal.getvalue().endswith("1/2\r\x1b[Kaio-classify: attempt 1 failed\n")

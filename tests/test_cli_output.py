@@ -8,9 +8,9 @@ import json
 import attrs
 import pytest
 
-from aio_classify.cli.output import TABLE_FIELDS, TableWriter, make_writer
-from aio_classify.conversion import converter, structure_job
-from aio_classify.models import ClassifyJob
+from aio_classify._core.models import ClassifyJob
+from aio_classify._decode.conversion import converter, structure_job
+from aio_classify.cli._output import TABLE_FIELDS, TableWriter, make_writer
 
 from helpers import TABLE_JOB as JOB
 

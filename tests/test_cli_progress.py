@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from aio_classify.cli.progress import Progress
+from aio_classify.cli._progress import Progress
 
 from helpers import TABLE_JOB as JOB
 

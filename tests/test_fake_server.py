@@ -15,9 +15,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from aio_classify.fake_server_options import INPUT_FIELD_SPELLINGS
+from aio_classify._fake_server_options import INPUT_FIELD_SPELLINGS
 from aio_classify.testing import FakeClassifyServer, Lifecycle
-from aio_classify.testing.server import INPUT_FIELDS
+from aio_classify.testing._server import INPUT_FIELDS
 
 from helpers import LIST, child_env
 

@@ -1,4 +1,4 @@
-"""The fake's webhook deliveries (``aio_classify.testing.webhooks``) to a recording endpoint on
+"""The fake's webhook deliveries (``aio_classify.testing._webhooks``) to a recording endpoint on
 loopback: formats, headers, signature, event filter, retries, and the seeded faults."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from aiohttp import web
 
 from aio_classify import ClassifyClient, ClassifyConfiguration, ClassifyRule, WebhookConfiguration
 from aio_classify.testing import FakeClassifyServer
-from aio_classify.testing.webhooks import DeliveryFaults
+from aio_classify.testing._webhooks import DeliveryFaults
 from aio_classify.webhooks import parse_event, verify_signature
 
 from helpers import API_KEY, WEBHOOK_SECRET, serve

@@ -18,9 +18,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from aio_classify import ClassifyClient, ClassifyError, ResponseValidationError
-from aio_classify.conversion import _fast_job, _fast_page, check_page, read_job, read_page
-from aio_classify.fast_decode import json_loads_refuses
-from aio_classify.protocol import BodyNotJSONError
+from aio_classify._decode.conversion import _fast_job, _fast_page, check_page, read_job, read_page
+from aio_classify._decode.fast_decode import json_loads_refuses
+from aio_classify._http.protocol import BodyNotJSONError
 
 from helpers import serve
 from odd_jobs import (
@@ -119,9 +119,11 @@ def test_bodies_msgspec_cannot_take_get_the_exact_paths_outcome(body: bytes) -> 
 
 def test_the_fast_path_builds_the_public_record_classes() -> None:
     job = read_job(json.dumps(BASE_JOB).encode())
-    assert type(job).__name__ == "ClassifyJob" and type(job).__module__ == "aio_classify.models"
+    assert (
+        type(job).__name__ == "ClassifyJob" and type(job).__module__ == "aio_classify._core.models"
+    )
     assert job.configuration is not None
-    assert type(job.configuration).__module__ == "aio_classify.models"
+    assert type(job.configuration).__module__ == "aio_classify._core.models"
     assert job.is_terminal and hash(job) == hash(exact_job(json.dumps(BASE_JOB).encode()))
 
 

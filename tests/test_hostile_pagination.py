@@ -10,7 +10,8 @@ import sys
 import pytest
 from aiohttp import web
 
-from aio_classify import ClassifyClient, PaginationError, pagination
+from aio_classify import ClassifyClient, PaginationError
+from aio_classify._jobs import pagination
 
 from helpers import FAST_RETRIES, SCRIPTED_KEY, Handler, job, scripted
 

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aio_classify import ClassifyClient, ClassifyError
-from aio_classify.conversion import structure_job, structure_page
-from aio_classify.models import ClassifyJob, Page
-from aio_classify.pagination import JobPager
+from aio_classify._core.models import ClassifyJob, Page
+from aio_classify._decode.conversion import structure_job, structure_page
+from aio_classify._jobs.pagination import JobPager
 
 json_values = st.recursive(
     st.none()

@@ -23,7 +23,7 @@ from aio_classify import (
     Usage,
     WebhookConfiguration,
 )
-from aio_classify.conversion import converter, structure_job, structure_page
+from aio_classify._decode.conversion import converter, structure_job, structure_page
 from aio_classify.testing import FakeClassifyServer
 
 DOCUMENTED: dict[str, Any] = {
@@ -196,7 +196,7 @@ EVERY_FIELD = ClassifyJob(
 
 
 def test_every_model_has_to_dict_and_from_dict() -> None:
-    from aio_classify import models
+    from aio_classify._core import models
 
     records = [getattr(models, name) for name in models.__all__]
     records = [cls for cls in records if attrs.has(cls)]

@@ -23,9 +23,9 @@ from aio_classify import (
     NotFoundError,
     PollingTimeoutError,
 )
-from aio_classify.polling import PollOptions
+from aio_classify._jobs.polling import PollOptions
 from aio_classify.testing import FakeClassifyServer, RecordedRequest
-from aio_classify.testing.webhooks import DeliveryFaults, event_body
+from aio_classify.testing._webhooks import DeliveryFaults, event_body
 from aio_classify.webhooks import WebhookReceiver, sign
 
 from helpers import API_KEY, FAST_RETRIES, WEBHOOK_SECRET, serve

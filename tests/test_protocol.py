@@ -12,7 +12,7 @@ from aio_classify import (
     RateLimitError,
     ResponseValidationError,
 )
-from aio_classify.protocol import (
+from aio_classify._http.protocol import (
     decode_response,
     job_path,
     list_query,

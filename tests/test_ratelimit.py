@@ -1,4 +1,4 @@
-"""The fake server's per-route rate limits (``aio_classify.testing.ratelimit``), over real HTTP:
+"""The fake server's per-route rate limits (``aio_classify.testing._ratelimit``), over real HTTP:
 a token bucket per call kind, 429 with each kind of hint, scripted from Python and over
 ``/_fake/rate-limit``."""
 

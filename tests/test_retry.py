@@ -9,7 +9,7 @@ import pytest
 from tenacity import RetryCallState
 
 from aio_classify import InternalServerError, RetryPolicy
-from aio_classify.protocol import retry_after
+from aio_classify._http.protocol import retry_after
 
 
 @pytest.mark.parametrize(

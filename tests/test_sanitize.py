@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aio_classify import ClassifyError, JobFailedError, PaginationError
-from aio_classify.models import ClassifyJob
-from aio_classify.sanitize import (
+from aio_classify._core.models import ClassifyJob
+from aio_classify._core.sanitize import (
     MAX_MESSAGE_CHARS,
     clip,
     detached,

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from aio_classify import BadRequestError, ClassifyClient, ClassifyJob
-from aio_classify.scan import split_range
+from aio_classify._jobs.scan import split_range
 from aio_classify.testing import FakeClassifyServer
 
 from helpers import serve

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aio_classify import ClassifyClient, ClassifyError, ClassifyJob, ResponseValidationError
-from aio_classify.protocol import BodyNotJSONError
-from aio_classify.status_page import StatusPage, read_status_page
+from aio_classify._decode.status_page import StatusPage, read_status_page
+from aio_classify._http.protocol import BodyNotJSONError
 
 from helpers import SCRIPTED_KEY, answers, job, scripted
 from odd_jobs import (

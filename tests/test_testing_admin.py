@@ -14,7 +14,7 @@ import pytest
 import aio_classify.testing
 from aio_classify import ClassifyClient
 from aio_classify.testing import FakeClassifyServer
-from aio_classify.testing.app import build_app
+from aio_classify.testing._app import build_app
 
 from helpers import API_KEY, FAST_RETRIES, LIST, ROOT, child_env
 

@@ -1,7 +1,7 @@
-"""Client-side throttling (``aio_classify.throttle``) against the fake server's rate limits over
-loopback: gathered calls all succeed whatever the hint, an explicit cap sees no 429 at all,
-waiting for a turn is not an attempt, one limiter serves every task, throttling and recovery are
-logged once each, and ``adaptive_throttling=False`` is plain per-request retrying."""
+"""Client-side throttling (``aio_classify._http.throttle``) against the fake server's rate
+limits over loopback: gathered calls all succeed whatever the hint, an explicit cap sees no 429 at
+all, waiting for a turn is not an attempt, one limiter serves every task, throttling and recovery
+are logged once each, and ``adaptive_throttling=False`` is plain per-request retrying."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from aio_classify import ClassifyClient, ClassifyError, RateLimitError
+from aio_classify._http.throttle import INITIAL_WINDOW, AdaptiveLimiter, Outcome, in_turn
 from aio_classify.testing import FakeClassifyServer
-from aio_classify.throttle import INITIAL_WINDOW, AdaptiveLimiter, Outcome, in_turn
 
 from helpers import API_KEY, CONFIG, FAST_RETRIES
 

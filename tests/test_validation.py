@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from aio_classify import ClassifyConfiguration, ClassifyRule, JobStatus
-from aio_classify.validation import (
+from aio_classify._validation import (
     check_api_key,
     check_base_url,
     check_configuration,

@@ -13,7 +13,7 @@ import aiohttp
 import attrs
 import pytest
 
-from aio_classify.testing.webhooks import event_body
+from aio_classify.testing._webhooks import event_body
 from aio_classify.webhooks import (
     MAX_BODY_BYTES,
     WebhookEvent,

@@ -20,16 +20,16 @@ from enum import IntEnum
 from typing import Any, NoReturn, TypeVar
 
 from .. import __version__
-from ..client import ClassifyClient
-from ..errors import ClassifyError
-from ..fake_server_options import add_fake_server_arguments
-from ..models import ClassifyJob, JobStatus
-from ..sanitize import message
-from ..validation import check_int, check_seconds
-from .create import RULES_FILE_HELP, configuration_from, created_in_order, rule_option
-from .notices import notices_on
-from .output import FIELDS, FORMATS, TABLE_FIELDS, JobWriter, make_writer
-from .progress import watch_with_progress
+from .._client import ClassifyClient
+from .._core.errors import ClassifyError
+from .._core.models import ClassifyJob, JobStatus
+from .._core.sanitize import message
+from .._fake_server_options import add_fake_server_arguments
+from .._validation import check_int, check_seconds
+from ._create import RULES_FILE_HELP, configuration_from, created_in_order, rule_option
+from ._notices import notices_on
+from ._output import FIELDS, FORMATS, TABLE_FIELDS, JobWriter, make_writer
+from ._progress import watch_with_progress
 
 __all__ = ["ExitCode", "build_parser", "main"]
 
@@ -484,14 +484,14 @@ async def run_create(args: argparse.Namespace) -> int:
 
 
 async def run_fake_server(args: argparse.Namespace) -> int:
-    from ..testing.standalone import serve
+    from ..testing._standalone import serve
 
     await serve(args)
     return ExitCode.OK
 
 
 async def run_demo(args: argparse.Namespace) -> int:
-    from .demo import run
+    from ._demo import run
 
     await run(jobs=args.jobs, new_jobs=args.new_jobs, seed=args.seed)
     return ExitCode.OK

@@ -71,8 +71,8 @@ What the server saw (API requests only):
 | `POST /_fake/reset-stats` | none | empties the log; `max_in_flight` restarts from the requests in flight now |
 """
 
-from .faults import RecordedRequest
-from .server import FakeClassifyServer, Lifecycle
-from .standalone import run_standalone
+from ._faults import RecordedRequest
+from ._server import FakeClassifyServer, Lifecycle
+from ._standalone import run_standalone
 
 __all__ = ["FakeClassifyServer", "Lifecycle", "RecordedRequest", "run_standalone"]

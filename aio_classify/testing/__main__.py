@@ -1,5 +1,5 @@
 """``python -m aio_classify.testing``: run the fake server until SIGINT or SIGTERM."""
 
-from .standalone import run_standalone
+from ._standalone import run_standalone
 
 raise SystemExit(run_standalone())

@@ -1,0 +1,551 @@
+"""``ClassifyClient``: the facade users hold: configuration, lifecycle, and thin methods that
+check arguments (``validation``), build the request (``protocol``) and hand it to
+``Transport``; the work itself lives in the module for each concern."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
+from contextlib import aclosing
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import aiohttp
+from attrs import evolve
+
+from ._core.errors import BadRequestError, ConflictError
+from ._core.models import ClassifyConfiguration, ClassifyJob, JobStatus, WebhookConfiguration
+from ._decode.conversion import create_body, read_job, read_page
+from ._decode.status_page import Running, read_status_page
+from ._http.protocol import (
+    JOBS_PATH,
+    Query,
+    job_path,
+    json_body,
+    list_query,
+    page_query,
+    scope_query,
+)
+from ._http.retry import RetryPolicy
+from ._http.throttle import build_limiters
+from ._http.transport import Transport
+from ._jobs.batching import BatchLookup, JobIds, PageOf, distinct_ids
+from ._jobs.pagination import AnyPage, JobPager
+from ._jobs.polling import PollOptions, poll_in_rounds, poll_one_job
+from ._jobs.scan import scan, split_range
+from ._validation import (
+    MAX_FILE_INPUT_LENGTH,
+    MAX_TRANSACTION_ID_LENGTH,
+    MAX_WEBHOOK_CONFIGURATION_IDS,
+    check_api_key,
+    check_base_url,
+    check_bool,
+    check_configuration,
+    check_datetime,
+    check_given_ids,
+    check_int,
+    check_iterable,
+    check_job_id,
+    check_optional_str,
+    check_rate_limit,
+    check_seconds,
+    check_session,
+    check_status,
+    check_str_list,
+    check_text,
+    check_webhook_configurations,
+    iso_datetime,
+)
+from .webhooks import WebhookReceiver
+
+__all__ = ["DEFAULT_BASE_URL", "ClassifyClient"]
+
+DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai"
+"""Where the client sends requests without ``base_url=`` or ``LLAMA_CLOUD_BASE_URL``."""
+
+_PageT = TypeVar("_PageT", bound=AnyPage)
+_Item = TypeVar("_Item", ClassifyJob, ClassifyJob | Running)
+
+
+class ClassifyClient:
+    """An async client for LlamaCloud Classify v2 jobs; safe to share between tasks.
+
+    Use it as ``async with ClassifyClient() as client:`` or call ``await client.close()``.
+    A ``session`` passed in stays the caller's: the client never closes it.
+
+    Every call kind (list, get, create, cancel, delete) waits for its turn in one limiter shared
+    by all tasks: ``rate_limit`` (requests per second, for every kind or a mapping per kind)
+    spaces its sends evenly; ``adaptive_throttling`` learns the server's rate from its 429s,
+    starting with a slow start. See ``throttle``.
+
+    ``max_response_bytes`` caps what one response may occupy, counted after decompression: a
+    bigger answer is a ``ResponseValidationError`` and nothing past the cap is read. See
+    SECURITY.md for every guarantee against a hostile server.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 5,
+        max_connections: int = 100,
+        session: aiohttp.ClientSession | None = None,
+        retry_policy: RetryPolicy | None = None,
+        rate_limit: float | Mapping[str, float] | None = None,
+        adaptive_throttling: bool = True,
+        max_response_bytes: int = 32 * 2**20,
+    ) -> None:
+        api_key = check_api_key(
+            api_key if api_key is not None else os.environ.get("LLAMA_CLOUD_API_KEY")
+        )
+        url = check_base_url(base_url or os.environ.get("LLAMA_CLOUD_BASE_URL") or DEFAULT_BASE_URL)
+        check_int(max_retries, "max_retries", low=0)
+        check_int(max_connections, "max_connections", low=1)
+        check_int(max_response_bytes, "max_response_bytes", low=1)
+        self.project_id = check_optional_str(project_id, "project_id")
+        self.organization_id = check_optional_str(organization_id, "organization_id")
+        # ``max_retries`` always sets the count; ``retry_policy`` only the timing.
+        policy = evolve(retry_policy or RetryPolicy(), max_retries=max_retries)
+        limiters = build_limiters(
+            check_rate_limit(rate_limit),
+            check_bool(adaptive_throttling, "adaptive_throttling"),
+            max_pause=policy.max_retry_after,
+        )
+        self._transport = Transport(
+            base_url=url,
+            api_key=api_key,
+            timeout=check_seconds(timeout, "timeout"),
+            retry_policy=policy,
+            max_connections=max_connections,
+            session=check_session(session),
+            limiters=limiters,
+            max_response_bytes=max_response_bytes,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"ClassifyClient(base_url={str(self.base_url)!r}, project_id={self.project_id!r}, "
+            f"organization_id={self.organization_id!r})"
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The service's address, as given or read from the environment."""
+        return str(self._transport.base_url)
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` (or ``async with``) has closed the client."""
+        return self._transport.closed
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the session the client created (if any); idempotent."""
+        await self._transport.close()
+
+    def _scope(self, project_id: str | None, organization_id: str | None) -> Query:
+        """The project / organization query pair: the call's own, else the client's defaults."""
+        return scope_query(
+            check_optional_str(project_id, "project_id") or self.project_id,
+            check_optional_str(organization_id, "organization_id") or self.organization_id,
+        )
+
+    def list_jobs(
+        self,
+        status: JobStatus | str | None = None,
+        configuration_id: str | None = None,
+        job_ids: Iterable[str] | None = None,
+        created_at_on_or_after: datetime | str | None = None,
+        created_at_on_or_before: datetime | str | None = None,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        limit: int | None = None,
+    ) -> JobPager:
+        """A lazy listing of jobs matching every filter given; see ``JobPager``.
+
+        Arguments are checked here, before any request. ``job_ids=[]`` lists nothing and
+        makes no request.
+        """
+        checked_status = check_status(status)
+        ids = check_str_list(job_ids, "job_ids")
+        query = list_query(
+            self._scope(project_id, organization_id),
+            status=None if checked_status is None else checked_status.value,
+            configuration_id=check_optional_str(configuration_id, "configuration_id"),
+            created_at_on_or_after=iso_datetime(created_at_on_or_after, "created_at_on_or_after"),
+            created_at_on_or_before=iso_datetime(
+                created_at_on_or_before, "created_at_on_or_before"
+            ),
+            page_size=None
+            if page_size is None
+            else check_int(page_size, "page_size", low=1, high=100),
+            job_ids=ids or (),
+        )
+        if limit is not None:
+            check_int(limit, "limit", low=1)
+        if check_optional_str(page_token, "page_token") == "":
+            raise ValueError("page_token must be a non-empty token from Page.next_page_token")
+        if page_token is not None:
+            check_text(page_token, "page_token")
+        fetcher = None if ids == [] else self._page_fetcher(query, read_page)
+        return JobPager(fetcher, page_token=page_token, limit=limit)
+
+    def scan_jobs(
+        self,
+        created_at_on_or_after: datetime | str,
+        created_at_on_or_before: datetime | str,
+        partitions: int = 8,
+        concurrency: int = 8,
+        status: JobStatus | str | None = None,
+        configuration_id: str | None = None,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+        page_size: int = 100,
+    ) -> AsyncGenerator[ClassifyJob, None]:
+        """Every job created in the range (both bounds inclusive), once each, in no set order.
+
+        The range is cut into ``partitions`` windows listed side by side, with at most
+        ``concurrency`` requests in flight; see ``aio_classify._jobs.scan``. Arguments are
+        checked at once, as ``list_jobs`` checks them. A failing window raises and cancels the
+        others.
+        """
+        start = check_datetime(created_at_on_or_after, "created_at_on_or_after")
+        end = check_datetime(created_at_on_or_before, "created_at_on_or_before")
+        if start is None or end is None:
+            raise ValueError(
+                "scan_jobs needs both created_at_on_or_after and created_at_on_or_before"
+            )
+        if end < start:
+            raise ValueError("created_at_on_or_before is earlier than created_at_on_or_after")
+        windows = split_range(start, end, check_int(partitions, "partitions", low=1))
+
+        def list_window(first: datetime, last: datetime) -> JobPager:
+            return self.list_jobs(
+                status, configuration_id, None, first, last, project_id, organization_id, page_size
+            )
+
+        list_window(start, end)  # checks the other arguments now; a pager sends nothing
+        return scan(list_window, windows, concurrency=check_int(concurrency, "concurrency", low=1))
+
+    def _page_fetcher(
+        self, query: Query, read: Callable[[bytes], _PageT]
+    ) -> Callable[[str | None], Awaitable[_PageT]]:
+        async def fetch_page(token: str | None) -> _PageT:
+            params = page_query(query, token)
+            return await self._transport.request(
+                "GET", JOBS_PATH, kind="list", params=params, decode=read
+            )
+
+        return fetch_page
+
+    async def get_job(
+        self,
+        job_id: str,
+        expand: Iterable[str] | None = None,
+        *,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> ClassifyJob:
+        """One job by id; ``NotFoundError`` when the service does not know it.
+
+        ``expand=["usage"]`` asks for ``job.usage``, which the service sends only when asked.
+        """
+        path = job_path(check_job_id(job_id))
+        expanded = [("expand", name) for name in check_str_list(expand, "expand") or ()]
+        params = [*self._scope(project_id, organization_id), *expanded]
+        return await self._transport.request(
+            "GET", path, kind="get", params=params, decode=read_job
+        )
+
+    # -- batch lookups ---------------------------------------------------------------------
+
+    async def get_jobs(
+        self,
+        job_ids: JobIds,
+        concurrency: int = 8,
+        batch_size: int = 100,
+        *,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> dict[str, ClassifyJob]:
+        """The jobs among ``job_ids`` (an iterable or async iterable), keyed by id in input order.
+
+        Distinct ids are looked up in batches of at most ``batch_size`` with one filtered list
+        call each, at most ``concurrency`` requests in flight. Ids the server does not know are
+        absent. A failing batch cancels the others and its error is raised.
+        """
+        ids = check_given_ids(job_ids)
+        lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id, read_page)
+        return await lookup.get_jobs(ids)
+
+    def iter_jobs(
+        self,
+        job_ids: JobIds,
+        concurrency: int = 8,
+        batch_size: int = 100,
+        *,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> AsyncGenerator[ClassifyJob, None]:
+        """Like ``get_jobs``, but yields jobs as their batches arrive and reads ``job_ids``
+        lazily: only about ``concurrency`` batches of ids are held at once (plus the set of ids
+        already seen, to skip duplicates). Arguments are checked at once; closing the generator
+        (``contextlib.aclosing``) cancels and awaits the batches under way."""
+        ids = check_given_ids(job_ids)
+        lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id, read_page)
+        return lookup.iter_jobs(ids)
+
+    def _batch_lookup(
+        self,
+        concurrency: int,
+        batch_size: int,
+        project_id: str | None,
+        organization_id: str | None,
+        read: Callable[[bytes], PageOf[_Item]],
+    ) -> BatchLookup[_Item]:
+        return BatchLookup(
+            lambda query: self._page_fetcher(query, read),
+            scope=self._scope(project_id, organization_id),
+            base_bytes=len(str(self._transport.url(JOBS_PATH))),
+            concurrency=check_int(concurrency, "concurrency", low=1),
+            batch_size=check_int(batch_size, "batch_size", low=1, high=100),
+        )
+
+    # -- polling ---------------------------------------------------------------------------
+
+    async def wait_for_job(
+        self,
+        job_id: str,
+        poll_interval: float = 1.0,
+        max_interval: float = 5.0,
+        timeout: float = 7200.0,  # noqa: ASYNC109 (the contract's name: the whole wait)
+        raise_on_failure: bool = True,
+        *,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
+    ) -> ClassifyJob:
+        """Poll one job (first look at once) until COMPLETED, FAILED or CANCELLED.
+
+        With ``raise_on_failure``, FAILED or CANCELLED raises ``JobFailedError``. An unknown id
+        raises ``NotFoundError``; past ``timeout``, ``PollingTimeoutError``. With ``events`` (a
+        ``WebhookReceiver``), the job is looked at again as soon as a terminal event names it,
+        and every ``fallback_interval`` seconds otherwise; the record looked up decides.
+        """
+        check_job_id(job_id)
+        options = PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
+        self._scope(project_id, organization_id)  # checked now, not on the first poll
+
+        def fetch() -> Awaitable[ClassifyJob]:
+            return self.get_job(job_id, project_id=project_id, organization_id=organization_id)
+
+        return await poll_one_job(fetch, job_id, options, raise_on_failure=raise_on_failure)
+
+    async def wait_for_jobs(
+        self,
+        job_ids: JobIds,
+        poll_interval: float = 1.0,
+        max_interval: float = 5.0,
+        timeout: float = 7200.0,  # noqa: ASYNC109 (the contract's name: the whole wait)
+        concurrency: int = 8,
+        batch_size: int = 100,
+        *,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
+    ) -> dict[str, ClassifyJob]:
+        """Every job of ``job_ids`` once terminal, keyed by id in input order; never raises for
+        a failed job. Each round asks, in batches, only about the jobs still pending.
+
+        Past ``timeout``: ``PollingTimeoutError`` with ``.finished`` and ``.pending``. An id the
+        server does not know raises ``NotFoundError`` (it could never finish).
+
+        With ``events`` (a ``WebhookReceiver``), terminal events for pending jobs prompt batched
+        lookups of just those jobs (events close together share a request), and a full round
+        runs every ``fallback_interval`` seconds instead of the growing poll interval, for jobs
+        whose event never came. Only the records looked up end a job's wait.
+        """
+        options = PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
+        check_iterable(job_ids, "job_ids")
+        lookup = self._batch_lookup(
+            concurrency, batch_size, project_id, organization_id, read_status_page
+        )
+        ids = await distinct_ids(job_ids)
+        finished: dict[str, ClassifyJob] = {}
+        async with aclosing(poll_in_rounds(lookup, ids, options, finished)) as jobs:
+            async for _ in jobs:
+                pass
+        return {job_id: finished[job_id] for job_id in ids}
+
+    def watch_jobs(
+        self,
+        job_ids: JobIds,
+        poll_interval: float = 1.0,
+        max_interval: float = 5.0,
+        timeout: float = 7200.0,
+        concurrency: int = 8,
+        batch_size: int = 100,
+        *,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
+    ) -> AsyncGenerator[ClassifyJob, None]:
+        """Yield each job of ``job_ids`` once, as soon as a look sees it terminal; end when all
+        are. Same options (``events`` too) and errors as ``wait_for_jobs``. Arguments are
+        checked at once."""
+        options = PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
+        check_iterable(job_ids, "job_ids")
+        lookup = self._batch_lookup(
+            concurrency, batch_size, project_id, organization_id, read_status_page
+        )
+        return self._watch(job_ids, lookup, options)
+
+    async def _watch(
+        self, job_ids: JobIds, lookup: BatchLookup[ClassifyJob | Running], options: PollOptions
+    ) -> AsyncGenerator[ClassifyJob, None]:
+        ids = await distinct_ids(job_ids)
+        async with aclosing(poll_in_rounds(lookup, ids, options, {})) as jobs:
+            async for job in jobs:
+                yield job
+
+    # -- creating, cancelling, deleting ----------------------------------------------------
+
+    async def create_job(
+        self,
+        file_input: str,
+        configuration: ClassifyConfiguration | dict[str, Any] | None = None,
+        configuration_id: str | None = None,
+        transaction_id: str | None = None,
+        webhook_configuration_ids: Iterable[str] | None = None,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+        webhook_configurations: Iterable[WebhookConfiguration | dict[str, Any]] | None = None,
+    ) -> ClassifyJob:
+        """Start a classify job on ``file_input`` (a file id, URL or parse job id).
+
+        Exactly one of ``configuration`` and ``configuration_id``; rules, lengths and counts are
+        checked before sending. ``webhook_configurations`` (records or plain dicts) are endpoints
+        the service notifies as the job changes state. Without a ``transaction_id`` one is made
+        (a UUID): the service returns the original job for a reused id, so a POST retried after
+        a lost response makes one job.
+        """
+        checked_configuration, checked_configuration_id = check_configuration(
+            configuration, configuration_id
+        )
+        if transaction_id is not None:
+            check_text(transaction_id, "transaction_id", max_length=MAX_TRANSACTION_ID_LENGTH)
+        body = create_body(
+            file_input=check_text(file_input, "file_input", max_length=MAX_FILE_INPUT_LENGTH),
+            configuration=checked_configuration,
+            configuration_id=checked_configuration_id,
+            transaction_id=transaction_id or str(uuid.uuid4()),
+            webhook_configuration_ids=check_str_list(
+                webhook_configuration_ids,
+                "webhook_configuration_ids",
+                max_items=MAX_WEBHOOK_CONFIGURATION_IDS,
+            ),
+            webhook_configurations=check_webhook_configurations(webhook_configurations),
+        )
+        params = self._scope(project_id, organization_id)
+        return await self._transport.request(
+            "POST", JOBS_PATH, kind="create", params=params, json=body, decode=read_job
+        )
+
+    async def run(
+        self,
+        file_input: str,
+        configuration: ClassifyConfiguration | dict[str, Any] | None = None,
+        configuration_id: str | None = None,
+        transaction_id: str | None = None,
+        webhook_configuration_ids: Iterable[str] | None = None,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+        poll_interval: float = 1.0,
+        max_interval: float = 5.0,
+        timeout: float = 7200.0,  # noqa: ASYNC109 (the contract's name: the whole wait)
+        *,
+        raise_on_failure: bool = True,
+        webhook_configurations: Iterable[WebhookConfiguration | dict[str, Any]] | None = None,
+    ) -> ClassifyJob:
+        """``create_job`` then ``wait_for_job``; the polling options are checked before the job
+        is created. On ``PollingTimeoutError`` the job is left running (its id is in
+        ``.pending``)."""
+        PollOptions.checked(poll_interval, max_interval, timeout)
+        job = await self.create_job(
+            file_input,
+            configuration,
+            configuration_id=configuration_id,
+            transaction_id=transaction_id,
+            webhook_configuration_ids=webhook_configuration_ids,
+            project_id=project_id,
+            organization_id=organization_id,
+            webhook_configurations=webhook_configurations,
+        )
+        return await self.wait_for_job(
+            job.id,
+            poll_interval=poll_interval,
+            max_interval=max_interval,
+            timeout=timeout,
+            raise_on_failure=raise_on_failure,
+            project_id=project_id,
+            organization_id=organization_id,
+        )
+
+    async def cancel_job(
+        self, job_id: str, *, project_id: str | None = None, organization_id: str | None = None
+    ) -> ClassifyJob:
+        """Cancel a job; returns it CANCELLED.
+
+        Idempotent: if the service refuses because the job already ended (409, or 400) and it
+        ended CANCELLED, that job is returned. This is what makes a retried cancel whose first
+        attempt went through (the response was lost) succeed. A job that ended COMPLETED or
+        FAILED raises the service's ``ConflictError`` / ``BadRequestError``.
+        """
+        path = job_path(check_job_id(job_id), "cancel")
+        params = self._scope(project_id, organization_id)
+        try:
+            return await self._transport.request(
+                "POST", path, kind="cancel", params=params, decode=read_job
+            )
+        except (ConflictError, BadRequestError) as refused:
+            job = await self.get_job(job_id, project_id=project_id, organization_id=organization_id)
+            if job.status == JobStatus.CANCELLED:
+                return job
+            raise refused
+
+    async def delete_job(
+        self, job_id: str, *, project_id: str | None = None, organization_id: str | None = None
+    ) -> None:
+        """Delete a terminal job; a job still running is refused (``ConflictError``)."""
+        path = job_path(check_job_id(job_id))
+        params = self._scope(project_id, organization_id)
+        await self._transport.request(
+            "DELETE", path, kind="delete", params=params, decode=json_body
+        )

@@ -1,0 +1,118 @@
+"""The retry policy as data; ``transport`` hands it each request to send (``RetryPolicy.call``).
+
+The first attempt goes out directly: most requests succeed at once, and building tenacity's
+machinery for each of them cost about a tenth of a listing's CPU. Only after a retryable failure
+is a fresh ``AsyncRetrying`` built (one per request: it keeps its attempt state on itself, so one
+shared between concurrent tasks would mix their attempts up), and that failure is replayed to it as
+its first attempt, so counting, waits and logging are tenacity's, unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from attrs import Attribute, field, frozen
+from attrs.validators import ge
+from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential_jitter
+
+from .._core.errors import APIConnectionError, APIStatusError
+
+__all__ = ["RETRYABLE_STATUSES", "RetryPolicy"]
+
+logger = logging.getLogger("aio_classify")
+
+_T = TypeVar("_T")
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def _finite_non_negative(_: Any, attribute: Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{attribute.name} must be a number, not {type(value).__name__}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{attribute.name} must be a finite number >= 0; got {value!r}")
+
+
+@frozen(kw_only=True)
+class RetryPolicy:
+    """What is retried and how long to wait: backoff doubles from ``initial_backoff`` up to
+    ``max_backoff`` with up to ``jitter`` seconds added; a server's ``Retry-After`` wins, capped
+    at ``max_retry_after``. Every wait is finite: a server hint that is not a finite number
+    >= 0 never gets here (``protocol.retry_after``), and each wait is capped again below.
+
+    Attributes:
+        max_retries: Retries after the first attempt; ``ClassifyClient(max_retries=...)``
+            always sets it.
+        initial_backoff: Seconds before the first retry; each later wait doubles.
+        max_backoff: The longest backoff, in seconds.
+        jitter: Up to this many random seconds added to each backoff.
+        max_retry_after: The longest a server's ``Retry-After`` may make the client wait.
+    """
+
+    max_retries: int = field(default=5, validator=ge(0))
+    initial_backoff: float = field(default=0.5, validator=_finite_non_negative)
+    max_backoff: float = field(default=8.0, validator=_finite_non_negative)
+    jitter: float = field(default=0.5, validator=_finite_non_negative)
+    max_retry_after: float = field(default=60.0, validator=_finite_non_negative)
+
+    async def call(self, attempt: Callable[[], Awaitable[_T]]) -> _T:
+        """``await attempt()``, retried per this policy; ``max_retries`` counts after the first."""
+        try:
+            return await attempt()
+        except Exception as exc:
+            if self.max_retries == 0 or not self.is_retryable(exc):
+                raise
+            first_failure: Exception | None = exc
+
+        async def replay_then_attempt() -> _T:
+            nonlocal first_failure
+            if first_failure is not None:
+                failure, first_failure = first_failure, None
+                raise failure
+            return await attempt()
+
+        return await self.retrying()(replay_then_attempt)
+
+    def retrying(self) -> AsyncRetrying:
+        """A fresh tenacity ``AsyncRetrying`` for one request (never share one between tasks)."""
+        return AsyncRetrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=self._wait,
+            retry=self._should_retry,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+
+    @staticmethod
+    def is_retryable(exc: BaseException) -> bool:
+        """Whether the request that raised ``exc`` may be tried again: connection errors,
+        timeouts, and statuses 408, 429, 500, 502, 503 and 504, unless ``x-should-retry`` says
+        otherwise."""
+        if isinstance(exc, APIStatusError):
+            if exc.should_retry is not None:
+                return exc.should_retry
+            return exc.status_code in RETRYABLE_STATUSES
+        return isinstance(exc, APIConnectionError)
+
+    def _should_retry(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        return exc is not None and self.is_retryable(exc)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hint = exc.retry_after if isinstance(exc, APIStatusError) else None
+        if hint is not None and math.isfinite(hint) and hint >= 0:
+            return min(hint, self.max_retry_after)
+        backoff = wait_exponential_jitter(
+            multiplier=self.initial_backoff, max=self.max_backoff, jitter=self.jitter
+        )
+        return min(float(backoff(state)), self.max_backoff + self.jitter)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    sleep = state.next_action.sleep if state.next_action else 0.0
+    logger.info("attempt %d failed (%s); retrying in %.2fs", state.attempt_number, exc, sleep)

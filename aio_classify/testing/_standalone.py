@@ -1,0 +1,66 @@
+"""Run the fake server as its own process (benchmarks, the demo, manual testing).
+
+The first two lines on stdout are the base URL and the API key, flushed at once so a parent
+process can read them; the server then runs until SIGINT or SIGTERM and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from .._fake_server_options import add_fake_server_arguments
+from ._server import DEFAULT_PROJECT_ID, FakeClassifyServer, Lifecycle
+
+
+async def serve(args: argparse.Namespace) -> None:
+    lifecycle = None
+    if args.finish_after is not None:
+        lifecycle = Lifecycle(args.finish_after / 2, args.finish_after, args.fail_ratio)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with FakeClassifyServer(
+        args.api_key,
+        host=args.host,
+        port=args.port,
+        jobs=args.jobs,
+        seed=args.seed,
+        project_id=args.project_id or DEFAULT_PROJECT_ID,
+        lifecycle=lifecycle,
+        latency=args.latency,
+        input_fields=args.input_fields,
+    ) as server:
+        if args.finish_after is not None:
+            server.finish_later(
+                server.unfinished_job_ids,
+                within=args.finish_after,
+                seed=args.seed,
+                fail_ratio=args.fail_ratio,
+            )
+        print(server.url, flush=True)
+        print(server.api_key, flush=True)
+        await stop.wait()
+
+
+def run_standalone(argv: list[str] | None = None) -> int:
+    """``python -m aio_classify.testing [options]``: serve until SIGINT or SIGTERM.
+
+    Prints the base URL and the API key (one line each) first; returns the exit code (1 when
+    the server cannot start, e.g. the port is taken).
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m aio_classify.testing",
+        description="Serve a fake LlamaCloud Classify v2 API on this machine.",
+    )
+    add_fake_server_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        asyncio.run(serve(args))
+    except OSError as exc:
+        print(f"cannot start the fake server: {exc}", file=sys.stderr)
+        return 1
+    return 0

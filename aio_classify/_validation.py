@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from ._core.call_kinds import CALL_KINDS, CallKind
 from ._core.models import ClassifyConfiguration, ClassifyRule, JobStatus, WebhookConfiguration
 from ._decode.conversion import (
     is_text,
@@ -24,7 +25,6 @@ from ._decode.conversion import (
     structure_webhook_configuration,
     to_utc,
 )
-from ._http.throttle import CALL_KINDS, CallKind
 
 __all__ = [
     "CheckedIds",

@@ -46,14 +46,13 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Literal, Protocol, TypeVar, get_args
+from typing import Protocol, TypeVar
 
+from .._core.call_kinds import CALL_KINDS, CallKind
 from .._core.errors import APIStatusError
 
 __all__ = [
-    "CALL_KINDS",
     "AdaptiveLimiter",
-    "CallKind",
     "Limiter",
     "Outcome",
     "build_limiters",
@@ -62,8 +61,6 @@ __all__ = [
 
 logger = logging.getLogger("aio_classify")
 
-CallKind = Literal["list", "get", "create", "cancel", "delete"]
-CALL_KINDS: tuple[CallKind, ...] = get_args(CallKind)
 
 #: Requests in flight a call kind starts with, before it has learned anything.
 INITIAL_WINDOW = 2

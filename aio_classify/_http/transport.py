@@ -18,12 +18,13 @@ from typing import Any, TypeVar
 import aiohttp
 from yarl import URL
 
+from .._core.call_kinds import CallKind
 from .._core.errors import APIConnectionError, APIError, APITimeoutError, ResponseValidationError
 from .._core.sanitize import detached, redact
 from .protocol import Query, decode_response
 from .retry import RetryPolicy
 from .sessions import LoopSessions, check_session_loop
-from .throttle import CallKind, Limiter, in_turn
+from .throttle import Limiter, in_turn
 
 __all__ = ["Transport"]
 

@@ -5,6 +5,7 @@ to the microsecond and without sleeping."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -63,7 +64,7 @@ async def test_a_cap_spaces_turns_on_the_fake_clock() -> None:
     for _ in range(4):
         turns.append(await limiter.acquire())
         limiter.report(turns[-1], Outcome.SUCCESS)
-    assert [round(b - a, 9) for a, b in zip(turns, turns[1:], strict=False)] == [0.1] * 3
+    assert [round(b - a, 9) for a, b in itertools.pairwise(turns)] == [0.1] * 3
 
 
 async def test_the_slow_start_window_holds_until_a_success() -> None:

@@ -2,7 +2,7 @@
 server or the demo.
 
 Each subcommand lives in a module of its own and describes itself in one ``Command`` record
-(``_command``); this module assembles them in ``COMMANDS`` order and runs the one asked for.
+(``_command``); this module assembles them in ``_COMMANDS`` order and runs the one asked for.
 Exit codes are ``ExitCode`` (listed in ``aio-classify --help``). Errors are one line on stderr;
 ``--debug`` adds the traceback and request logs.
 """
@@ -25,7 +25,7 @@ from ._options import CliParser, check_output_options, connection_options, outpu
 __all__ = ["ExitCode", "build_parser", "main"]
 
 #: The subcommands, in the order ``--help`` lists them.
-COMMANDS: tuple[Command, ...] = (
+_COMMANDS: tuple[Command, ...] = (
     _list.COMMAND,
     _get.COMMAND,
     _wait.COMMAND,
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Subcommand parsers are ``CliParser`` too (argparse uses the parent's class), so their
     # errors are one line as well.
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
+    for command in _COMMANDS:
         parents = api_options if command.talks_to_api else []
         subparser = subcommands.add_parser(command.name, parents=parents, help=command.help)
         command.add_arguments(subparser)

@@ -1,7 +1,7 @@
 """How a subcommand joins ``aio-classify``: each command module describes itself in one
 ``Command`` record (its name, its help line, its own options and its handler), and
 ``build_parser`` adds the records in order. A new subcommand is a new module and one entry in
-``cli.COMMANDS``; nothing else is edited."""
+``cli._COMMANDS``; nothing else is edited."""
 
 from __future__ import annotations
 

@@ -19,11 +19,11 @@ from ._core.errors import BadRequestError, ConflictError
 from ._core.models import ClassifyConfiguration, ClassifyJob, JobStatus, WebhookConfiguration
 from ._decode.conversion import create_body, read_job, read_page
 from ._decode.status_page import Running, read_status_page
+from ._decode.strict_json import json_body
 from ._http.protocol import (
     JOBS_PATH,
     Query,
     job_path,
-    json_body,
     list_query,
     page_query,
     scope_query,

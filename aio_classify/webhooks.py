@@ -33,7 +33,7 @@ from typing import Any, Self
 from aiohttp import web
 from attrs import field, frozen
 
-from ._http.protocol import shorten
+from ._core.sanitize import shorten
 from ._validation import check_int
 
 __all__ = [

@@ -41,9 +41,11 @@ from .._core.models import (
     Record,
     Usage,
     WebhookConfiguration,
+    install_dict_mapping,
 )
-from .._http.protocol import json_body, shorten
+from .._core.sanitize import shorten
 from .fast_decode import FastDecoder, ShapeChecker
+from .strict_json import json_body
 
 __all__ = [
     "check_page",
@@ -460,3 +462,13 @@ def record_from_dict(cls: type[_RecordT], data: Mapping[str, Any]) -> _RecordT:
     # A copy all the way down: reading a job fills in its missing input-field spelling in place.
     owned = copy.deepcopy(dict(data)) if isinstance(data, Mapping) else data
     return _structure(owned, cls, cls.__name__)
+
+
+class _RecordDicts:
+    """``Record.to_dict`` / ``from_dict``, served from here (see ``models.DictMapping``)."""
+
+    to_dict = staticmethod(record_to_dict)
+    from_dict = staticmethod(record_from_dict)
+
+
+install_dict_mapping(_RecordDicts())

@@ -10,7 +10,6 @@ its first attempt, so counting, waits and logging are tenacity's, unchanged.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -18,6 +17,7 @@ from attrs import Attribute, field, frozen
 from attrs.validators import ge
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential_jitter
 
+from .._validation import check_number
 from .answers import classify
 
 __all__ = ["RetryPolicy"]
@@ -28,10 +28,9 @@ _T = TypeVar("_T")
 
 
 def _finite_non_negative(_: Any, attribute: Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{attribute.name} must be a number, not {type(value).__name__}")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{attribute.name} must be a finite number >= 0; got {value!r}")
+    check_number(
+        value, attribute.name, what="a number", wanted="a finite number >= 0", low_allowed=True
+    )
 
 
 @frozen(kw_only=True)

@@ -4,8 +4,8 @@ Why a module of its own: code that cannot ``await`` (a Django view, a Celery tas
 cell whose loop is already running) must still drive the one async client. Running
 ``asyncio.run`` per call on the caller's thread fails inside a running loop and throws away the
 client's sessions each time; instead every call is handed to a loop that lives as long as the
-sync client, in a thread of its own. The caller only ever blocks on a ``concurrent.futures``
-future: it never touches, nests in or needs an event loop of its own.
+sync client, in a thread of its own. The caller only ever blocks on a lock the
+loop releases: it never touches, nests in or needs an event loop of its own.
 
 - Started lazily, on the first call; ``close()`` stops it, and ``asyncio.Runner`` closing the
   loop finalises every async generator, which closes the sessions the client made (see
@@ -20,13 +20,12 @@ future: it never touches, nests in or needs an event loop of its own.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import os
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["CLOSED_MESSAGE", "LoopThread"]
 
@@ -67,13 +66,14 @@ class LoopThread:
 
     def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
         """Run ``coro`` on the loop and block until it ends: its result, or its exception."""
+        pending = _Call(coro)
         try:
             loop = self._live_loop()
-            future = asyncio.run_coroutine_threadsafe(coro, loop)
+            loop.call_soon_threadsafe(pending.start, loop)
         except BaseException:
             coro.close()  # never scheduled: no "never awaited" warning
             raise
-        return self._wait(future)
+        return pending.wait(loop)
 
     def call(self, function: Callable[[], _T]) -> _T:
         """Call a plain ``function`` on the loop's thread (where the client's state lives)."""
@@ -150,25 +150,61 @@ class LoopThread:
             ready.set()
             runner.run(stop.wait())
 
-    def _wait(self, future: concurrent.futures.Future[_T]) -> _T:
-        try:
-            while True:
-                try:
-                    error = future.exception(timeout=_WAIT_SLICE)
-                    break
-                except TimeoutError:
-                    continue
-        except concurrent.futures.CancelledError:  # the loop stopped under the call
-            raise RuntimeError(CLOSED_MESSAGE) from None
-        except BaseException:  # Ctrl-C, or another signal handler raising: cancel the call
-            future.cancel()
-            raise
-        if error is not None:
-            raise error
-        return future.result()
-
     def _after_fork_in_child(self) -> None:
         self._lock = threading.Lock()  # a parent's thread may have held it at the fork
+
+
+class _Call(Generic[_T]):
+    """One coroutine handed to the loop, and the caller's wait for its outcome.
+
+    Lighter than ``asyncio.run_coroutine_threadsafe`` (no ``concurrent.futures.Future`` and its
+    condition, no chained callbacks): one lock the loop releases when the task is done. A
+    listing crosses threads once per page, so this is on its hot path.
+    """
+
+    __slots__ = ("_coro", "_done", "_error", "_result", "_task")
+
+    def __init__(self, coro: Coroutine[Any, Any, _T]) -> None:
+        self._coro = coro
+        self._task: asyncio.Task[_T] | None = None
+        self._result: _T | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Lock()
+        self._done.acquire()
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the loop: run the coroutine as a task."""
+        self._task = loop.create_task(self._coro)
+        self._task.add_done_callback(self._finish)
+
+    def _finish(self, task: asyncio.Task[_T]) -> None:
+        if task.cancelled():
+            self._error = RuntimeError(CLOSED_MESSAGE)  # cancelled by the loop's shutdown
+        else:
+            self._error = task.exception()
+            if self._error is None:
+                self._result = task.result()
+        self._done.release()
+
+    def wait(self, loop: asyncio.AbstractEventLoop) -> _T:
+        """Block until the task is done, in short slices so that a signal (Ctrl-C) reaches
+        the waiting thread; on one, cancel the task and let the signal's exception go on."""
+        try:
+            while not self._done.acquire(timeout=_WAIT_SLICE):
+                if loop.is_closed():  # stopped before the task could start
+                    self._coro.close()
+                    raise RuntimeError(CLOSED_MESSAGE)
+        except BaseException:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._cancel)
+            raise
+        if self._error is not None:
+            raise self._error
+        return self._result  # type: ignore[return-value]
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
 
 def _stop_soon(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:

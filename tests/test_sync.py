@@ -7,6 +7,7 @@ sync client, or sit inside a running event loop of its own while doing so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import os
 import re
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import aio_classify
+from aio_classify import ClassifyClient as AsyncClient
 from aio_classify import (
     ClassifyJob,
     JobFailedError,
@@ -26,7 +28,6 @@ from aio_classify import (
     Page,
     PollingTimeoutError,
 )
-from aio_classify import ClassifyClient as AsyncClient
 from aio_classify.sync import ClassifyClient, JobPager, LazyIterator
 
 from helpers import API_KEY, CONFIG, FAST_RETRIES, LIST, ThreadedFake, eventually
@@ -63,10 +64,8 @@ def open_sockets() -> int:
     """Sockets this process holds open (Linux: /proc/self/fd)."""
     count = 0
     for fd in Path("/proc/self/fd").iterdir():
-        try:
+        with contextlib.suppress(OSError):  # closed while we looked
             count += os.readlink(fd).startswith("socket:")
-        except OSError:  # closed while we looked
-            pass
     return count
 
 
@@ -165,7 +164,7 @@ def test_arguments_are_checked_at_the_call(client: ClassifyClient) -> None:
         client.list_jobs(page_size=0)
     with pytest.raises(ValueError, match="created_at_on_or_before"):
         client.scan_jobs(datetime.now(UTC), "2020-01-01T00:00:00Z")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="job_id"):
         client.get_job("")
 
 
@@ -248,7 +247,7 @@ def test_errors_are_the_async_clients_and_point_at_the_callers_line(
     with pytest.raises(NotFoundError) as caught:
         client.get_job("cls-missing")  # the caller's line
     frames = traceback.extract_tb(caught.value.__traceback__)
-    assert frames[0].name == test_errors_are_the_async_clients_and_point_at_the_callers_line.__name__
+    assert frames[0].name == "test_errors_are_the_async_clients_and_point_at_the_callers_line"
     assert frames[0].line == 'client.get_job("cls-missing")  # the caller\'s line'
     assert frames[-1].filename.endswith("protocol.py")  # where the service's answer was read
     assert caught.value.__context__ is None  # no waiting machinery in the chain

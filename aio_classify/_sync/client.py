@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import inspect
 import weakref
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from .._client import ClassifyClient as AsyncClassifyClient
 from .._core.models import ClassifyJob
 from .._jobs.pagination import JobPager as AsyncJobPager
+from .closing import Closing
 from .iterators import LazyIterator
 from .runner import LoopThread
 from .twins import Twin, add_twins
@@ -37,7 +37,7 @@ class _Facade(Twin):
         return value
 
 
-class ClassifyClient(_Facade):
+class ClassifyClient(_Facade, Closing):
     """A blocking client for LlamaCloud Classify v2 jobs: the async ``aio_classify.ClassifyClient``
     run on a private event loop in a background thread, for code that cannot ``await``.
 
@@ -91,17 +91,6 @@ class ClassifyClient(_Facade):
                 self._finalizer.detach()
         elif not self._runner.closed:
             self._runner.run(self._async.close())
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class JobPager(_Facade):

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
-from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
+from .closing import Closing
 from .runner import LoopThread
 
 __all__ = ["LazyIterator"]
@@ -28,7 +28,7 @@ _T = TypeVar("_T")
 _END: Any = object()
 
 
-class LazyIterator(Iterator[_T], Generic[_T]):
+class LazyIterator(Closing, Iterator[_T], Generic[_T]):
     """A plain iterator that fetches lazily: each item (or page) is fetched only when asked
     for. Leaving a ``for`` loop early, ``close()`` or ``with`` releases the connection.
 
@@ -66,17 +66,6 @@ class LazyIterator(Iterator[_T], Generic[_T]):
         aclose = getattr(source, "aclose", None)
         if aclose is not None and not self._runner.closed:
             self._runner.run(aclose())
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 async def _step(source: AsyncIterator[Any], *, batched: bool) -> Iterable[Any]:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from aio_classify import ClassifyError
 from aio_classify._decode.conversion import structure_job, structure_page
-from aio_classify._http.protocol import BodyNotJSONError, json_body
+from aio_classify._decode.strict_json import BodyNotJSONError, json_body
 
 BASE_JOB: dict[str, Any] = {
     "id": "cls-1",

@@ -6,14 +6,18 @@ import io
 import logging
 
 from aio_classify import ClassifyClient
-from aio_classify.cli._notices import MAX_NOTICE_CHARS, notices_on, one_line
+from aio_classify._core.sanitize import one_line
+from aio_classify.cli._notices import MAX_NOTICE_CHARS, notices_on
 from aio_classify.testing import FakeClassifyServer
 
 
 def test_one_line_escapes_control_characters_and_stays_bounded() -> None:
-    assert one_line("plain text") == "plain text"
-    assert one_line("red \x1b[31m\r\nnext\tline\x00") == "red \\x1b[31m\\r\\nnext\\tline\\x00"
-    long = one_line("\x1b" * 10_000)
+    assert one_line("plain text", MAX_NOTICE_CHARS) == "plain text"
+    assert (
+        one_line("red \x1b[31m\r\nnext\tline\x00", MAX_NOTICE_CHARS)
+        == "red \\x1b[31m\\r\\nnext\\tline\\x00"
+    )
+    long = one_line("\x1b" * 10_000, MAX_NOTICE_CHARS)
     assert len(long) == MAX_NOTICE_CHARS
     assert long.endswith("…")
     assert "\x1b" not in long

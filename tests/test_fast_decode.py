@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from aio_classify import ClassifyClient, ClassifyError, ResponseValidationError
 from aio_classify._decode.conversion import _fast_job, _fast_page, check_page, read_job, read_page
 from aio_classify._decode.fast_decode import json_loads_refuses
-from aio_classify._http.protocol import BodyNotJSONError
+from aio_classify._decode.strict_json import BodyNotJSONError
 
 from helpers import serve
 from odd_jobs import (

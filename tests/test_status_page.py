@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from aio_classify import ClassifyClient, ClassifyError, ClassifyJob, ResponseValidationError
 from aio_classify._decode.status_page import StatusPage, read_status_page
-from aio_classify._http.protocol import BodyNotJSONError
+from aio_classify._decode.strict_json import BodyNotJSONError
 
 from helpers import SCRIPTED_KEY, answers, job, scripted
 from odd_jobs import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Protocol, Self, TypeVar
 
 from attrs import field, frozen
 
@@ -54,6 +54,31 @@ class ClassifyMode(StrEnum):
     FAST = "FAST"
 
 
+class DictMapping(Protocol):
+    """How records become plain dicts and back: ``aio_classify._decode.conversion`` installs
+    the one implementation (``install_dict_mapping``) when it is imported, which importing
+    ``aio_classify`` always does. The layer above plugs in, so this module imports nothing of it."""
+
+    def to_dict(self, record: Record) -> dict[str, Any]: ...
+
+    def from_dict(self, cls: type[_RecordT], data: Mapping[str, Any]) -> _RecordT: ...
+
+
+_mapping: DictMapping | None = None
+
+
+def install_dict_mapping(mapping: DictMapping) -> None:
+    """Make ``mapping`` the one serving every record's ``to_dict`` / ``from_dict``."""
+    global _mapping
+    _mapping = mapping
+
+
+def _installed() -> DictMapping:
+    if _mapping is None:  # only a partial import of the package could get here
+        raise RuntimeError("aio_classify._decode.conversion is not imported")
+    return _mapping
+
+
 class Record:
     """What every model shares: conversion to and from plain, JSON-safe dicts.
 
@@ -67,9 +92,7 @@ class Record:
         """This record as JSON's own types: every field (``None`` included), datetimes as ISO 8601
         strings with their UTC offset, enums as plain strings, tuples as lists, so
         ``json.dumps(record.to_dict())`` works."""
-        from .._decode.conversion import record_to_dict  # conversion imports this module
-
-        return record_to_dict(self)
+        return _installed().to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -80,9 +103,10 @@ class Record:
             ResponseValidationError: a required field is missing or has the wrong JSON type
                 (the message names it).
         """
-        from .._decode.conversion import record_from_dict  # conversion imports this module
+        return _installed().from_dict(cls, data)
 
-        return record_from_dict(cls, data)
+
+_RecordT = TypeVar("_RecordT", bound=Record)
 
 
 @frozen(kw_only=True)

@@ -71,11 +71,28 @@ def spreadsheet_safe(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
-def clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """The start of ``text``, saying how much was cut."""
+def clip(text: str, limit: int = MAX_MESSAGE_CHARS, *, mark: str | None = None) -> str:
+    """The start of ``text``: at most ``limit`` characters, then ``mark`` where it was cut
+    (by default, how much was cut). The one clipper: every shortened text comes from here."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+    return text[:limit] + (f"... ({len(text) - limit} more characters)" if mark is None else mark)
+
+
+SHORT_CHARS = 200
+"""The length of an excerpt inside a message (a field's value, the start of a body)."""
+
+
+def shorten(text: str, limit: int = SHORT_CHARS) -> str:
+    """An excerpt for a message: the start of a long text, then ``...``."""
+    return clip(text, limit, mark="...")
+
+
+def one_line(text: str, limit: int) -> str:
+    """``text`` on one line: control characters escaped (``\\n``, ``\\x1b``), cut to ``limit``
+    characters with ``…``."""
+    text = printable(text[: limit * 2])  # bound the work before escaping
+    return text if len(text) <= limit else clip(text, limit - 1, mark="…")
 
 
 def message(text: str) -> str:

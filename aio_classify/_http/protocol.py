@@ -13,28 +13,25 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import quote
 
 from multidict import CIMultiDict
 
 from .._core.errors import APIStatusError, ResponseValidationError, status_error_class
-from .._core.sanitize import detached, redact, redact_bytes
+from .._core.sanitize import detached, redact, redact_bytes, shorten
+from .._decode.strict_json import NOT_JSON, BodyNotJSONError, json_body, parse_json
 
 __all__ = [
     "JOBS_PATH",
-    "BodyNotJSONError",
     "Query",
     "decode_response",
     "job_path",
-    "json_body",
     "list_query",
     "page_query",
-    "parse_json",
     "retry_after",
     "scope_query",
     "server_says_retry",
-    "shorten",
 ]
 
 JOBS_PATH = "/api/v2/classify"
@@ -127,38 +124,6 @@ def decode_response(
     raise detached(_status_error(status, _redacted_headers(headers, secret), body, request, secret))
 
 
-class BodyNotJSONError(ValueError):
-    """Raised by ``json_body``; ``decode_response`` names the request that got such a body."""
-
-
-def json_body(body: bytes) -> Any:
-    """The JSON value of a 2xx body (``None`` when it is empty); ``BodyNotJSONError`` for
-    anything ``parse_json`` refuses."""
-    if not body or body.isspace():
-        return None
-    payload = parse_json(body)
-    if payload is _NOT_JSON:
-        raise BodyNotJSONError
-    return payload
-
-
-_NOT_JSON: Any = object()
-
-
-def parse_json(body: bytes) -> Any:
-    """Strict JSON, or ``_NOT_JSON``: invalid UTF-8, ``NaN`` / ``Infinity``, nesting deeper
-    than Python's recursion limit and integers of more than 4,300 digits are all refused,
-    never raised as anything else."""
-    try:
-        return json.loads(body, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
-        return _NOT_JSON
-
-
-def _refuse_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _redacted_headers(headers: Mapping[str, str], secret: str | None) -> Mapping[str, str]:
     if not secret or not any(secret in value for value in headers.values()):
         return headers
@@ -169,7 +134,7 @@ def _status_error(
     status: int, headers: Mapping[str, str], body: bytes, request: str, secret: str | None
 ) -> APIStatusError:
     payload = parse_json(body)
-    if payload is _NOT_JSON:
+    if payload is NOT_JSON:
         payload = body.decode("utf-8", "replace")
     detail = payload.get("detail", payload) if isinstance(payload, dict) else payload
     return status_error_class(status)(
@@ -232,8 +197,3 @@ def _start(value: Any) -> str:
         except (RecursionError, ValueError):
             value = "(a value nested too deep to show)"
     return shorten(value)
-
-
-def shorten(text: str, limit: int = 200) -> str:
-    """The start of a long text, for error messages that stay readable."""
-    return text if len(text) <= limit else text[:limit] + "..."

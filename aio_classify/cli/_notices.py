@@ -14,19 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from .._core.sanitize import printable
+from .._core.sanitize import one_line
 
 __all__ = ["MAX_NOTICE_CHARS", "notices_on"]
 
 LOGGER_NAME = "aio_classify"
 #: The longest line a notice prints, its prefix aside.
 MAX_NOTICE_CHARS = 300
-
-
-def one_line(text: str, limit: int = MAX_NOTICE_CHARS) -> str:
-    """``text`` on one line: control characters escaped (``\\n``, ``\\x1b``), cut to ``limit``."""
-    text = printable(text[: limit * 2])  # bound the work before escaping
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class NoticeHandler(logging.Handler):
@@ -42,7 +36,9 @@ class NoticeHandler(logging.Handler):
             # On a terminal, first erase a live progress bar (redrawn at its next beat), so the
             # notice is not glued to its end.
             erase = "\r\x1b[K" if self._stream.isatty() else ""
-            self._stream.write(f"{erase}{self._prog}: {one_line(record.getMessage())}\n")
+            self._stream.write(
+                f"{erase}{self._prog}: {one_line(record.getMessage(), MAX_NOTICE_CHARS)}\n"
+            )
             self._stream.flush()
         except Exception:
             self.handleError(record)

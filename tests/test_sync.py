@@ -360,3 +360,18 @@ def test_a_blocking_call_from_the_clients_own_loop_is_refused(client: ClassifyCl
 
     outcome = client._runner.call(inside)
     assert isinstance(outcome, RuntimeError) and "own event loop" in str(outcome)
+
+
+def test_an_async_client_returned_by_a_method_becomes_a_sync_client_on_the_same_thread(
+    client: ClassifyClient, fake: ThreadedFake
+) -> None:
+    """What ``with_options`` (an async method returning a ``ClassifyClient``) gets: a sync
+    client sharing the loop thread, whose ``close()`` closes only itself."""
+    job_id = add_job(fake, "COMPLETED")
+    view = client._wrap(AsyncClient(API_KEY, base_url=fake.url, max_retries=0))
+    assert isinstance(view, ClassifyClient) and view._runner is client._runner
+    assert view.get_job(job_id).id == job_id
+    view.close()
+    assert view.closed and not client.closed
+    assert client.get_job(job_id).id == job_id
+    assert len(sync_threads()) == 1

@@ -48,7 +48,7 @@ class Transport:
         retry_policy: RetryPolicy,
         max_connections: int,
         session: aiohttp.ClientSession | None,
-        limiters: Mapping[CallKind, Limiter],
+        limiters: Mapping[CallKind, Limiter[Any]],
         max_response_bytes: int = 32 * 2**20,
     ) -> None:
         self.base_url = base_url
@@ -148,10 +148,13 @@ class Transport:
         return await self._sessions.current()
 
     async def close(self) -> None:
-        """Close the sessions we created; a caller's session is left open."""
+        """Finish the limiters' background reports, close the sessions we created; a caller's
+        session is left open."""
         if self._closed:
             return
         self._closed = True
+        for limiter in self._limiters.values():
+            await limiter.aclose()
         await self._sessions.close()
 
 

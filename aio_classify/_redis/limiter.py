@@ -70,7 +70,8 @@ local wanted = tonumber(ARGV[1])
 local cap = tonumber(ARGV[2])
 local adaptive = ARGV[3] == '1'
 local max_pause = tonumber(ARGV[4])
-local f = {{'rate', 'win', 'infl', 'wmax', 'k', 'cut', 'next', 'pause', 'bt', 'bn', 'pn', 'seen'}}
+local f = {{'rate', 'win', 'infl', 'wmax', 'k', 'cut', 'next', 'pause', 'bt', 'bn', 'pn', 'seen',
+  'ft'}}
 local s = redis.call('HMGET', key, unpack(f))
 local rate = tonumber(s[1])
 local win = tonumber(s[2]) or {INITIAL_WINDOW}
@@ -84,11 +85,20 @@ local bt = tonumber(s[9]) or now
 local bn = tonumber(s[10]) or 0
 local pn = tonumber(s[11]) or 0
 local seen = tonumber(s[12]) or now
+local ft = tonumber(s[13]) or now
 
-if now - bt >= 2 * {MEASURE_WINDOW} then pn = 0; bn = 0; bt = now
-elseif now - bt >= {MEASURE_WINDOW} then pn = bn; bn = 0; bt = bt + {MEASURE_WINDOW} end
+-- The rate being sent, from the slots granted: over a span holding two batches at the pace in
+-- force (slots go out a batch at a time), and since the first grant while the meter is young.
+local pace = math.huge
+if cap > 0 then pace = cap end
+if rate ~= nil and rate < pace then pace = rate end
+local span = {MEASURE_WINDOW}
+if pace < math.huge then span = math.max(span, 2 * {BATCH} / pace) end
+if now - bt >= 2 * span then pn = 0; bn = 0; bt = now; ft = now
+elseif now - bt >= span then pn = bn; bn = 0; bt = now end
 local function sending()
-  return (bn + pn * math.max(0, 1 - (now - bt) / {MEASURE_WINDOW})) / {MEASURE_WINDOW}
+  if now - ft < span then return (bn + pn) / math.max(now - ft, 0.05) end
+  return (bn + pn * math.max(0, 1 - (now - bt) / span)) / span
 end
 if now - seen > {STALE_IN_FLIGHT} then infl = 0 end
 
@@ -117,7 +127,7 @@ while ARGV[i] do
   end
 end
 
-local pace = math.huge
+pace = math.huge
 if cap > 0 then pace = cap end
 if rate ~= nil and rate < pace then pace = rate end
 local n = wanted
@@ -137,7 +147,7 @@ elseif wanted > 0 then
 end
 
 redis.call('HSET', key, 'win', win, 'infl', infl, 'wmax', wmax, 'k', k, 'cut', cut,
-  'next', nxt, 'pause', pause, 'bt', bt, 'bn', bn, 'pn', pn, 'seen', seen)
+  'next', nxt, 'pause', pause, 'bt', bt, 'bn', bn, 'pn', pn, 'seen', seen, 'ft', ft)
 if rate ~= nil then redis.call('HSET', key, 'rate', rate) end
 redis.call('EXPIRE', key, {STATE_TTL})
 return reply

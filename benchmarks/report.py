@@ -2,7 +2,7 @@
 (``docs/images/*.png``). ``nox -s bench`` runs this; matplotlib is installed there only.
 
     python benchmarks/report.py [bench_list bench_batch bench_poll bench_scan bench_create
-                                 bench_webhooks]
+                                 bench_webhooks bench_workers]
 
 Naming some benchmarks runs only those, and the page then holds only their sections. Each
 benchmark keeps its contenders in one process run, interleaved, and reports ratios within that
@@ -72,6 +72,7 @@ BENCHMARKS: dict[str, Callable[[], Section | str]] = {
         image="bench_create.png",
     ),
     "bench_webhooks": external("bench_webhooks", "Waiting with webhook events", table=False),
+    "bench_workers": external("bench_workers", "Many workers, one service", table=True),
 }
 
 

@@ -20,14 +20,13 @@ import multiprocessing
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 from fakeproc import ROOT, Admin, fake_server
 
 sys.path.insert(0, str(ROOT / "tests"))
-import redis_process  # noqa: E402  (the tests' server helper)
+import redis_process
 
 RULES = {"rules": [{"type": "invoice", "description": "Has an invoice number."}]}
 
@@ -45,10 +44,7 @@ def worker(
             async with ClassifyClient(key, base_url=url, coordinator=coordinator) as client:
                 start.wait()
                 results = await asyncio.gather(
-                    *(
-                        client.create_job(f"dfl-{index}-{i}.pdf", RULES)
-                        for i in range(creates)
-                    ),
+                    *(client.create_job(f"dfl-{index}-{i}.pdf", RULES) for i in range(creates)),
                     return_exceptions=True,
                 )
         finally:

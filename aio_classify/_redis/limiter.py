@@ -5,7 +5,7 @@ processes, 81-93 answers 429 where one process had 28-36). Here the state of a c
 pace, the slow-start window, the last cut and the rate learned since) lives in one Redis hash,
 and ``RATE_SCRIPT`` both applies the outcomes reported so far and reserves send slots, atomically
 and on the server's clock (``TIME``), so machine clocks do not matter. It follows the local
-limiter's rules (``throttle``), with its constants:
+limiter's rules (``throttle``, ``rate_curve``), with their constants:
 
 - a slow start (a window of turns in flight across all processes, one more per success),
 - a cut of the rate on a 429 whose turn was granted after the last cut (granted, not sent: a turn
@@ -33,16 +33,9 @@ import redis.asyncio as aioredis
 from attrs import frozen
 from redis.commands.core import AsyncScript
 
-from .._http.throttle import (
-    BETA,
-    INITIAL_WINDOW,
-    MEASURE_WINDOW,
-    MIN_RATE,
-    PAUSE_HINT,
-    AdaptiveLimiter,
-    C,
-    Outcome,
-)
+from .._http.answers import Outcome
+from .._http.rate_curve import BETA, MEASURE_WINDOW, MIN_RATE, C
+from .._http.throttle import INITIAL_WINDOW, PAUSE_HINT, AdaptiveLimiter
 from .link import Link, Unavailable
 
 __all__ = ["BATCH", "RATE_SCRIPT", "STATE_TTL", "SharedLimiter", "SharedTurn"]

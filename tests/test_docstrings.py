@@ -30,6 +30,7 @@ PUBLIC_MODULES = [
     "aio_classify.testing",
     "aio_classify.pytest_plugin",
     "aio_classify.sync",
+    "aio_classify.redis",
 ]
 OPTIONAL_MODULES = ["aio_classify.webhooks"]  # added by another change; walked once it exists
 

@@ -43,7 +43,7 @@ class Transport:
         retry_policy: RetryPolicy,
         max_connections: int,
         session: aiohttp.ClientSession | None,
-        limiters: Mapping[CallKind, Limiter],
+        limiters: Mapping[CallKind, Limiter[Any]],
         max_response_bytes: int = 32 * 2**20,
         send: Send | None = None,
     ) -> None:
@@ -127,8 +127,11 @@ class Transport:
         return await self._sessions.current()
 
     async def close(self) -> None:
-        """Close the sessions we created; a caller's session is left open."""
+        """Finish the limiters' background reports, close the sessions we created; a caller's
+        session is left open."""
         if self._closed:
             return
         self._closed = True
+        for limiter in self._limiters.values():
+            await limiter.aclose()
         await self._sessions.close()

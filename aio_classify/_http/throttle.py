@@ -8,7 +8,7 @@ hammering. Waiting for a turn is not an attempt: ``max_retries`` still counts fa
 
 The pieces: ``rate_curve`` (where a 429 cuts the rate and how successes raise it: pure rules),
 ``pacer`` (spacing sends on an injectable clock), ``answers`` (what an answer says about the
-rate); this module is the glue: the line of waiters, the slow start, and the log.
+rate), ``line`` (who waits first); this module is the glue: the slow start and the log.
 
 - Before a call kind has seen a 429 it is in a slow start: at most ``INITIAL_WINDOW`` requests
   in flight, one more per success, so the first wave of gathered calls cannot flood the server.
@@ -36,7 +36,6 @@ report its outcome, so a limiter shared by many processes could be plugged in la
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
@@ -44,6 +43,7 @@ from typing import Any, Protocol, TypeVar
 
 from .._core.call_kinds import CALL_KINDS, CallKind
 from .answers import Outcome, classify
+from .line import Line, resolve
 from .pacer import REAL_CLOCK, Clock, Pacer
 from .rate_curve import Cut, SendMeter, climb, cut
 
@@ -118,7 +118,7 @@ class AdaptiveLimiter:
         self._last_cut: Cut | None = None
         #: Send times; only the adaptive rate reads them.
         self._meter = SendMeter()
-        self._queue: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._line = Line()
         self._freed: asyncio.Future[None] | None = None
 
     def __repr__(self) -> str:
@@ -130,14 +130,8 @@ class AdaptiveLimiter:
     # -- turns -----------------------------------------------------------------------------
 
     async def acquire(self) -> float:
-        """Wait in line (first come, first served); only the head of the line watches the
-        clock, the others sleep on their own future until the one before them has gone."""
-        loop = asyncio.get_running_loop()
-        me: asyncio.Future[None] = loop.create_future()
-        self._queue.append(me)
-        try:
-            if self._queue[0] is not me:
-                await me
+        """Wait in line (first come, first served: ``line``); only the head watches the clock."""
+        async with self._line.head():
             while True:
                 now = self._clock.now()
                 wait = self._wait_time(now)
@@ -145,15 +139,10 @@ class AdaptiveLimiter:
                     self._take(now)
                     return now
                 if wait is None:
-                    self._freed = loop.create_future()
+                    self._freed = asyncio.get_running_loop().create_future()
                     await self._freed
                 else:
                     await self._clock.sleep(wait)
-        finally:
-            was_head = self._queue[0] is me
-            self._queue.remove(me)
-            if was_head:
-                self._wake_head()
 
     def report(self, turn: float, outcome: Outcome, retry_after: float | None = None) -> None:
         now = self._clock.now()
@@ -163,7 +152,7 @@ class AdaptiveLimiter:
         elif outcome is Outcome.THROTTLED:
             self._on_throttle(turn, now, retry_after)
         if self._freed is not None:
-            _resolve(self._freed)
+            resolve(self._freed)
             self._freed = None
 
     async def aclose(self) -> None:
@@ -180,12 +169,6 @@ class AdaptiveLimiter:
         if self.adaptive:
             self._meter.record(now)
         self._pacer.sent(now, min(self.cap or math.inf, self.rate or math.inf))
-
-    def _wake_head(self) -> None:
-        while self._queue and self._queue[0].get_loop().is_closed():
-            self._queue.popleft()  # a waiter of a loop that is gone
-        if self._queue:
-            _resolve(self._queue[0])
 
     # -- learning the rate -----------------------------------------------------------------
 
@@ -223,11 +206,6 @@ class AdaptiveLimiter:
                 self.rate,
                 extra={"call_kind": self.kind},
             )
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done() and not future.get_loop().is_closed():
-        future.set_result(None)
 
 
 async def in_turn(limiter: Limiter[Any], send: Callable[[], Awaitable[T]]) -> T:

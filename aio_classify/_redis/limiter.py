@@ -10,14 +10,18 @@ limiter's rules (``throttle``, ``rate_curve``), with their constants:
 - a slow start (a window of turns in flight across all processes, one more per success),
 - a cut of the rate on a 429 whose turn was granted after the last cut (granted, not sent: a turn
   reserved before the cut belongs to the same congestion event, else the rate ratchets down),
+  from the rate sent, taken over at least ``CUT_SPAN`` seconds,
 - the cubic climb on success, never above ``w_max`` or twice the rate being sent,
 - the caller's cap, and a pause of the whole kind for a hint longer than ``PAUSE_HINT``.
 
 The hash expires ``STATE_TTL`` seconds after its last turn, so a burst within that time starts
-from what was learned. In a process, only the head of the line talks to Redis: it reserves up to
-``BATCH`` slots for the tasks behind it (one while the rate recovers from a 429), and outcomes
-ride along with the next reservation or go out in the background (``report`` is synchronous);
-``aclose`` flushes them. While Redis is unavailable (``link``) turns come from the local limiter.
+from what was learned: after a ``QUIET_SPELL``, from the cut below the learned rate, climbing
+back to it along the curve (never the slow start again). In a process, only the head of the line
+talks to Redis: it reserves up to ``BATCH`` slots for the tasks behind it, but never more than
+``HORIZON`` seconds of sending (one slot at 50/s), and one slot while the rate recovers from a
+429, so a cut reaches every process's next send. Outcomes ride along with the next reservation
+or go out in the background (``report`` is synchronous); ``aclose`` flushes them. While Redis is
+unavailable (``link``) turns come from the local limiter.
 """
 
 from __future__ import annotations
@@ -34,19 +38,44 @@ from attrs import frozen
 from redis.commands.core import AsyncScript
 
 from .._http.answers import Outcome
+from .._http.line import Line
 from .._http.rate_curve import BETA, MEASURE_WINDOW, MIN_RATE, C
 from .._http.throttle import INITIAL_WINDOW, PAUSE_HINT, AdaptiveLimiter
 from .link import Link, Unavailable
 
-__all__ = ["BATCH", "RATE_SCRIPT", "STATE_TTL", "SharedLimiter", "SharedTurn"]
+__all__ = [
+    "BATCH",
+    "CUT_SPAN",
+    "HORIZON",
+    "QUIET_SPELL",
+    "RATE_SCRIPT",
+    "STATE_TTL",
+    "SharedLimiter",
+    "SharedTurn",
+]
 
 #: Most send slots one process reserves in one round trip.
 BATCH = 4
 #: Seconds a call kind's learned state outlives its last turn.
 STATE_TTL = 600
+#: Seconds of sending, at most, one reservation commits a process to (and at least one slot): at
+#: 50/s, one slot per round trip, so a cut reaches every process's next send; at 200/s and more, a
+#: whole ``BATCH``. Measured, 8 processes at 50/s: with 4 slots each reserved ahead (0.64 s of
+#: sending), a probe above the server's limit drew 15 answers 429 before the cut reached them.
+HORIZON = 0.02
 #: Seconds an in-flight count may go without any report before it is presumed leaked (a process
 #: that died, or reports lost in an outage) and reset.
 STALE_IN_FLIGHT = 10.0
+#: Seconds without a turn granted or reported after which the next burst starts again from the
+#: cut below the rate learned (measured, a second burst 3 s after the first: it started at the
+#: rate the curve had probed to, above the server's limit, and drew 19 answers 429 within 0.3 s).
+QUIET_SPELL = 1.0
+#: Seconds, at least, the rate sent is taken over when a 429 cuts it while the meter is young:
+#: what a slow start sent in its first tenth of a second (a burst the server allowed) overstates
+#: the rate it can sustain, and a whole second understates it. Measured, 4 / 8 processes at 50/s,
+#: one run each: 0.05 s, 48 / 84 answers 429 (a chain of cuts in the first second); 1 s (4
+#: processes), a cut to 24/s and 1.13x the ideal time; 0.25 s, 39 / 39 and 1.01x.
+CUT_SPAN = 0.25
 #: Seconds the head waits before asking again when the shared slow-start window is full.
 WINDOW_FULL_WAIT = 0.02
 
@@ -79,6 +108,7 @@ local bn = tonumber(s[10]) or 0
 local pn = tonumber(s[11]) or 0
 local seen = tonumber(s[12]) or now
 local ft = tonumber(s[13]) or now
+local quiet = now - math.max(nxt, seen) > {QUIET_SPELL}
 
 -- The rate being sent, from the slots granted: over a span holding two batches at the pace in
 -- force (slots go out a batch at a time), and since the first grant while the meter is young.
@@ -89,8 +119,9 @@ local span = {MEASURE_WINDOW}
 if pace < math.huge then span = math.max(span, 2 * {BATCH} / pace) end
 if now - bt >= 2 * span then pn = 0; bn = 0; bt = now; ft = now
 elseif now - bt >= span then pn = bn; bn = 0; bt = now end
-local function sending()
-  if now - ft < span then return (bn + pn) / math.max(now - ft, 0.05) end
+-- While young, the rate since the first grant, as if over at least `shortest` seconds.
+local function sending(shortest)
+  if now - ft < span then return (bn + pn) / math.max(now - ft, shortest) end
   return (bn + pn * math.max(0, 1 - (now - bt) / span)) / span
 end
 if now - seen > {STALE_IN_FLIGHT} then infl = 0 end
@@ -105,12 +136,12 @@ while ARGV[i] do
     if rate == nil then win = win + 1
     else
       local curve = {C} * (now - cut - k) ^ 3 + wmax
-      rate = math.max({MIN_RATE}, math.min(curve, math.max(wmax, 2 * sending())))
+      rate = math.max({MIN_RATE}, math.min(curve, math.max(wmax, 2 * sending(0.05))))
     end
   elseif outcome == 't' then
     if hint > {PAUSE_HINT} then pause = math.max(pause, now + math.min(hint, max_pause)) end
     if adaptive and granted >= cut then
-      local w = sending()
+      local w = sending({CUT_SPAN})
       if rate ~= nil then w = math.min(rate, w) end
       wmax = math.max({MIN_RATE}, w)
       k = (wmax * (1 - {BETA}) / {C}) ^ (1 / 3)
@@ -120,10 +151,20 @@ while ARGV[i] do
   end
 end
 
+-- A burst after a quiet spell starts from the cut below the rate learned and climbs back:
+-- the curve may have been probing above the server's limit when the last burst ended.
+if quiet and wanted > 0 and rate ~= nil and adaptive then
+  wmax = math.max({MIN_RATE}, math.min(rate, wmax))
+  k = (wmax * (1 - {BETA}) / {C}) ^ (1 / 3)
+  cut = now
+  rate = math.max({MIN_RATE}, wmax * {BETA})
+end
+
 pace = math.huge
 if cap > 0 then pace = cap end
 if rate ~= nil and rate < pace then pace = rate end
 local n = wanted
+if pace < math.huge then n = math.min(n, math.max(1, math.floor(pace * {HORIZON}))) end
 if rate ~= nil and now - cut < k then n = math.min(n, 1) end
 if rate == nil and adaptive then n = math.min(n, math.floor(win - infl)) end
 local reply = {{math.floor(now * 1e6), 0}}
@@ -170,7 +211,7 @@ class SharedLimiter:
         self.kind = local.kind
         self._link = link
         self._local = local
-        self._queue: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._line = Line()
         self._slots: collections.deque[_Slot] = collections.deque()
         self._reports: list[str] = []
         self._flushes: set[asyncio.Task[None]] = set()
@@ -182,20 +223,8 @@ class SharedLimiter:
     async def acquire(self) -> SharedTurn:
         """Wait in line; the head takes a reserved slot, reserves more, or asks the local
         limiter while Redis is unavailable."""
-        loop = asyncio.get_running_loop()
-        me: asyncio.Future[None] = loop.create_future()
-        self._queue.append(me)
-        try:
-            if self._queue[0] is not me:
-                await me
+        async with self._line.head():
             return await self._take_turn()
-        finally:
-            was_head = self._queue[0] is me
-            self._queue.remove(me)
-            if was_head and self._queue:
-                head = self._queue[0]
-                if not head.done() and not head.get_loop().is_closed():
-                    head.set_result(None)
 
     async def _take_turn(self) -> SharedTurn:
         while True:
@@ -209,7 +238,7 @@ class SharedLimiter:
                 self._reports.clear()  # the outage lost them; the stale in-flight reset copes
                 return SharedTurn(local=await self._local.acquire())
             try:
-                wait = await self._reserve(min(BATCH, len(self._queue)))
+                wait = await self._reserve(min(BATCH, len(self._line)))
             except Unavailable:
                 continue
             if wait > 0:
@@ -239,14 +268,14 @@ class SharedLimiter:
             return
         hint = retry_after if retry_after is not None and math.isfinite(retry_after) else -1.0
         self._reports += [_OUTCOME_CODES[outcome], str(turn.granted), repr(hint)]
-        if not self._queue and not self._flushes:  # no head will carry them soon: send now
+        if not self._line and not self._flushes:  # no head will carry them soon: send now
             task = asyncio.get_running_loop().create_task(self._flush())
             self._flushes.add(task)
             task.add_done_callback(self._flushes.discard)
 
     async def _flush(self) -> None:
         with contextlib.suppress(Unavailable, RuntimeError):  # RuntimeError: closed
-            while self._reports and not self._queue:
+            while self._reports and not self._line:
                 if not self._link.available:
                     self._reports.clear()
                     return

@@ -201,11 +201,20 @@ class WebhookReceiver:
         return f"<WebhookReceiver {signed}, {len(self._subscriptions)} subscription(s)>"
 
     def accept(self, body: bytes | str, headers: Mapping[str, str]) -> WebhookEvent | None:
-        """Take one delivery: its event, or ``None`` for a repeat of an event already accepted.
+        """Take one delivery: its event, or ``None`` for a repeat of an event this receiver
+        already accepted (among its last ``remember`` ids).
 
         Raises ``WebhookSignatureError`` (a ``ValueError``) for a missing or wrong signature when
         the receiver has a secret, and ``ValueError`` for a body that is not an event (one over
         ``max_body_bytes`` included, refused before any hashing or parsing).
+
+        With a coordinator, ``accept`` stays synchronous, so it knows only what this process has
+        seen: a repeat of an event first accepted by another process is returned as new. It is
+        still handled once: the terminal event goes to the coordinator in the background, where
+        the first process to claim its id publishes it to every process's waits and any other
+        drops it, so the repeat never reaches a wait. Code that acts on the returned event itself
+        (rather than through waits) should deduplicate by ``event_id`` on its own. Await
+        ``flush()`` before answering the delivery.
         """
         raw = _as_bytes(body, "body")
         if len(raw) > self._max_body_bytes:
@@ -263,8 +272,16 @@ class WebhookReceiver:
             self._fan_out(event)
 
     async def flush(self) -> None:
-        """Wait until every event ``accept`` handed to the coordinator has been shared (each
-        step bounded by the coordinator's timeouts); without one, return at once."""
+        """Wait until every event ``accept`` handed to the coordinator has been claimed and
+        published (or, Redis unavailable, handed to this process's waits); without a
+        coordinator, return at once. Each step is bounded by the coordinator's timeouts (half a
+        second with ``RedisCoordinator``).
+
+        Await it before answering a delivery with a 2xx: the service does not send an event
+        again once answered, so a worker that stopped with the event still in the background
+        would lose it for every other worker's waits (they would find the job only at their
+        fallback round). ``handle`` does this itself.
+        """
         while self._sharing:
             await asyncio.gather(*self._sharing, return_exceptions=True)
 

@@ -153,11 +153,15 @@ async def events_section(valkey: redis_process.ValkeyServer) -> None:
         "| p95 delay | events handled twice |"
     )
     print("|---|---|---|---|---|")
-    for label, redis_url in (("no coordinator", None), ("RedisCoordinator", valkey.url)):
+    runs = (
+        ("one worker (the reference)", None, 1),
+        ("no coordinator", None, ARGS.processes),
+        ("RedisCoordinator", valkey.url, ARGS.processes),
+    )
+    for label, redis_url, workers in runs:
+        jobs = ARGS.events_jobs * ARGS.processes // workers
         with fake_server() as (url, key):
-            result = await events_run(
-                url, key, redis_url, ARGS.processes, ARGS.events_jobs, redis_process.free_port()
-            )
+            result = await events_run(url, key, redis_url, workers, jobs, redis_process.free_port())
         print(events_row(label, result), flush=True)
 
 

@@ -2,9 +2,12 @@
 
 Each worker serves the webhook path on the same port (``SO_REUSEPORT``: the kernel spreads the
 fake's deliveries over the workers, as ``uvicorn --workers`` does), creates its share of the jobs
-with a webhook back to that port, and watches them with ``events=receiver`` (the default 30 s
-fallback round). Every delivery is sent twice. Measured: the delay from a job turning terminal on
-the server to its worker's watch yielding it (mean / p95), and the events handled more than once.
+with a webhook back to that port, and waits for each (``wait_for_job(events=receiver)``, the
+default 30 s fallback round, as a request handler waiting for its job would). Every delivery is
+sent twice. Measured: the delay from a job turning terminal on the server to its wait returning
+(mean / p95), and the events handled more than once. (``watch_jobs`` / ``wait_for_jobs`` over many
+ids would add up to ``polling.COALESCE_WINDOW``, 0.2 s, per event: they gather events to share
+lookups, by design, with one worker as with several.)
 "Handled" is what a receiver hands on to the waits: without a coordinator, an ``accept`` that
 returns the event (a worker fans it out to its own waits); with one, a publish on the shared
 channel (counted by a subscriber here), since there a duplicate is dropped after ``accept``.
@@ -77,8 +80,12 @@ def worker(
                 ready.put(ids)
                 await asyncio.to_thread(go.wait)
                 seen_at: dict[str, float] = {}
-                async for job in client.watch_jobs(ids, events=receiver):
-                    seen_at.setdefault(job.id, time.time())
+
+                async def wait(job_id: str) -> None:  # as a request handler waits for its job
+                    await client.wait_for_job(job_id, events=receiver, raise_on_failure=False)
+                    seen_at[job_id] = time.time()
+
+                await asyncio.gather(*(wait(job_id) for job_id in ids))
                 out.put((seen_at, handled))
                 await asyncio.to_thread(stop.wait)  # keep serving the others' deliveries
         finally:

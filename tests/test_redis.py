@@ -18,6 +18,8 @@ from test_webhooks import delivery
 
 from aio_classify import ClassifyClient
 from aio_classify._http.coordination import scope_of
+from aio_classify._http.rate_curve import BETA
+from aio_classify._redis.limiter import BATCH, CUT_SPAN, QUIET_SPELL, RATE_SCRIPT
 from aio_classify.redis import RedisCoordinator
 from aio_classify.testing import FakeClassifyServer
 from aio_classify.webhooks import SHARED_MEMORY, WebhookReceiver
@@ -179,6 +181,69 @@ async def test_a_429_seen_by_one_client_is_learned_by_all_and_kept(
         assert len(await create_many(second, 10)) == 10
         assert await store.hget(key, "win") == window_before
         assert throttled(server) - refused_before <= 3
+    finally:
+        await store.aclose()
+
+
+# -- the rate script, turn by turn --------------------------------------------------------------
+
+
+async def reserve(
+    store: aioredis.Redis, key: str, wanted: int, *reports: str, cap: float = 0, adaptive: str = "1"
+) -> list[int]:
+    """One run of the script: wanted slots, the reports; its reply (granted, wait, delays...)."""
+    script = store.register_script(RATE_SCRIPT)
+    reply = await script(keys=[key], args=[wanted, cap, adaptive, 60.0, *reports])
+    return [int(value) for value in reply]
+
+
+async def test_a_reservation_commits_a_process_to_no_more_than_the_horizon(
+    valkey_server: redis_process.ValkeyServer,
+) -> None:
+    store = await raw(valkey_server.url)
+    try:
+        slow, fast = f"{namespace()}:slow", f"{namespace()}:fast"
+        assert len((await reserve(store, slow, BATCH, cap=50, adaptive="0"))[2:]) == 1
+        assert len((await reserve(store, fast, BATCH, cap=1000, adaptive="0"))[2:]) == BATCH
+    finally:
+        await store.aclose()
+
+
+async def test_a_cut_in_the_slow_start_reads_the_rate_over_at_least_the_cut_span(
+    valkey_server: redis_process.ValkeyServer,
+) -> None:
+    store = await raw(valkey_server.url)
+    try:
+        key = f"{namespace()}:create"
+        granted = (await reserve(store, key, 2))[0]  # the slow start's first window: 2 slots
+        await reserve(store, key, 0, "t", str(granted), "-1")
+        rate = float(await store.hget(key, "rate"))
+        # Two sends over at least CUT_SPAN seconds, cut by BETA; read over the few milliseconds
+        # they really took, the rate would be cut from hundreds a second.
+        assert 0 < rate <= BETA * 2 / CUT_SPAN + 1e-9
+    finally:
+        await store.aclose()
+
+
+async def test_a_burst_after_a_quiet_spell_starts_from_the_cut_below_the_learned_rate(
+    valkey_server: redis_process.ValkeyServer,
+) -> None:
+    store = await raw(valkey_server.url)
+    try:
+        key = f"{namespace()}:create"
+        await reserve(store, key, 1)
+        # The state a burst leaves behind: the curve probing above the rate of its last 429.
+        seconds, _ = await store.time()
+        long_ago = seconds - 10 * QUIET_SPELL
+        fields = {"rate": 60.0, "wmax": 50.0, "k": 3.0, "cut": long_ago, "win": 40}
+        await store.hset(key, mapping={**fields, "next": long_ago, "seen": long_ago})
+        await reserve(store, key, 1)
+        assert float(await store.hget(key, "rate")) == pytest.approx(50.0 * BETA)
+        assert float(await store.hget(key, "wmax")) == pytest.approx(50.0)
+        assert float(await store.hget(key, "cut")) > long_ago
+        # Turns keep coming (one slot while the curve climbs back), never the slow start again.
+        assert len((await reserve(store, key, BATCH))[2:]) == 1
+        assert await store.hget(key, "win") == b"40"
     finally:
         await store.aclose()
 

@@ -153,12 +153,29 @@ async def test_an_unreachable_server_exits_1_and_debug_adds_the_traceback() -> N
     env = cli_env(LLAMA_CLOUD_API_KEY="k", LLAMA_CLOUD_BASE_URL="http://127.0.0.1:9")
     code, _, stderr = await run_cli("list", "--max-retries", "0", env=env)
     assert code == 1
-    assert len(stderr.splitlines()) == 1
-    assert "Cannot connect" in stderr
+    assert stderr == (
+        "aio-classify: error: GET /api/v2/classify failed: "
+        "cannot connect to http://127.0.0.1:9 (Connection refused)\n"
+    )
     code, _, stderr = await run_cli("--debug", "list", "--max-retries", "0", env=env)
     assert code == 1
     assert "Traceback" in stderr
     assert "APIConnectionError" in stderr
+
+
+async def test_a_refused_connection_says_so_at_once_and_names_the_url() -> None:
+    env = cli_env(LLAMA_CLOUD_API_KEY="k", LLAMA_CLOUD_BASE_URL="http://127.0.0.1:9")
+    code, _, stderr = await run_cli("list", "--max-retries", "1", env=env)
+    assert code == 1
+    notice, error = stderr.splitlines()
+    found = re.fullmatch(
+        r"aio-classify: attempt 1 failed \(GET /api/v2/classify failed: cannot connect to "
+        r"http://127\.0\.0\.1:9 \(Connection refused\)\); retrying in ([\d.]+)s",
+        notice,
+    )
+    assert found is not None, notice
+    assert float(found[1]) < 1.0  # the first retry notice comes within a second
+    assert "ssl" not in error and error.endswith("(Connection refused)")
 
 
 # -- list -----------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ A response is read in chunks, after decompression, and never beyond ``max_respon
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -123,7 +125,8 @@ class Transport:
         except TimeoutError:
             error = APITimeoutError(f"{label} timed out after {self._timeout.total}s")
         except aiohttp.ClientError as exc:
-            error = APIConnectionError(f"{label} failed: {redact(str(exc), self._api_key)}")
+            reason = _cannot_connect(exc, url) or str(exc)
+            error = APIConnectionError(f"{label} failed: {redact(reason, self._api_key)}")
         if error is not None:
             raise detached(error)
         logger.debug("%s -> %d in %.1f ms", label, status, (time.perf_counter() - started) * 1e3)
@@ -153,6 +156,20 @@ class Transport:
             return
         self._closed = True
         await self._sessions.close()
+
+
+def _cannot_connect(exc: aiohttp.ClientError, url: URL) -> str | None:
+    """A refused connection or an unknown host in plain words, naming the URL's origin; None
+    for any other failure. aiohttp's own text (``Cannot connect to host 127.0.0.1:8788
+    ssl:default [Connect call failed ...]``) speaks of ssl even for plain http."""
+    if not isinstance(exc, aiohttp.ClientConnectorError) or isinstance(exc, aiohttp.ClientSSLError):
+        return None
+    os_error = exc.os_error
+    if os_error.errno and not isinstance(os_error, socket.gaierror):
+        reason = os.strerror(os_error.errno)  # "Connection refused", not the call that failed
+    else:
+        reason = os_error.strerror or str(os_error) or type(os_error).__name__
+    return f"cannot connect to {url.origin()} ({reason})"
 
 
 async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> tuple[list[bytes], bool]:

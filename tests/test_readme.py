@@ -1,9 +1,10 @@
 """Every example in README.md runs, against the fake server, and prints what the README shows.
 
-Script examples run in a child process with ``LLAMA_CLOUD_*`` pointing at a fresh fake (500 jobs,
-created jobs finishing within half a second); a ```text block right after one is its expected
-output, ``...`` standing for any text. The web application examples are served and called; the
-pytest example runs under pytest; every ``aio-classify`` command line must parse.
+Script examples run in a child process with ``LLAMA_CLOUD_*`` pointing at a fresh fake started
+as the README's own walkthrough starts it (``aio-classify fake-server ... --finish-after 5``);
+a ```text block right after one is its expected output, ``...`` standing for any text. The web
+application examples are served and called; the pytest example runs under pytest; every
+``aio-classify`` command line must parse.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from aio_classify.cli import build_parser
-from aio_classify.testing import FakeClassifyServer, Lifecycle
+from aio_classify.testing import FakeClassifyServer
+from aio_classify.testing._standalone import serving
 
 from helpers import (
-    API_KEY,
     BLOCK,
     ROOT,
     asgi_client,
@@ -73,10 +74,15 @@ def test_the_readme_has_the_examples_it_promises() -> None:
     assert all(out is not None for _, out in SCRIPTS)
 
 
+WALKTHROUGH_MARKER = "aio-classify create dfl-invoice-1.pdf"
+
+
 @pytest.fixture
 async def readme_server() -> Iterator[FakeClassifyServer]:
-    lifecycle = Lifecycle(running_after=0.1, finish_after=0.4)
-    async with FakeClassifyServer(api_key=API_KEY, jobs=500, lifecycle=lifecycle) as server:
+    """The fake the walkthrough's first terminal starts, on a free port."""
+    server_command, _ = shell_session(WALKTHROUGH_MARKER)
+    args = build_parser().parse_args([*shlex.split(server_command)[1:], "--port", "0"])
+    async with serving(args) as server:
         yield server  # type: ignore[misc]
 
 
@@ -218,7 +224,7 @@ def test_the_fake_server_admin_session_runs_as_written(tmp_path: Path) -> None:
 
 
 def test_the_command_line_walkthrough_runs_as_written(tmp_path: Path) -> None:
-    server_command, script = shell_session("aio-classify create dfl-invoice-1.pdf")
+    server_command, script = shell_session(WALKTHROUGH_MARKER)
     assert "--finish-after" in server_command
     output = run_shell_session(server_command, script, tmp_path).replace("\r\n", "\n")
     # The last command's CSV: both new jobs waited for until they finished, and classified.

@@ -2,6 +2,10 @@
 
 The first two lines on stdout are the base URL and the API key, flushed at once so a parent
 process can read them; the server then runs until SIGINT or SIGTERM and exits 0.
+
+With ``--finish-after``, the seeded jobs still PENDING or RUNNING start finishing at the first API
+request, not at start: someone who starts the fake, opens another terminal and lists the PENDING
+jobs still finds them, and sees them finish while they wait.
 """
 
 from __future__ import annotations
@@ -10,19 +14,19 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from .._fake_server_options import add_fake_server_arguments
 from ._server import DEFAULT_PROJECT_ID, FakeClassifyServer, Lifecycle
 
 
-async def serve(args: argparse.Namespace) -> None:
+@asynccontextmanager
+async def serving(args: argparse.Namespace) -> AsyncIterator[FakeClassifyServer]:
+    """The fake the options ask for, started (and its seeded jobs' lifecycle armed)."""
     lifecycle = None
     if args.finish_after is not None:
         lifecycle = Lifecycle(args.finish_after / 2, args.finish_after, args.fail_ratio)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     async with FakeClassifyServer(
         args.api_key,
         host=args.host,
@@ -34,13 +38,36 @@ async def serve(args: argparse.Namespace) -> None:
         latency=args.latency,
         input_fields=args.input_fields,
     ) as server:
-        if args.finish_after is not None:
-            server.finish_later(
-                server.unfinished_job_ids,
-                within=args.finish_after,
-                seed=args.seed,
-                fail_ratio=args.fail_ratio,
-            )
+        if args.finish_after is None:
+            yield server
+            return
+        finishing = asyncio.create_task(_finish_seeded_jobs_once_asked(server, args))
+        try:
+            yield server
+        finally:
+            finishing.cancel()
+            await asyncio.gather(finishing, return_exceptions=True)
+
+
+async def _finish_seeded_jobs_once_asked(
+    server: FakeClassifyServer, args: argparse.Namespace
+) -> None:
+    await server.stats.first_request.wait()
+    server.finish_later(
+        server.unfinished_job_ids,
+        within=args.finish_after,
+        seed=args.seed,
+        fail_ratio=args.fail_ratio,
+    )
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Serve as ``args`` say, printing the URL and the key, until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with serving(args) as server:
         print(server.url, flush=True)
         print(server.api_key, flush=True)
         await stop.wait()

@@ -238,3 +238,25 @@ def test_the_command_line_walkthrough_runs_as_written(tmp_path: Path) -> None:
     }
     # The first pipeline waited for the seeded jobs that were still unfinished, and printed them.
     assert re.search(r"^id +status ", output, re.M)
+
+
+# -- benchmark figures: one source, the last `nox -s bench` report ------------------------------
+
+NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
+
+
+def numbers(text: str) -> set[str]:
+    return {found.replace(",", "") for found in NUMBER.findall(text)}
+
+
+def test_the_readmes_benchmark_figures_are_those_of_the_last_report() -> None:
+    """Every figure the README quotes of a benchmark is in docs/benchmarks.md, which
+    ``nox -s bench`` writes: after a new run, a stale README fails here."""
+    report = numbers((ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8"))
+    summary = README[README.index("`python3 -m nox -s bench` measures") :]
+    summary = summary[: summary.index("The official SDK's tasks each retry")]
+    webhooks = README[README.index("Measured on 5,000 jobs") :]
+    webhooks = webhooks[: webhooks.index("with few jobs")]
+    quoted = numbers(summary) | numbers(webhooks)
+    assert len(quoted) >= 20
+    assert quoted - report == set()

@@ -120,10 +120,21 @@ async def test_fastapi_example(
     job_id = readme_server.job_ids[0]
     async with asgi_client(app) as http:
         response = await http.get(f"/jobs/{job_id}")
+        unknown = await http.get("/jobs/cls-no-such-job")
     client = app.state.classify
     assert response.status_code == 200
     assert response.json() == {"id": job_id, "status": readme_server.job(job_id)["status"]}  # type: ignore[index]
+    assert unknown.status_code == 404  # not a 500 with a NotFoundError traceback
+    assert unknown.json() == {"detail": "no such job"}
     assert client.closed
+
+
+def test_examples_needing_more_than_the_package_say_how_to_install_it() -> None:
+    for code, _ in blocks("python"):
+        needs = {"fastapi": "fastapi uvicorn", "pytest": "pytest pytest-asyncio"}.get(kind(code))
+        if needs is not None:  # said in the paragraph that introduces the example
+            before = README[: README.index(code)].rsplit("```", 1)[0][-300:]
+            assert f"python3 -m pip install {needs}" in " ".join(before.split()), kind(code)
 
 
 async def test_pytest_example(tmp_path: Path) -> None:

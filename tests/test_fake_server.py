@@ -552,6 +552,9 @@ async def test_standalone_seeded_jobs_wait_for_the_first_api_request_to_start_fi
                 assert admin.status == 200
             await asyncio.sleep(0.6)
             assert server.unfinished_job_ids == unfinished
+            body = {"file_input": "dfl-1.pdf", "configuration": {"rules": RULES}}
+            async with http.post(server.url + LIST, json=body) as answer:  # the first request
+                created = await answer.json()
             pending = await get_json(http, server.url + LIST, status="PENDING")
             assert pending["items"]
             for _ in range(300):
@@ -559,6 +562,9 @@ async def test_standalone_seeded_jobs_wait_for_the_first_api_request_to_start_fi
                     break
                 await asyncio.sleep(0.1)
         assert server.unfinished_job_ids == []
+        # The job the first request created keeps its own lifecycle: done 0.3 s after creation.
+        created_at = datetime.fromisoformat(created["created_at"]).timestamp()
+        assert server.terminal_times()[created["id"]] == pytest.approx(created_at + 0.3, abs=2e-3)
 
 
 async def _fetch(url: str, key: str) -> Any:

@@ -41,7 +41,8 @@ async def serving(args: argparse.Namespace) -> AsyncIterator[FakeClassifyServer]
         if args.finish_after is None:
             yield server
             return
-        finishing = asyncio.create_task(_finish_seeded_jobs_once_asked(server, args))
+        seeded = server.unfinished_job_ids  # not the jobs the first requests create
+        finishing = asyncio.create_task(_finish_once_asked(server, seeded, args))
         try:
             yield server
         finally:
@@ -49,15 +50,12 @@ async def serving(args: argparse.Namespace) -> AsyncIterator[FakeClassifyServer]
             await asyncio.gather(finishing, return_exceptions=True)
 
 
-async def _finish_seeded_jobs_once_asked(
-    server: FakeClassifyServer, args: argparse.Namespace
+async def _finish_once_asked(
+    server: FakeClassifyServer, job_ids: list[str], args: argparse.Namespace
 ) -> None:
     await server.stats.first_request.wait()
     server.finish_later(
-        server.unfinished_job_ids,
-        within=args.finish_after,
-        seed=args.seed,
-        fail_ratio=args.fail_ratio,
+        job_ids, within=args.finish_after, seed=args.seed, fail_ratio=args.fail_ratio
     )
 
 

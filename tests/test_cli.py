@@ -107,7 +107,7 @@ def test_a_missing_key_is_a_usage_error() -> None:
     code, _, stderr = call_main(args, cli_env(), "")
     assert code == 2
     assert stderr == (
-        "aio-classify: error: no API key: pass --api-key or set LLAMA_CLOUD_API_KEY "
+        "aio-classify list: error: no API key: pass --api-key or set LLAMA_CLOUD_API_KEY "
         "(`aio-classify demo` needs none)\n"
     )
 
@@ -309,6 +309,78 @@ async def test_get_by_arguments_and_stdin(server: FakeClassifyServer) -> None:
     assert code == 1
     assert [row["id"] for row in csv.DictReader(io.StringIO(out))] == [ids[3], ids[0]]
     assert stderr == "aio-classify: not found: nope-1\n"
+
+
+async def test_get_of_an_unknown_id_prints_no_table_header(server: FakeClassifyServer) -> None:
+    code, out, stderr = await run_cli("get", "cls-nope", env=cli_env(server))
+    assert (code, out, stderr) == (1, "", "aio-classify: not found: cls-nope\n")
+
+
+def shell(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``script`` in bash (pipefail), ``aio-classify`` being this checkout's."""
+    command = f"{sys.executable} -m aio_classify"
+    return subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", script.replace("aio-classify", command)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+async def test_ids_cut_from_real_csv_output_are_found(server: FakeClassifyServer) -> None:
+    """CSV lines end in CRLF: piped with their header into ``get -``, or cut and passed as
+    arguments, every id is still found."""
+    ids = server.seed_jobs(5)
+    env = cli_env(server)
+    listing = "aio-classify list --limit 3 --format csv --fields id"
+    piped = await asyncio.to_thread(shell, f"{listing} | aio-classify get - --format ids", env)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == "".join(f"{job_id}\n" for job_id in ids[:3])
+    cut = f"aio-classify get $({listing} | tail -n +2) --format ids"
+    assert (await asyncio.to_thread(shell, cut, env)).stdout == piped.stdout
+    xargs = f"{listing} | tail -n +2 | xargs aio-classify get --format ids"
+    assert (await asyncio.to_thread(shell, xargs, env)).stdout == piped.stdout
+
+
+async def test_format_ids_feeds_wait(server: FakeClassifyServer, tmp_path: Path) -> None:
+    server.seed_jobs(20)
+    pending = [server.add_job(status="PENDING")["id"] for _ in range(3)]
+    env = cli_env(server)
+    listed = await asyncio.to_thread(
+        shell, f"aio-classify list --status PENDING --format ids > {tmp_path / 'ids'}", env
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert (tmp_path / "ids").read_bytes() == "".join(f"{i}\n" for i in pending[::-1]).encode()
+    server.finish_later(pending, within=0.3)
+    waiting = "aio-classify wait - --poll-interval 0.1 --format csv --fields id,status"
+    script = f"{waiting} < {tmp_path / 'ids'}"
+    done = await asyncio.to_thread(shell, script, env)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout)))
+    assert rows[0] == ["id", "status"]
+    assert sorted(rows[1:]) == sorted([job_id, "COMPLETED"] for job_id in pending)
+
+
+async def test_an_inverted_date_range_is_a_usage_error(server: FakeClassifyServer) -> None:
+    args = ("list", "--created-after", "2026-02-01", "--created-before", "2026-01-01")
+    code, out, stderr = await run_cli(*args, env=cli_env(server))
+    assert (code, out) == (2, "")
+    assert stderr == (
+        "aio-classify list: error: --created-after (2026-02-01T00:00:00+00:00) is later than "
+        "--created-before (2026-01-01T00:00:00+00:00): no job can match\n"
+    )
+    assert server.requests == []
+
+
+async def test_a_usage_error_of_list_parallel_names_the_command() -> None:
+    env = cli_env(LLAMA_CLOUD_API_KEY="k", LLAMA_CLOUD_BASE_URL="http://127.0.0.1:9")
+    code, _, stderr = await run_cli("list", "--parallel", "4", env=env)
+    assert code == 2
+    assert stderr == (
+        "aio-classify list: error: --parallel needs both --created-after and --created-before\n"
+    )
 
 
 async def test_wait_prints_plain_progress_lines_when_not_a_terminal(

@@ -466,6 +466,14 @@ async def test_demo_runs_end_to_end_in_well_under_a_minute() -> None:
     assert re.search(r"polling 1->5 s +\d+ requests, each job seen \d+\.\d\d s after", out)
     assert re.search(r"events=receiver +\d+ requests, each job seen \d+\.\d\d s after", out)
     assert stderr.splitlines()[-1].startswith("wait: 300/300 finished")
+    # Nothing wraps on an 80-column terminal, the table included; "Next" is the README's own step.
+    assert [line for line in out.splitlines() if len(line) > 79] == []
+    table = out.split("the 5 newest COMPLETED jobs:\n")[1].splitlines()[:6]
+    assert table[0].split() == ["id", "type", "confidence"]
+    assert all(re.fullmatch(r" {12}cls-\w+  \S.* +\d\.\d\d", row) for row in table[1:]), table
+    suggested = re.search(r"^  (aio-classify fake-server .*)$", out, re.M)
+    assert suggested is not None
+    assert suggested[1] in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 # -- daily use: whole ids, full pages, chosen columns, create, exit status, retries shown ----------

@@ -13,8 +13,10 @@ import csv
 import io
 import json
 import os
+import pty
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -451,6 +453,43 @@ async def test_fake_server_prints_url_and_key_serves_and_stops_on_ctrl_c() -> No
     child.send_signal(signal.SIGINT)
     assert await asyncio.wait_for(child.wait(), 10) == 0
     assert_clean((await child.stderr.read()).decode())
+
+
+async def test_fake_server_on_a_port_in_use_suggests_port_0() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        child = await start("fake-server", "--port", port, env=cli_env())
+        _, stderr_bytes = await asyncio.wait_for(child.communicate(), 30)
+    stderr = stderr_bytes.decode()
+    assert child.returncode == 1
+    assert stderr == (
+        f"aio-classify: error: port {port} on 127.0.0.1 is already in use (another fake "
+        "server?): stop what serves it, or pass --port 0 for a free port\n"
+    )
+
+
+def test_fake_server_on_a_terminal_labels_its_url_and_key() -> None:
+    controller, terminal = pty.openpty()
+    command = [sys.executable, "-m", "aio_classify", "fake-server", "--port", "0"]
+    with subprocess.Popen(command, stdout=terminal, env=cli_env(), cwd=ROOT) as child:
+        os.close(terminal)
+        with os.fdopen(controller, "rb", buffering=0) as screen:
+            text = b""
+            while b"Ctrl-C" not in text:
+                text += screen.read(1024)
+            child.send_signal(signal.SIGINT)
+    lines = text.decode().replace("\r\n", "\n").splitlines()
+    url = lines[0].removeprefix("URL      ")
+    assert url.startswith("http://127.0.0.1:")
+    assert lines[1:] == [
+        "API key  test-key",
+        "In another terminal:",
+        f"  export LLAMA_CLOUD_BASE_URL={url} LLAMA_CLOUD_API_KEY=test-key",
+        "Serving until Ctrl-C.",
+    ]
+    assert child.returncode == 0
 
 
 async def test_demo_runs_end_to_end_in_well_under_a_minute() -> None:

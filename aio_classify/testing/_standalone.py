@@ -1,7 +1,8 @@
 """Run the fake server as its own process (benchmarks, the demo, manual testing).
 
 The first two lines on stdout are the base URL and the API key, flushed at once so a parent
-process can read them; the server then runs until SIGINT or SIGTERM and exits 0.
+process can read them (on a terminal they are labelled, for a person); the server then runs
+until SIGINT or SIGTERM and exits 0.
 
 With ``--finish-after``, the seeded jobs still PENDING or RUNNING start finishing at the first API
 request, not at start: someone who starts the fake, opens another terminal and lists the PENDING
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -60,15 +62,43 @@ async def _finish_once_asked(
 
 
 async def serve(args: argparse.Namespace) -> None:
-    """Serve as ``args`` say, printing the URL and the key, until SIGINT or SIGTERM."""
+    """Serve as ``args`` say, printing the URL and the key, until SIGINT or SIGTERM.
+
+    For a program reading stdout, the URL and the key are the first two lines, bare; on a
+    terminal they are labelled, with the variables to export in another terminal.
+
+    Raises:
+        OSError: the server cannot start; a port in use says so and suggests ``--port 0``.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with serving(args) as server:
-        print(server.url, flush=True)
-        print(server.api_key, flush=True)
-        await stop.wait()
+    try:
+        async with serving(args) as server:
+            print(_introduction(server) if sys.stdout.isatty() else _bare(server), flush=True)
+            await stop.wait()
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise OSError(
+            f"port {args.port} on {args.host} is already in use (another fake server?): stop "
+            "what serves it, or pass --port 0 for a free port"
+        ) from None
+
+
+def _bare(server: FakeClassifyServer) -> str:
+    return f"{server.url}\n{server.api_key}"
+
+
+def _introduction(server: FakeClassifyServer) -> str:
+    return (
+        f"URL      {server.url}\n"
+        f"API key  {server.api_key}\n"
+        "In another terminal:\n"
+        f"  export LLAMA_CLOUD_BASE_URL={server.url} LLAMA_CLOUD_API_KEY={server.api_key}\n"
+        "Serving until Ctrl-C."
+    )
 
 
 def run_standalone(argv: list[str] | None = None) -> int:

@@ -33,6 +33,7 @@ from helpers import (
     BLOCK,
     ROOT,
     asgi_client,
+    assert_output_matches,
     assert_program_prints,
     child_env,
     cli_commands,
@@ -238,17 +239,19 @@ def test_the_command_line_walkthrough_runs_as_written(tmp_path: Path) -> None:
     server_command, script = shell_session(WALKTHROUGH_MARKER)
     assert "--finish-after" in server_command
     output = run_shell_session(server_command, script, tmp_path).replace("\r\n", "\n")
+    # What it prints is what the README shows after it.
+    (expected,) = [out for code, out in blocks("console") if WALKTHROUGH_MARKER in code]
+    assert expected is not None
+    assert_output_matches(output, expected)
     # The last command's CSV: both new jobs waited for until they finished, and classified.
     last = output[output.rindex("id,status,type\n") :].splitlines()
     rows = [row.split(",") for row in last[1:]]
-    new_ids = (tmp_path / "new.csv").read_text().splitlines()[1:]
+    new_ids = (tmp_path / "new.txt").read_text().splitlines()
     assert sorted(job_id for job_id, _, _ in rows) == sorted(new_ids)
     assert {(status, kind) for _, status, kind in rows} == {
         ("COMPLETED", "invoice"),
         ("COMPLETED", ""),
     }
-    # The first pipeline waited for the seeded jobs that were still unfinished, and printed them.
-    assert re.search(r"^id +status ", output, re.M)
 
 
 # -- benchmark figures: one source, the last `nox -s bench` report ------------------------------

@@ -28,7 +28,7 @@ import pytest
 from aio_classify.cli import ExitCode, main
 from aio_classify.testing import FakeClassifyServer
 
-from helpers import ROOT, child_env, list_calls
+from helpers import ROOT, bash, child_env, list_calls
 
 
 def cli_env(server: FakeClassifyServer | None = None, **extra: str) -> dict[str, str]:
@@ -67,6 +67,11 @@ async def start(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+def unreachable_env() -> dict[str, str]:
+    """A key, and a base URL where nothing listens (port 9, discard)."""
+    return cli_env(LLAMA_CLOUD_API_KEY="k", LLAMA_CLOUD_BASE_URL="http://127.0.0.1:9")
 
 
 def assert_clean(stderr: str) -> None:
@@ -152,7 +157,7 @@ async def test_a_server_refusal_exits_1_with_one_line(server: FakeClassifyServer
 
 
 async def test_an_unreachable_server_exits_1_and_debug_adds_the_traceback() -> None:
-    env = cli_env(LLAMA_CLOUD_API_KEY="k", LLAMA_CLOUD_BASE_URL="http://127.0.0.1:9")
+    env = unreachable_env()
     code, _, stderr = await run_cli("list", "--max-retries", "0", env=env)
     assert code == 1
     assert stderr == (
@@ -166,7 +171,7 @@ async def test_an_unreachable_server_exits_1_and_debug_adds_the_traceback() -> N
 
 
 async def test_a_refused_connection_says_so_at_once_and_names_the_url() -> None:
-    env = cli_env(LLAMA_CLOUD_API_KEY="k", LLAMA_CLOUD_BASE_URL="http://127.0.0.1:9")
+    env = unreachable_env()
     code, _, stderr = await run_cli("list", "--max-retries", "1", env=env)
     assert code == 1
     notice, error = stderr.splitlines()
@@ -320,15 +325,7 @@ async def test_get_of_an_unknown_id_prints_no_table_header(server: FakeClassifyS
 
 def shell(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """``script`` in bash (pipefail), ``aio-classify`` being this checkout's."""
-    command = f"{sys.executable} -m aio_classify"
-    return subprocess.run(
-        ["bash", "-e", "-o", "pipefail", "-c", script.replace("aio-classify", command)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
+    return bash(script.replace("aio-classify", f"{sys.executable} -m aio_classify"), env, ROOT)
 
 
 async def test_ids_cut_from_real_csv_output_are_found(server: FakeClassifyServer) -> None:
@@ -377,7 +374,7 @@ async def test_an_inverted_date_range_is_a_usage_error(server: FakeClassifyServe
 
 
 async def test_a_usage_error_of_list_parallel_names_the_command() -> None:
-    env = cli_env(LLAMA_CLOUD_API_KEY="k", LLAMA_CLOUD_BASE_URL="http://127.0.0.1:9")
+    env = unreachable_env()
     code, _, stderr = await run_cli("list", "--parallel", "4", env=env)
     assert code == 2
     assert stderr == (

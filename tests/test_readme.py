@@ -35,6 +35,7 @@ from helpers import (
     asgi_client,
     assert_output_matches,
     assert_program_prints,
+    bash,
     child_env,
     cli_commands,
     namespace_of,
@@ -195,14 +196,7 @@ def run_shell_session(server_command: str, script: str, tmp_path: Path) -> str:
         try:
             assert fake.stdout is not None
             assert fake.stdout.readline().strip() == f"http://127.0.0.1:{port}"
-            done = subprocess.run(
-                ["bash", "-e", "-o", "pipefail", "-c", script.replace("8787", port)],
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=tmp_path,
-                timeout=120,
-            )
+            done = bash(script.replace("8787", port), env, tmp_path)
         finally:
             fake.send_signal(signal.SIGINT)
             fake.wait(timeout=10)

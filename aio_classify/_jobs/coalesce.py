@@ -132,11 +132,11 @@ class Coalescer(Generic[_Item]):
             self._drop(queue, look)
             raise
 
-    def pending(self) -> int:
-        """Looks waiting or in flight on the running loop (for tests: 0 when all is quiet)."""
+    def busy(self) -> int:
+        """How many scopes hold looks, requests or a timer on the running loop (0 when all is
+        quiet: an idle scope is forgotten)."""
         with self._lock:
-            queues = list(self._by_loop.get(asyncio.get_running_loop(), {}).values())
-        return sum(queue.waiting + queue.in_flight for queue in queues)
+            return len(self._by_loop.get(asyncio.get_running_loop(), {}))
 
     def _queue(self, loop: asyncio.AbstractEventLoop, scope: Query) -> _Queue[_Item]:
         key = tuple(scope)

@@ -8,6 +8,10 @@ full round still runs every ``fallback_interval`` for jobs whose event never cam
 event came before its record said it ended gets one more look ``RECHECK_AFTER`` later). Only
 the record a lookup returns ends a job's wait; an event never does. The deadline is taken on the
 event loop's monotonic clock and cuts a round in progress too, so ``timeout`` bounds the whole wait.
+
+A single job's wait says when its next look falls due rather than sleeping itself, so a client
+can make the look in a schedule shared by all its waits (``coalesce``). ``cancelling_on_timeout``
+cancels the jobs a wait gave up on (``cancel_on_timeout``) before its timeout is raised.
 """
 
 from __future__ import annotations

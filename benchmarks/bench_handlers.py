@@ -16,19 +16,17 @@ import argparse
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
 
 import aiohttp
-from fakeproc import Admin, fake_server
+from fakeproc import Admin, Waiter, fake_server, measure_wait
 from results import Section, Target, ratio
 
 from aio_classify import ClassifyClient
 
-Contender = Callable[[list[str]], Awaitable[dict[str, float]]]
 POLL_INTERVAL, MAX_INTERVAL = 1.0, 5.0
 
 
-def handlers(url: str, key: str, *, coalesce: bool) -> Contender:
+def handlers(url: str, key: str, *, coalesce: bool) -> Waiter:
     """One task per job, each awaiting ``wait_for_job`` on one shared client."""
 
     async def wait_each(ids: list[str]) -> dict[str, float]:
@@ -47,7 +45,7 @@ def handlers(url: str, key: str, *, coalesce: bool) -> Contender:
     return wait_each
 
 
-def watch(url: str, key: str) -> Contender:
+def watch(url: str, key: str) -> Waiter:
     async def watch_all(ids: list[str]) -> dict[str, float]:
         seen: dict[str, float] = {}
         async with ClassifyClient(key, base_url=url) as client:
@@ -57,21 +55,6 @@ def watch(url: str, key: str) -> Contender:
         return seen
 
     return watch_all
-
-
-async def measure(
-    admin: Admin, contender: Contender, jobs: int, within: float
-) -> tuple[int, float, list[float]]:
-    """(requests, CPU seconds, delays) of one contender waiting for fresh jobs."""
-    ids = await admin.seed(jobs, "PENDING")
-    await admin.reset_stats()
-    await admin.finish_later(ids, within=within, seed=1)
-    cpu = time.process_time()
-    seen = await contender(ids)
-    cpu = time.process_time() - cpu
-    requests = (await admin.stats())["requests"]
-    finished = await admin.terminal_times()
-    return requests, cpu, [seen[job_id] - finished[job_id] for job_id in ids]
 
 
 async def gathered_gets(
@@ -103,7 +86,9 @@ async def collect(jobs: int, within: float, latency: float) -> Section:
                 names[1]: watch(url, key),
                 names[2]: handlers(url, key, coalesce=False),
             }
-            runs = {name: await measure(admin, make, jobs, within) for name, make in makers.items()}
+            runs = {
+                name: await measure_wait(admin, make, jobs, within) for name, make in makers.items()
+            }
             gets = {
                 coalesce: await gathered_gets(admin, url, key, jobs, coalesce=coalesce)
                 for coalesce in (True, False)

@@ -200,6 +200,7 @@ def test_each_event_loop_has_its_own_queue_even_side_by_side() -> None:
                 await asyncio.sleep(0.01)
             assert results == {0: ids[0::2], 1: ids[1::2]}
             assert await gathered(client, server.url, ids) == ids  # and this loop after them
+            assert not client._gets._by_loop  # no loop's state outlives its looks
             await client.close()
 
     asyncio.run(serve_and_check())

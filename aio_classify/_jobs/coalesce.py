@@ -17,9 +17,9 @@ interval sets, are drawn together when they fall due close to one another.
 
 Each caller awaits its own future: it gets its record, ``not_found(job_id)`` when the batch did
 not return its id, or the batch's error; cancelling it drops its look (and the request, when no
-other caller waits on it). State is per event loop (a ``WeakKeyDictionary``), so loops used one
-after another, or side by side in threads, never share a future, a timer or a task. When no look
-is left, nothing is scheduled and no task runs.
+other caller waits on it). State is per event loop, so loops used one after another, or side by
+side in threads, never share a future, a timer or a task; a loop's entry exists only while it
+has looks waiting or in flight. When no look is left, nothing is scheduled and no task runs.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import asyncio
 import heapq
 import itertools
 import threading
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Generic, TypeVar
 
@@ -110,9 +109,9 @@ class Coalescer(Generic[_Item]):
         self._batch_size = batch_size
         self._counter = itertools.count()
         self._lock = threading.Lock()  # loops in other threads add their own entries
-        self._by_loop: weakref.WeakKeyDictionary[
+        self._by_loop: dict[
             asyncio.AbstractEventLoop, dict[tuple[tuple[str, str], ...], _Queue[_Item]]
-        ] = weakref.WeakKeyDictionary()
+        ] = {}
 
     async def look(self, scope: Query, job_id: str, due: float | None = None) -> _Item:
         """The record of ``job_id``, looked at no earlier than ``window`` before loop time
@@ -134,7 +133,7 @@ class Coalescer(Generic[_Item]):
 
     def busy(self) -> int:
         """How many scopes hold looks, requests or a timer on the running loop (0 when all is
-        quiet: an idle scope is forgotten)."""
+        quiet: an idle scope, and a loop with none, is forgotten)."""
         with self._lock:
             return len(self._by_loop.get(asyncio.get_running_loop(), {}))
 
@@ -153,6 +152,8 @@ class Coalescer(Generic[_Item]):
                 queues = self._by_loop.get(queue.loop, {})
                 if queues.get(tuple(queue.scope)) is queue:
                     del queues[tuple(queue.scope)]
+                if not queues:
+                    self._by_loop.pop(queue.loop, None)
 
     async def _look_alone(self, queue: _Queue[_Item], job_id: str) -> _Item:
         queue.direct += 1

@@ -89,8 +89,8 @@ def bench(session: nox.Session) -> None:
     matplotlib for the plots); writes docs/benchmarks.md and docs/images/.
 
     ``nox -s bench -- bench_list`` runs one (bench_list, bench_batch, bench_poll, bench_handlers,
-    bench_scan, bench_create, bench_webhooks). All take about a quarter of an hour; bench_create,
-    bench_webhooks, bench_poll and the SDK's per-id lookups are the slow parts.
+    bench_scan, bench_create, bench_webhooks, bench_sync). All take about a quarter of an hour;
+    bench_create, bench_webhooks, bench_poll and the SDK's per-id lookups are the slow parts.
     """
     session.install("-e", ".", "llama-cloud", "matplotlib")
     session.run("python", "benchmarks/report.py", *session.posargs)

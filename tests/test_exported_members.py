@@ -20,6 +20,7 @@ PUBLIC_MODULES = (
     "aio_classify",
     "aio_classify.cli",
     "aio_classify.pytest_plugin",
+    "aio_classify.sync",
     "aio_classify.testing",
     "aio_classify.webhooks",
 )

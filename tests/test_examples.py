@@ -32,7 +32,12 @@ EXAMPLES = ROOT / "examples"
 # -- what a reader pastes: usage lines and the dependencies they need ---------------------------
 
 #: Modules the examples use that installing aio_classify does not bring, and their pip names.
-NOT_INSTALLED_WITH_US = {"fastapi": "fastapi", "uvicorn": "uvicorn", "llama_cloud": "llama-cloud"}
+NOT_INSTALLED_WITH_US = {
+    "fastapi": "fastapi",
+    "uvicorn": "uvicorn",
+    "llama_cloud": "llama-cloud",
+    "aio_classify.redis": "redis",  # the package's extra ``redis``
+}
 EXAMPLE_FILES = sorted(EXAMPLES.rglob("*.py"))
 
 
@@ -51,7 +56,7 @@ def imported_modules(path: Path) -> set[str]:
         for alias in node.names
     }
     names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    return {name.split(".")[0] for name in names}
+    return names | {name.split(".")[0] for name in names}
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=[p.name for p in EXAMPLE_FILES])

@@ -477,6 +477,7 @@ def test_fake_server_on_a_terminal_labels_its_url_and_key() -> None:
             while b"Ctrl-C" not in text:
                 text += screen.read(1024)
             child.send_signal(signal.SIGINT)
+            child.wait(timeout=10)  # before the terminal closes: its last flush would fail
     lines = text.decode().replace("\r\n", "\n").splitlines()
     url = lines[0].removeprefix("URL      ")
     assert url.startswith("http://127.0.0.1:")

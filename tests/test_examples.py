@@ -9,8 +9,11 @@ import ast
 import asyncio
 import contextlib
 import importlib.util
+import os
+import subprocess
+import sys
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,10 +21,13 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
+import redis.asyncio as aioredis
+import redis_process
 import uvicorn
 from aiohttp.test_utils import TestClient, TestServer
 
 from aio_classify.testing import FakeClassifyServer, Lifecycle
+from aio_classify.testing._webhooks import DeliveryFaults
 from aio_classify.webhooks import MAX_BODY_BYTES, sign
 
 from helpers import API_KEY, ROOT
@@ -332,3 +338,81 @@ async def test_the_fastapi_webhook_service_under_uvicorn(
     assert {d.outcome for d in server.webhooks.deliveries} == {"delivered"}
     assert example.app.state.client.closed
     only_event_lookups_after_the_first_check(server, set(answer))
+
+
+# -- examples/workers_fastapi.py under `uvicorn --workers 4` ------------------------------------
+
+
+@contextlib.contextmanager
+def uvicorn_workers(app: str, environment: dict[str, str], workers: int) -> Iterator[str]:
+    """``python -m uvicorn app --workers N`` on a free loopback port (one socket, N processes);
+    yield its URL."""
+    port = redis_process.free_port()
+    command = [sys.executable, "-m", "uvicorn", app, "--workers", str(workers)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    env = {**os.environ, **environment, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def test_the_workers_example_under_four_uvicorn_workers_shares_each_event_once(
+    server: FakeClassifyServer, valkey_server: redis_process.ValkeyServer
+) -> None:
+    server.lifecycle = Lifecycle(running_after=0.05, finish_after=0.2)
+    server.webhooks.faults = DeliveryFaults(duplicate=1.0)  # every event delivered twice
+    store = aioredis.Redis.from_url(valkey_server.url)
+    channel = store.pubsub(ignore_subscribe_messages=True)
+    await channel.subscribe("workers-example:webhooks:events")  # the example's namespace
+    environment = {
+        "LLAMA_CLOUD_BASE_URL": str(server.url),
+        "LLAMA_CLOUD_API_KEY": API_KEY,
+        "WEBHOOK_SECRET": "whsec_workers",
+        "REDIS_URL": valkey_server.url,
+    }
+    try:
+        with uvicorn_workers("examples.workers_fastapi:app", environment, 4) as url:
+            async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+                await serving(http)
+                inputs = [[f"dfl-{n}-a", f"dfl-{n}-b"] for n in range(8)]
+                answers = await asyncio.gather(
+                    *(http.post("/classify", json={"file_inputs": pair}) for pair in inputs)
+                )
+        assert all(answer.status_code == 200 for answer in answers), answers[0].text
+        statuses = {job_id: s for answer in answers for job_id, s in answer.json().items()}
+        assert len(statuses) == 16 and set(statuses.values()) == {"COMPLETED"}
+        deliveries = server.webhooks.deliveries
+        assert {d.job_id for d in deliveries} == set(statuses)
+        assert {d.outcome for d in deliveries} == {"delivered"}  # every copy answered 2xx
+        assert {d.copies for d in deliveries} == {1}  # one extra copy each
+        published = await drained(channel)
+        # Each event shared with every worker through Redis exactly once, its copy dropped.
+        assert sorted(published) == sorted(statuses)
+    finally:
+        await channel.aclose()
+        await store.aclose()
+
+
+async def serving(http: httpx.AsyncClient) -> None:
+    """Until the app answers (a bound of 60 s, not a timing claim)."""
+    async with asyncio.timeout(60):
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get("/openapi.json")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+
+
+async def drained(channel: Any) -> list[str]:
+    """The messages a pub/sub subscription holds (read until five reads in a row find none)."""
+    published: list[str] = []
+    quiet = 0
+    while quiet < 5:
+        message = await channel.get_message(timeout=0.2)
+        quiet = quiet + 1 if message is None else 0
+        if message is not None:
+            published.append(message["data"].decode())
+    return published

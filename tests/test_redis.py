@@ -197,58 +197,54 @@ async def reserve(
     return [int(value) for value in reply]
 
 
+@pytest.fixture
+async def store(valkey_server: redis_process.ValkeyServer) -> AsyncIterator[aioredis.Redis]:
+    """A plain client of the test server, to run the script and read its state."""
+    client = await raw(valkey_server.url)
+    yield client
+    await client.aclose()
+
+
 async def test_a_reservation_commits_a_process_to_no_more_than_the_horizon(
-    valkey_server: redis_process.ValkeyServer,
+    store: aioredis.Redis,
 ) -> None:
-    store = await raw(valkey_server.url)
-    try:
-        slow, fast = f"{namespace()}:slow", f"{namespace()}:fast"
-        assert len((await reserve(store, slow, BATCH, cap=50, adaptive="0"))[2:]) == 1
-        assert len((await reserve(store, fast, BATCH, cap=1000, adaptive="0"))[2:]) == BATCH
-    finally:
-        await store.aclose()
+    slow, fast = f"{namespace()}:slow", f"{namespace()}:fast"
+    assert len((await reserve(store, slow, BATCH, cap=50, adaptive="0"))[2:]) == 1
+    assert len((await reserve(store, fast, BATCH, cap=1000, adaptive="0"))[2:]) == BATCH
 
 
 async def test_a_cut_in_the_slow_start_reads_the_rate_over_at_least_the_cut_span(
-    valkey_server: redis_process.ValkeyServer,
+    store: aioredis.Redis,
 ) -> None:
-    store = await raw(valkey_server.url)
-    try:
-        key = f"{namespace()}:create"
-        granted = (await reserve(store, key, 2))[0]  # the slow start's first window: 2 slots
-        await reserve(store, key, 0, "t", str(granted), "-1")
-        rate = float(await store.hget(key, "rate"))
-        # Two sends over at least CUT_SPAN seconds, cut by BETA; read over the few milliseconds
-        # they really took, the rate would be cut from hundreds a second.
-        assert 0 < rate <= BETA * 2 / CUT_SPAN + 1e-9
-    finally:
-        await store.aclose()
+    key = f"{namespace()}:create"
+    granted = (await reserve(store, key, 2))[0]  # the slow start's first window: 2 slots
+    await reserve(store, key, 0, "t", str(granted), "-1")
+    rate = float(await store.hget(key, "rate"))
+    # Two sends over at least CUT_SPAN seconds, cut by BETA; read over the few milliseconds
+    # they really took, the rate would be cut from hundreds a second.
+    assert 0 < rate <= BETA * 2 / CUT_SPAN + 1e-9
 
 
 async def test_a_burst_after_a_quiet_spell_starts_from_the_rate_of_the_last_429(
-    valkey_server: redis_process.ValkeyServer,
+    store: aioredis.Redis,
 ) -> None:
-    store = await raw(valkey_server.url)
-    try:
-        key = f"{namespace()}:create"
-        await reserve(store, key, 1)
-        # The state a burst leaves behind: the curve probing above the rate of its last 429.
-        seconds, _ = await store.time()
-        long_ago = seconds - 10 * QUIET_SPELL
-        fields = {"rate": 60.0, "wmax": 50.0, "k": 3.0, "cut": long_ago, "win": 40}
-        await store.hset(key, mapping={**fields, "next": long_ago, "seen": long_ago})
-        await reserve(store, key, 1)
-        assert float(await store.hget(key, "rate")) == pytest.approx(50.0)
-        assert float(await store.hget(key, "cut")) > long_ago  # the curve flat from here
-        # Turns at that rate (one 0.02 s slot at 50/s), never the slow start again.
-        assert len((await reserve(store, key, BATCH))[2:]) == 1
-        assert await store.hget(key, "win") == b"40"
-        # Right after, the rate follows the curve again: no second restart.
-        await store.hset(key, "rate", 55.0)
-        await reserve(store, key, 1)
-        assert float(await store.hget(key, "rate")) == pytest.approx(55.0)
-    finally:
-        await store.aclose()
+    key = f"{namespace()}:create"
+    await reserve(store, key, 1)
+    # The state a burst leaves behind: the curve probing above the rate of its last 429.
+    seconds, _ = await store.time()
+    long_ago = seconds - 10 * QUIET_SPELL
+    fields = {"rate": 60.0, "wmax": 50.0, "k": 3.0, "cut": long_ago, "win": 40}
+    await store.hset(key, mapping={**fields, "next": long_ago, "seen": long_ago})
+    await reserve(store, key, 1)
+    assert float(await store.hget(key, "rate")) == pytest.approx(50.0)
+    assert float(await store.hget(key, "cut")) > long_ago  # the curve flat from here
+    # Turns at that rate (one 0.02 s slot at 50/s), never the slow start again.
+    assert len((await reserve(store, key, BATCH))[2:]) == 1
+    assert await store.hget(key, "win") == b"40"
+    # Right after, the rate follows the curve again: no second restart.
+    await store.hset(key, "rate", 55.0)
+    await reserve(store, key, 1)
+    assert float(await store.hget(key, "rate")) == pytest.approx(55.0)
 
 
 # -- shared webhook events -------------------------------------------------------------------

@@ -225,7 +225,7 @@ async def test_a_cut_in_the_slow_start_reads_the_rate_over_at_least_the_cut_span
     assert 0 < rate <= BETA * 2 / CUT_SPAN + 1e-9
 
 
-async def test_a_burst_after_a_quiet_spell_starts_from_the_rate_of_the_last_429(
+async def test_a_burst_after_a_quiet_spell_starts_from_the_cut_below_the_learned_rate(
     store: aioredis.Redis,
 ) -> None:
     key = f"{namespace()}:create"
@@ -236,15 +236,16 @@ async def test_a_burst_after_a_quiet_spell_starts_from_the_rate_of_the_last_429(
     fields = {"rate": 60.0, "wmax": 50.0, "k": 3.0, "cut": long_ago, "win": 40}
     await store.hset(key, mapping={**fields, "next": long_ago, "seen": long_ago})
     await reserve(store, key, 1)
-    assert float(await store.hget(key, "rate")) == pytest.approx(50.0)
-    assert float(await store.hget(key, "cut")) > long_ago  # the curve flat from here
-    # Turns at that rate (one 0.02 s slot at 50/s), never the slow start again.
+    assert float(await store.hget(key, "rate")) == pytest.approx(50.0 * BETA)
+    assert float(await store.hget(key, "wmax")) == pytest.approx(50.0)
+    assert float(await store.hget(key, "cut")) > long_ago
+    # Turns keep coming (one slot while the curve climbs back), never the slow start again.
     assert len((await reserve(store, key, BATCH))[2:]) == 1
     assert await store.hget(key, "win") == b"40"
-    # Right after, the rate follows the curve again: no second restart.
-    await store.hset(key, "rate", 55.0)
+    # Right after, no second restart: the rate is the curve's.
+    await store.hset(key, "rate", 45.0)
     await reserve(store, key, 1)
-    assert float(await store.hget(key, "rate")) == pytest.approx(55.0)
+    assert float(await store.hget(key, "rate")) == pytest.approx(45.0)
 
 
 # -- shared webhook events -------------------------------------------------------------------

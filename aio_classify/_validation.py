@@ -46,7 +46,9 @@ __all__ = [
     "check_str_list",
     "check_text",
     "check_webhook_configurations",
+    "finite_float",
     "iso_datetime",
+    "shown_number",
 ]
 
 #: Limits of the create request in the service's spec (2026-08); ``rules[].description`` was
@@ -176,9 +178,27 @@ def check_seconds(value: Any, name: str) -> float:
     """A positive, finite number of seconds."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    if not 0 < value < float("inf"):
-        raise ValueError(f"{name} must be a positive number of seconds; got {value!r}")
-    return float(value)
+    seconds = finite_float(value)
+    if seconds is None or seconds <= 0:
+        raise ValueError(f"{name} must be a positive number of seconds; got {shown_number(value)}")
+    return seconds
+
+
+def finite_float(value: int | float) -> float | None:
+    """``value`` as a finite float, or None for NaN, an infinity or an int beyond double range
+    (``float(10**400)`` would raise ``OverflowError``)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def shown_number(value: int | float) -> str:
+    """A number for an error message: a huge int is not spelled out in 400 digits."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"an int of {value.bit_length()} bits"
+    return repr(value)
 
 
 def check_bool(value: Any, name: str) -> bool:
@@ -212,11 +232,13 @@ def _check_rate(value: Any, name: str) -> float:
             f"{name} must be a number of requests per second (or a mapping of call kind to "
             f"number), not {type(value).__name__}"
         )
-    if not (math.isfinite(value) and value > 0):
+    rate = finite_float(value)
+    if rate is None or rate <= 0:
         raise ValueError(
-            f"{name} must be a finite number of requests per second above 0; got {value!r}"
+            f"{name} must be a finite number of requests per second above 0; "
+            f"got {shown_number(value)}"
         )
-    return float(value)
+    return rate
 
 
 def check_poll_timing(

@@ -15,6 +15,7 @@ error message. The two give identical records (tests/test_fast_decode.py).
 
 from __future__ import annotations
 
+import math
 import copy
 import types
 import typing
@@ -131,8 +132,14 @@ def _optional_int(value: Any, _: Any = None) -> int | None:
 
 
 def _optional_number(value: Any, _: Any = None) -> float | None:
-    if value is None or type(value) is float or type(value) is int:
+    """A JSON number; ``json.loads`` reads one beyond double range (``1e999``) as an infinity,
+    which is not JSON, so it is refused like any value of the wrong type (as msgspec does)."""
+    if value is None or type(value) is int:
         return value
+    if type(value) is float:
+        if math.isfinite(value):
+            return value
+        raise TypeError(f"expected a finite number, got {value!r}")
     raise _wrong(value, "a number")
 
 

@@ -15,8 +15,8 @@ error message. The two give identical records (tests/test_fast_decode.py).
 
 from __future__ import annotations
 
-import math
 import copy
+import math
 import types
 import typing
 from collections.abc import Mapping

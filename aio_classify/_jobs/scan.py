@@ -127,4 +127,3 @@ async def scan(
 
 async def _next_page(window: _Window) -> _Fetched:
     return _Fetched(window, await anext(window.pages, None))
-

@@ -5,7 +5,6 @@ check arguments (``validation``), build the request (``protocol``) and hand it t
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from contextlib import aclosing
 from datetime import datetime
@@ -17,7 +16,7 @@ from attrs import evolve
 
 from ._core.errors import BadRequestError, ConflictError
 from ._core.models import ClassifyConfiguration, ClassifyJob, JobStatus, WebhookConfiguration
-from ._decode.conversion import create_body, read_job, read_page
+from ._decode.conversion import read_job, read_page
 from ._decode.status_page import Running, read_status_page
 from ._decode.strict_json import json_body
 from ._http.protocol import (
@@ -36,13 +35,10 @@ from ._jobs.pagination import AnyPage, JobPager
 from ._jobs.polling import PollOptions, poll_in_rounds, poll_one_job
 from ._jobs.scan import scan, split_range
 from ._validation import (
-    MAX_FILE_INPUT_LENGTH,
-    MAX_TRANSACTION_ID_LENGTH,
-    MAX_WEBHOOK_CONFIGURATION_IDS,
     check_api_key,
     check_base_url,
     check_bool,
-    check_configuration,
+    check_create,
     check_datetime,
     check_given_ids,
     check_int,
@@ -55,7 +51,6 @@ from ._validation import (
     check_status,
     check_str_list,
     check_text,
-    check_webhook_configurations,
     iso_datetime,
 )
 from .webhooks import WebhookReceiver
@@ -239,7 +234,13 @@ class ClassifyClient:
 
         def list_window(first: datetime, last: datetime) -> JobPager:
             return self.list_jobs(
-                status, configuration_id, None, first, last, project_id, organization_id, page_size
+                status=status,
+                configuration_id=configuration_id,
+                created_at_on_or_after=first,
+                created_at_on_or_before=last,
+                project_id=project_id,
+                organization_id=organization_id,
+                page_size=page_size,
             )
 
         list_window(start, end)  # checks the other arguments now; a pager sends nothing
@@ -456,23 +457,19 @@ class ClassifyClient:
         (a UUID): the service returns the original job for a reused id, so a POST retried after
         a lost response makes one job.
         """
-        checked_configuration, checked_configuration_id = check_configuration(
-            configuration, configuration_id
+        body = check_create(
+            file_input=file_input,
+            configuration=configuration,
+            configuration_id=configuration_id,
+            transaction_id=transaction_id,
+            webhook_configuration_ids=webhook_configuration_ids,
+            webhook_configurations=webhook_configurations,
         )
-        if transaction_id is not None:
-            check_text(transaction_id, "transaction_id", max_length=MAX_TRANSACTION_ID_LENGTH)
-        body = create_body(
-            file_input=check_text(file_input, "file_input", max_length=MAX_FILE_INPUT_LENGTH),
-            configuration=checked_configuration,
-            configuration_id=checked_configuration_id,
-            transaction_id=transaction_id or str(uuid.uuid4()),
-            webhook_configuration_ids=check_str_list(
-                webhook_configuration_ids,
-                "webhook_configuration_ids",
-                max_items=MAX_WEBHOOK_CONFIGURATION_IDS,
-            ),
-            webhook_configurations=check_webhook_configurations(webhook_configurations),
-        )
+        return await self._create(body, project_id, organization_id)
+
+    async def _create(
+        self, body: dict[str, Any], project_id: str | None, organization_id: str | None
+    ) -> ClassifyJob:
         params = self._scope(project_id, organization_id)
         return await self._transport.request(
             "POST", JOBS_PATH, kind="create", params=params, json=body, decode=read_job
@@ -498,16 +495,15 @@ class ClassifyClient:
         is created. On ``PollingTimeoutError`` the job is left running (its id is in
         ``.pending``)."""
         PollOptions.checked(poll_interval, max_interval, timeout)
-        job = await self.create_job(
-            file_input,
-            configuration,
+        body = check_create(
+            file_input=file_input,
+            configuration=configuration,
             configuration_id=configuration_id,
             transaction_id=transaction_id,
             webhook_configuration_ids=webhook_configuration_ids,
-            project_id=project_id,
-            organization_id=organization_id,
             webhook_configurations=webhook_configurations,
         )
+        job = await self._create(body, project_id, organization_id)
         return await self.wait_for_job(
             job.id,
             poll_interval=poll_interval,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -18,12 +19,14 @@ import aiohttp
 from yarl import URL
 
 from ._core.call_kinds import CALL_KINDS, CallKind
+from ._core.dates import to_utc
 from ._core.models import ClassifyConfiguration, ClassifyRule, JobStatus, WebhookConfiguration
+from ._core.sanitize import shorten
 from ._decode.conversion import (
+    create_body,
     is_text,
     structure_configuration,
     structure_webhook_configuration,
-    to_utc,
 )
 
 __all__ = [
@@ -32,11 +35,13 @@ __all__ = [
     "check_base_url",
     "check_bool",
     "check_configuration",
+    "check_create",
     "check_datetime",
     "check_given_ids",
     "check_int",
     "check_iterable",
     "check_job_id",
+    "check_number",
     "check_optional_str",
     "check_poll_timing",
     "check_rate_limit",
@@ -46,9 +51,7 @@ __all__ = [
     "check_str_list",
     "check_text",
     "check_webhook_configurations",
-    "finite_float",
     "iso_datetime",
-    "shown_number",
 ]
 
 #: Limits of the create request in the service's spec (2026-08); ``rules[].description`` was
@@ -174,31 +177,29 @@ def check_datetime(value: Any, name: str) -> datetime | None:
     return to_utc(value)
 
 
-def check_seconds(value: Any, name: str) -> float:
-    """A positive, finite number of seconds."""
+def check_number(
+    value: Any, name: str, *, what: str, wanted: str, low: float = 0.0, low_allowed: bool = False
+) -> float:
+    """A finite number above ``low`` (or equal to it, with ``low_allowed``), as a float: the
+    one finite-number check. ``bool`` is not a number here, and an integer beyond double range
+    is out of range (a ``ValueError``), never an ``OverflowError``. ``what`` says the expected
+    type (``"a number of seconds"``), ``wanted`` the expected range, in the messages."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    seconds = finite_float(value)
-    if seconds is None or seconds <= 0:
-        raise ValueError(f"{name} must be a positive number of seconds; got {shown_number(value)}")
-    return seconds
-
-
-def finite_float(value: int | float) -> float | None:
-    """``value`` as a finite float, or None for NaN, an infinity or an int beyond double range
-    (``float(10**400)`` would raise ``OverflowError``)."""
+        raise TypeError(f"{name} must be {what}, not {type(value).__name__}")
     try:
         number = float(value)
     except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
+        number = math.inf
+    if not math.isfinite(number) or number < low or (number == low and not low_allowed):
+        raise ValueError(f"{name} must be {wanted}; got {shorten(repr(value))}")
+    return number
 
 
-def shown_number(value: int | float) -> str:
-    """A number for an error message: a huge int is not spelled out in 400 digits."""
-    if isinstance(value, int) and value.bit_length() > 64:
-        return f"an int of {value.bit_length()} bits"
-    return repr(value)
+def check_seconds(value: Any, name: str) -> float:
+    """A positive, finite number of seconds."""
+    return check_number(
+        value, name, what="a number of seconds", wanted="a positive number of seconds"
+    )
 
 
 def check_bool(value: Any, name: str) -> bool:
@@ -227,18 +228,12 @@ def check_rate_limit(rate_limit: Any) -> dict[CallKind, float]:
 
 
 def _check_rate(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(
-            f"{name} must be a number of requests per second (or a mapping of call kind to "
-            f"number), not {type(value).__name__}"
-        )
-    rate = finite_float(value)
-    if rate is None or rate <= 0:
-        raise ValueError(
-            f"{name} must be a finite number of requests per second above 0; "
-            f"got {shown_number(value)}"
-        )
-    return rate
+    return check_number(
+        value,
+        name,
+        what="a number of requests per second (or a mapping of call kind to number)",
+        wanted="a finite number of requests per second above 0",
+    )
 
 
 def check_poll_timing(
@@ -376,3 +371,34 @@ def _check_rule(rule: Any, name: str) -> None:
             raise ValueError(
                 f"{name}.{field} must be {low}..{high} characters; got {len(text)}: {text!r}"
             )
+
+
+def check_create(
+    *,
+    file_input: Any,
+    configuration: Any,
+    configuration_id: Any,
+    transaction_id: Any,
+    webhook_configuration_ids: Any,
+    webhook_configurations: Any,
+) -> dict[str, Any]:
+    """The create options of ``create_job`` and ``run``, checked once here, as the body of
+    ``POST /api/v2/classify``. Without a ``transaction_id`` one is made (a UUID), so a POST
+    retried after a lost response makes one job."""
+    checked_configuration, checked_configuration_id = check_configuration(
+        configuration, configuration_id
+    )
+    if transaction_id is not None:
+        check_text(transaction_id, "transaction_id", max_length=MAX_TRANSACTION_ID_LENGTH)
+    return create_body(
+        file_input=check_text(file_input, "file_input", max_length=MAX_FILE_INPUT_LENGTH),
+        configuration=checked_configuration,
+        configuration_id=checked_configuration_id,
+        transaction_id=transaction_id or str(uuid.uuid4()),
+        webhook_configuration_ids=check_str_list(
+            webhook_configuration_ids,
+            "webhook_configuration_ids",
+            max_items=MAX_WEBHOOK_CONFIGURATION_IDS,
+        ),
+        webhook_configurations=check_webhook_configurations(webhook_configurations),
+    )

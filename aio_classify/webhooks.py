@@ -34,6 +34,7 @@ from typing import Any, Self
 from aiohttp import web
 from attrs import field, frozen
 
+from ._core.dates import to_utc
 from ._core.sanitize import shorten
 from ._validation import check_bool, check_int, check_seconds
 
@@ -503,7 +504,7 @@ def _timestamp(value: Any) -> datetime:
         except ValueError:
             shown = shorten(value, _SHOWN)
             raise ValueError(f"not a webhook event: bad 'timestamp' {shown!r}") from None
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        return to_utc(moment)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError("not a webhook event: 'timestamp' is missing or not Unix seconds")
     try:

@@ -19,6 +19,7 @@ from aiohttp import web
 from aio_classify import ClassifyClient, ClassifyConfiguration, ClassifyRule, RetryPolicy
 from aio_classify._decode.conversion import structure_job
 from aio_classify.testing import FakeClassifyServer, RecordedRequest
+from aio_classify.testing._app import build_app
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The key the ``server`` fixture (conftest.py) accepts.
@@ -241,3 +242,14 @@ def cli_commands(consoles: Iterable[str]) -> list[str]:
         for part in line.split("#", 1)[0].split("|")
         if part.strip().startswith("aio-classify ")
     ]
+
+
+def admin_routes(server: FakeClassifyServer) -> set[str]:
+    """``METHOD /_fake/...`` for every admin route the app serves (HEAD is aiohttp's own)."""
+    return {
+        f"{route.method} {route.resource.canonical}"
+        for route in build_app(server).router.routes()
+        if route.resource is not None
+        and route.resource.canonical.startswith("/_fake/")
+        and route.method != "HEAD"
+    }

@@ -14,9 +14,8 @@ import pytest
 import aio_classify.testing
 from aio_classify import ClassifyClient
 from aio_classify.testing import FakeClassifyServer
-from aio_classify.testing._app import build_app
 
-from helpers import API_KEY, FAST_RETRIES, LIST, ROOT, child_env
+from helpers import API_KEY, FAST_RETRIES, LIST, ROOT, admin_routes, child_env
 
 
 async def admin(
@@ -33,17 +32,6 @@ async def status_of(http: aiohttp.ClientSession, path: str = LIST) -> int:
     async with http.get(path) as resp:
         await resp.read()
         return resp.status
-
-
-def admin_routes(server: FakeClassifyServer) -> set[str]:
-    """``METHOD /_fake/...`` for every admin route the app serves (HEAD is aiohttp's own)."""
-    return {
-        f"{route.method} {route.resource.canonical}"
-        for route in build_app(server).router.routes()
-        if route.resource is not None
-        and route.resource.canonical.startswith("/_fake/")
-        and route.method != "HEAD"
-    }
 
 
 # -- faults ---------------------------------------------------------------------------------

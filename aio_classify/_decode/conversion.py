@@ -19,7 +19,7 @@ import math
 import types
 import typing
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ import cattrs
 import msgspec
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
+from .._core.dates import parse_iso_datetime, to_utc
 from .._core.errors import ClassifyError, ResponseValidationError
 from .._core.models import (
     ClassifyConfiguration,
@@ -61,7 +62,6 @@ __all__ = [
     "structure_job",
     "structure_page",
     "structure_webhook_configuration",
-    "to_utc",
 ]
 
 _T = TypeVar("_T")
@@ -69,22 +69,12 @@ _T = TypeVar("_T")
 converter = cattrs.Converter(detailed_validation=False)
 
 
-def to_utc(value: datetime) -> datetime:
-    """A naive datetime is taken as UTC, so every datetime we hold is aware."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _parse_datetime(text: str) -> datetime:
-    value = datetime.fromisoformat(text)  # to_utc inlined: this runs twice for every job read
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _structure_datetime(value: Any, _: type) -> datetime:
     if isinstance(value, datetime):
         return to_utc(value)
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO 8601 string, got {_kind(value)}")
-    return _parse_datetime(value)
+    return parse_iso_datetime(value)
 
 
 converter.register_structure_hook(datetime, _structure_datetime)
@@ -330,11 +320,11 @@ def _inside(value: Any, type_: Any, path: str) -> tuple[str, Any, str] | None:
 
 
 _fast_page = FastDecoder(
-    Page, parse_datetime=_parse_datetime, mirrored={ClassifyJob: _INPUT_FIELDS}
+    Page, parse_datetime=parse_iso_datetime, mirrored={ClassifyJob: _INPUT_FIELDS}
 )
-_page_shape = ShapeChecker(Page, parse_datetime=_parse_datetime)
+_page_shape = ShapeChecker(Page, parse_datetime=parse_iso_datetime)
 _fast_job = FastDecoder(
-    ClassifyJob, parse_datetime=_parse_datetime, mirrored={ClassifyJob: _INPUT_FIELDS}
+    ClassifyJob, parse_datetime=parse_iso_datetime, mirrored={ClassifyJob: _INPUT_FIELDS}
 )
 
 

@@ -19,6 +19,7 @@ from attrs.validators import ge
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential_jitter
 
 from .._core.errors import APIConnectionError, APIStatusError
+from .._validation import check_number
 
 __all__ = ["RETRYABLE_STATUSES", "RetryPolicy"]
 
@@ -30,10 +31,9 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 def _finite_non_negative(_: Any, attribute: Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{attribute.name} must be a number, not {type(value).__name__}")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{attribute.name} must be a finite number >= 0; got {value!r}")
+    check_number(
+        value, attribute.name, what="a number", wanted="a finite number >= 0", low_allowed=True
+    )
 
 
 @frozen(kw_only=True)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
+import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,17 @@ from typing import Any
 from .._core.errors import ClassifyError
 from .._core.models import ClassifyConfiguration, ClassifyJob, ClassifyRule
 from .._validation import check_configuration
+from ._command import Command
+from ._exit import ExitCode, UsageError
+from ._options import make_client, output_writer, positive_int, read_ids
 
-__all__ = ["RULES_FILE_HELP", "configuration_from", "created_in_order", "rule_option"]
+__all__ = [
+    "COMMAND",
+    "RULES_FILE_HELP",
+    "configuration_from",
+    "created_in_order",
+    "rule_option",
+]
 
 RULES_FILE_HELP = (
     'a JSON file: a list of {"type": ..., "description": ...} rules, or a whole configuration '
@@ -104,3 +115,56 @@ async def created_in_order(
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
+
+
+def add_arguments(creating: argparse.ArgumentParser) -> None:
+    creating.add_argument(
+        "file_inputs",
+        nargs="+",
+        metavar="FILE_ID",
+        help="file ids (or parse job ids); - reads them from stdin, one a line",
+    )
+    creating.add_argument(
+        "--rule",
+        dest="rules",
+        action="append",
+        type=rule_option,
+        metavar="TYPE=DESCRIPTION",
+        help="a document type and how to recognise it; repeat for each type",
+    )
+    creating.add_argument("--rules-file", metavar="PATH", help=RULES_FILE_HELP)
+    creating.add_argument("--configuration-id", help="a saved configuration instead of rules")
+    creating.add_argument(
+        "--concurrency", type=positive_int, default=8, help="creations in flight (8)"
+    )
+
+
+async def run_create(args: argparse.Namespace) -> int:
+    file_inputs = read_ids(args.file_inputs, sys.stdin, what="file ids")
+    try:
+        configuration, configuration_id = configuration_from(
+            args.rules, args.rules_file, args.configuration_id
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    async with make_client(args) as client:
+
+        async def create(file_input: str) -> ClassifyJob:
+            return await client.create_job(file_input, configuration, configuration_id)
+
+        writer = output_writer(args)
+        try:  # each job printed as soon as it exists; an error still ends well-formed output
+            async with contextlib.aclosing(
+                created_in_order(create, file_inputs, args.concurrency)
+            ) as jobs:
+                async for job in jobs:
+                    writer.write(job)
+                    sys.stdout.flush()
+        finally:
+            writer.finish()
+    return ExitCode.OK
+
+
+COMMAND = Command(
+    "create", "start one job per file id, and print the new jobs", add_arguments, run_create
+)

@@ -2,8 +2,9 @@
 
 The middleware does, in order: record the request and count it in flight, sleep the injected
 latency, apply the next matching fault, check the bearer token, apply the route's rate limit
-(``ratelimit``). Admin routes (``/_fake/...``, in ``admin.py``) only check the token, so
-controlling the server never disturbs what a benchmark measures.
+(``ratelimit``). Admin routes (``/_fake/...``, made in ``_admin.py`` from the table in
+``_controls.py``) only check the token, so controlling the server never disturbs what a
+benchmark measures.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from aiohttp.typedefs import Handler
 from . import _admin as admin
 from . import _paging as paging
 from . import _seed as seed
+from ._controls import PREFIX, Controls
 from ._faults import RecordedRequest
 from ._parse_requests import Invalid, error, parse_create_body, parse_list_query, parse_scope
 from ._store import Job, JobStore
 
 
-class ServedState(admin.Controls, Protocol):
+class ServedState(Controls, Protocol):
     """What the handlers use of ``FakeClassifyServer`` (the admin routes' ``Controls`` and more).
 
     Written out here so this module does not import ``server`` (which imports this module to
@@ -49,7 +51,7 @@ class ServedState(admin.Controls, Protocol):
 
 
 SERVER: web.AppKey[ServedState] = web.AppKey("server")
-ADMIN_PREFIX = admin.PREFIX
+ADMIN_PREFIX = PREFIX
 
 
 def detail(status: int, message: Any, headers: dict[str, str] | None = None) -> web.Response:

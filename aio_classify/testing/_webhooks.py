@@ -58,6 +58,8 @@ STATUS_EVENTS: Mapping[str, str] = {
 }
 
 Outcome = Literal["pending", "delivered", "failed", "dropped", "refused"]
+#: The ``DeliveryFaults`` fields that are shares of events (0..1).
+FAULT_SHARES = ("drop", "duplicate", "delay", "reorder")
 
 
 @attrs.frozen(kw_only=True)
@@ -73,7 +75,7 @@ class DeliveryFaults:
     seed: int = 0
 
     def __attrs_post_init__(self) -> None:
-        for name in ("drop", "duplicate", "delay", "reorder"):
+        for name in FAULT_SHARES:
             share = getattr(self, name)
             if not 0.0 <= share <= 1.0:
                 raise ValueError(f"{name} must be a share between 0 and 1; got {share!r}")

@@ -1,15 +1,19 @@
 """The HTTP layer through the client: the bearer token, per-attempt timeouts, whose session is
 used and closed, sharing one client, and an Authorization header that never leaves
-``base_url``'s origin, even when a server redirects."""
+``base_url``'s origin, even when a server redirects; and, with no socket at all (a ``Send`` of our
+own in place of aiohttp), everything above the seam: retries, turns, decoding and error mapping."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
+from yarl import URL
 
 from aio_classify import (
     APIStatusError,
@@ -19,9 +23,14 @@ from aio_classify import (
     NotFoundError,
     RetryPolicy,
 )
+from aio_classify._http.answers import Outcome
+from aio_classify._http.exchange import Reply
+from aio_classify._http.protocol import Query
+from aio_classify._http.throttle import AdaptiveLimiter
+from aio_classify._http.transport import Transport
 from aio_classify.testing import FakeClassifyServer
 
-from helpers import API_KEY, scripted
+from helpers import API_KEY, FAST_RETRIES, scripted
 
 
 @pytest.fixture
@@ -132,3 +141,89 @@ async def test_one_client_shared_by_many_tasks(server: FakeClassifyServer) -> No
         jobs = await asyncio.gather(*(client.get_job(job_id) for job_id in ids))
     assert [job.id for job in jobs] == ids
     assert server.max_in_flight <= 5
+
+
+# -- above the seam, without a socket -----------------------------------------------------------
+
+
+class Script:
+    """A ``Send`` that answers from a list and records what it was asked."""
+
+    def __init__(self, *replies: tuple[int, Mapping[str, str], bytes]) -> None:
+        self.replies = list(replies)
+        self.sent: list[tuple[str, str, Query, Any]] = []
+
+    async def __call__(self, method: str, url: URL, params: Query, json: Any) -> Reply:
+        self.sent.append((method, str(url), params, json))
+        return self.replies.pop(0)
+
+
+#: A key long enough to be scrubbed (``sanitize.MIN_SECRET_CHARS``).
+LONG_KEY = "llx-0123456789abcdef"
+
+
+def transport_for(script: Script, **limiters: AdaptiveLimiter) -> Transport:
+    return Transport(
+        base_url=URL("https://cloud.example/base/"),
+        api_key=LONG_KEY,
+        timeout=5.0,
+        retry_policy=FAST_RETRIES,
+        max_connections=1,
+        session=None,
+        limiters=limiters,  # type: ignore[arg-type]
+        send=script,
+    )
+
+
+async def test_a_retryable_status_is_sent_again_and_the_2xx_body_decoded() -> None:
+    script = Script((503, {"retry-after-ms": "1"}, b"busy"), (200, {}, b'{"id": "j1"}'))
+    transport = transport_for(script)
+    query = [("project_id", "p")]
+    found = await transport.request(
+        "POST", "/api/v2/classify", kind="create", params=query, json={"a": 1}, decode=json.loads
+    )
+    assert found == {"id": "j1"}
+    assert (
+        script.sent == [("POST", "https://cloud.example/base/api/v2/classify", query, {"a": 1})] * 2
+    )
+
+
+async def test_an_error_status_is_mapped_and_not_retried_and_the_key_never_shows() -> None:
+    script = Script((404, {}, b'{"detail": "no job j9 for ' + LONG_KEY.encode() + b'"}'))
+    transport = transport_for(script)
+    with pytest.raises(NotFoundError) as caught:
+        await transport.request("GET", "/api/v2/classify/j9", kind="get", decode=json.loads)
+    assert (
+        str(caught.value) == "GET /base/api/v2/classify/j9 answered 404: no job j9 for [redacted]"
+    )
+    assert len(script.sent) == 1
+
+
+class RecordingLimiter(AdaptiveLimiter):
+    """The real limiter, keeping a note of each report it is given."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind, cap=None, adaptive=True)
+        self.reports: list[tuple[Outcome, float | None]] = []
+
+    def report(self, turn: float, outcome: Outcome, retry_after: float | None = None) -> None:
+        self.reports.append((outcome, retry_after))
+        super().report(turn, outcome, retry_after)
+
+
+async def test_a_429_reaches_the_limiter_of_its_call_kind_with_its_hint() -> None:
+    limiter = RecordingLimiter("get")
+    script = Script((429, {"retry-after-ms": "2"}, b"{}"), (200, {}, b"[]"))
+    transport = transport_for(script, get=limiter)
+    assert await transport.request("GET", "/x", kind="get", decode=json.loads) == []
+    assert limiter.reports == [(Outcome.THROTTLED, 0.002), (Outcome.SUCCESS, None)]
+    assert limiter.rate is not None and limiter.throttled
+
+
+async def test_a_closed_transport_sends_nothing() -> None:
+    script = Script()
+    transport = transport_for(script)
+    await transport.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await transport.request("GET", "/x", kind="get", decode=json.loads)
+    assert script.sent == []

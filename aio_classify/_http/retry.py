@@ -10,7 +10,6 @@ its first attempt, so counting, waits and logging are tenacity's, unchanged.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -18,16 +17,14 @@ from attrs import Attribute, field, frozen
 from attrs.validators import ge
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential_jitter
 
-from .._core.errors import APIConnectionError, APIStatusError
 from .._validation import check_number
+from .answers import classify
 
-__all__ = ["RETRYABLE_STATUSES", "RetryPolicy"]
+__all__ = ["RetryPolicy"]
 
 logger = logging.getLogger("aio_classify")
 
 _T = TypeVar("_T")
-
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 def _finite_non_negative(_: Any, attribute: Attribute[Any], value: Any) -> None:
@@ -41,7 +38,7 @@ class RetryPolicy:
     """What is retried and how long to wait: backoff doubles from ``initial_backoff`` up to
     ``max_backoff`` with up to ``jitter`` seconds added; a server's ``Retry-After`` wins, capped
     at ``max_retry_after``. Every wait is finite: a server hint that is not a finite number
-    >= 0 never gets here (``protocol.retry_after``), and each wait is capped again below.
+    >= 0 never gets here (``answers.classify``), and each wait is capped again below.
 
     Attributes:
         max_retries: Retries after the first attempt; ``ClassifyClient(max_retries=...)``
@@ -90,12 +87,8 @@ class RetryPolicy:
     def is_retryable(exc: BaseException) -> bool:
         """Whether the request that raised ``exc`` may be tried again: connection errors,
         timeouts, and statuses 408, 429, 500, 502, 503 and 504, unless ``x-should-retry`` says
-        otherwise."""
-        if isinstance(exc, APIStatusError):
-            if exc.should_retry is not None:
-                return exc.should_retry
-            return exc.status_code in RETRYABLE_STATUSES
-        return isinstance(exc, APIConnectionError)
+        otherwise (``answers.classify`` decides)."""
+        return classify(exc).retryable
 
     def _should_retry(self, state: RetryCallState) -> bool:
         exc = state.outcome.exception() if state.outcome else None
@@ -103,9 +96,9 @@ class RetryPolicy:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        hint = exc.retry_after if isinstance(exc, APIStatusError) else None
-        if hint is not None and math.isfinite(hint) and hint >= 0:
-            return min(hint, self.max_retry_after)
+        hint = classify(exc, max_hint=self.max_retry_after).hint
+        if hint is not None:
+            return hint
         backoff = wait_exponential_jitter(
             multiplier=self.initial_backoff, max=self.max_backoff, jitter=self.jitter
         )

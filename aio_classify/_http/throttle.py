@@ -6,19 +6,15 @@ server's rate. Here every request first waits for its turn in its call kind's li
 spaces sends evenly and adapts its rate to the server's answers, so the herd queues instead of
 hammering. Waiting for a turn is not an attempt: ``max_retries`` still counts failed requests.
 
-How the adaptive rate moves (the CUBIC curve of the AWS SDKs' "adaptive" retry mode, with
-their constants, chosen over additive-increase / multiplicative-decrease by measurement; see
-docs/guides/rate-limits.md):
+The pieces: ``rate_curve`` (where a 429 cuts the rate and how successes raise it: pure rules),
+``pacer`` (spacing sends on an injectable clock), ``answers`` (what an answer says about the
+rate); this module is the glue: the line of waiters, the slow start, and the log.
 
 - Before a call kind has seen a 429 it is in a slow start: at most ``INITIAL_WINDOW`` requests
   in flight, one more per success, so the first wave of gathered calls cannot flood the server.
-- A 429 ends the slow start and cuts the rate to ``BETA`` times the rate it was sending at (that
-  rate is remembered as ``w_max``). 429s of requests sent before the cut belong to the same
-  congestion event and do not cut again, so a burst of 429s is one step down, not a ratchet.
-- Successes raise the rate along ``C * (t - K)**3 + w_max`` (``t``: seconds since the cut):
-  quickly back towards ``w_max``, flat near it, then probing above it. The rate never climbs
-  above ``w_max`` or twice the rate actually sent, whichever is higher, so a quiet spell does
-  not unleash a burst.
+- A 429 ends the slow start and cuts the rate (``rate_curve.cut``). 429s of requests sent before
+  the cut belong to the same congestion event and do not cut again, so a burst of 429s is one
+  step down, not a ratchet. Successes raise the rate again (``rate_curve.climb``).
 
 A server's hint (``Retry-After``, ``retry-after-ms``) still wins for the request it came with:
 the retry policy sleeps that long before the request queues again. A hint longer than
@@ -30,8 +26,8 @@ at INFO on the ``aio_classify`` logger, once per transition; each record carries
 
 A caller's cap (``rate_limit``) spaces a kind's sends at least ``1 / cap`` seconds apart, with
 no burst. The limiter keeps no loop-bound primitive beyond the futures of the waiters of the
-moment, and measures time with ``time.monotonic()``, so a client may be used from one event
-loop after another.
+moment, and reads time from its ``pacer.Clock`` (``time.monotonic()`` unless a test gives it
+another), so a client may be used from one event loop after another.
 
 The interface a limiter offers the transport (``Limiter``) is two calls, acquire a turn and
 report its outcome, so a limiter shared by many processes could be plugged in later.
@@ -41,15 +37,15 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import enum
 import logging
 import math
-import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .._core.call_kinds import CALL_KINDS, CallKind
-from .._core.errors import APIStatusError
+from .answers import Outcome, classify
+from .pacer import REAL_CLOCK, Clock, Pacer
+from .rate_curve import Cut, SendMeter, climb, cut
 
 __all__ = [
     "AdaptiveLimiter",
@@ -64,13 +60,6 @@ logger = logging.getLogger("aio_classify")
 
 #: Requests in flight a call kind starts with, before it has learned anything.
 INITIAL_WINDOW = 2
-#: The cubic curve's scale (rate units per second cubed) and the cut factor on a 429.
-C = 0.4
-BETA = 0.7
-#: The adaptive rate never drops below this many requests per second.
-MIN_RATE = 0.5
-#: The window over which the sending rate is measured, in seconds.
-MEASURE_WINDOW = 1.0
 #: A 429's hint longer than ``PAUSE_HINT`` seconds pauses the whole call kind (for at most the
 #: retry policy's ``max_retry_after``): the server wants quiet. A shorter one (``Retry-After: 1``
 #: is whole seconds rounded up) only delays the request it came with; the rate cut paces the
@@ -79,30 +68,25 @@ MEASURE_WINDOW = 1.0
 PAUSE_HINT = 1.0
 
 T = TypeVar("T")
+TurnT = TypeVar("TurnT")
 
 
-class Outcome(enum.Enum):
-    """What became of a request sent in its turn."""
-
-    #: The server answered and did not throttle (2xx, or a 4xx other than 429).
-    SUCCESS = "success"
-    #: The server answered 429 Too Many Requests.
-    THROTTLED = "throttled"
-    #: No answer (connection error, timeout, cancelled) or a 5xx: nothing learned about the rate.
-    INCONCLUSIVE = "inconclusive"
-
-
-class Limiter(Protocol):
+class Limiter(Protocol[TurnT]):
     """What the transport needs from a limiter: a turn before each request is sent, and the
-    request's outcome once it has ended (exactly one ``report`` per ``acquire``)."""
+    request's outcome once it has ended (exactly one ``report`` per ``acquire``). A limiter
+    shared between processes (``coordination.Coordinator``) implements it too."""
 
-    async def acquire(self) -> float:
-        """Wait for a turn; return its time (``time.monotonic()``), to pass to ``report``."""
+    async def acquire(self) -> TurnT:
+        """Wait for a turn; return it (opaque to the caller), to pass to ``report``."""
         ...
 
-    def report(self, turn: float, outcome: Outcome, retry_after: float | None = None) -> None:
+    def report(self, turn: TurnT, outcome: Outcome, retry_after: float | None = None) -> None:
         """The request sent at ``turn`` ended with ``outcome``; ``retry_after`` is the server's
         hint in seconds (``Retry-After`` / ``retry-after-ms``) when it sent one."""
+        ...
+
+    async def aclose(self) -> None:
+        """The client is closing: finish what ``report`` left in the background."""
         ...
 
 
@@ -111,7 +95,13 @@ class AdaptiveLimiter:
     learned from 429s) and, until the first 429, a slow-start window of requests in flight."""
 
     def __init__(
-        self, kind: str, *, cap: float | None, adaptive: bool, max_pause: float = 60.0
+        self,
+        kind: str,
+        *,
+        cap: float | None,
+        adaptive: bool,
+        max_pause: float = 60.0,
+        clock: Clock = REAL_CLOCK,
     ) -> None:
         self.kind = kind
         self.cap = cap
@@ -123,13 +113,11 @@ class AdaptiveLimiter:
         self.window: float | None = INITIAL_WINDOW if adaptive else None
         self.in_flight = 0
         self.throttled = False
-        self._w_max = 0.0
-        self._k = 0.0
-        self._last_cut = -math.inf
-        self._next_send = -math.inf
-        self._not_before = -math.inf
-        #: Send times, for ``_measured``; only the adaptive rate reads them.
-        self._sends: collections.deque[float] = collections.deque(maxlen=100_000)
+        self._clock = clock
+        self._pacer = Pacer()
+        self._last_cut: Cut | None = None
+        #: Send times; only the adaptive rate reads them.
+        self._meter = SendMeter()
         self._queue: collections.deque[asyncio.Future[None]] = collections.deque()
         self._freed: asyncio.Future[None] | None = None
 
@@ -151,7 +139,7 @@ class AdaptiveLimiter:
             if self._queue[0] is not me:
                 await me
             while True:
-                now = time.monotonic()
+                now = self._clock.now()
                 wait = self._wait_time(now)
                 if wait == 0.0:
                     self._take(now)
@@ -160,7 +148,7 @@ class AdaptiveLimiter:
                     self._freed = loop.create_future()
                     await self._freed
                 else:
-                    await asyncio.sleep(wait)
+                    await self._clock.sleep(wait)
         finally:
             was_head = self._queue[0] is me
             self._queue.remove(me)
@@ -168,7 +156,7 @@ class AdaptiveLimiter:
                 self._wake_head()
 
     def report(self, turn: float, outcome: Outcome, retry_after: float | None = None) -> None:
-        now = time.monotonic()
+        now = self._clock.now()
         self.in_flight -= 1
         if outcome is Outcome.SUCCESS:
             self._on_success(now)
@@ -178,18 +166,20 @@ class AdaptiveLimiter:
             _resolve(self._freed)
             self._freed = None
 
+    async def aclose(self) -> None:
+        """Nothing to finish: a local limiter keeps no background work."""
+
     def _wait_time(self, now: float) -> float | None:
         """Seconds until the head may go (0: now); ``None`` while the window is full."""
         if self.window is not None and self.in_flight >= self.window:
             return None
-        return max(0.0, self._next_send - now, self._not_before - now)
+        return self._pacer.wait(now)
 
     def _take(self, now: float) -> None:
         self.in_flight += 1
         if self.adaptive:
-            self._sends.append(now)
-        pace = min(self.cap or math.inf, self.rate or math.inf)
-        self._next_send = now + 1.0 / pace
+            self._meter.record(now)
+        self._pacer.sent(now, min(self.cap or math.inf, self.rate or math.inf))
 
     def _wake_head(self) -> None:
         while self._queue and self._queue[0].get_loop().is_closed():
@@ -202,15 +192,12 @@ class AdaptiveLimiter:
     def _on_success(self, now: float) -> None:
         if not self.adaptive:
             return
-        if self.rate is None:
+        if self._last_cut is None:
             assert self.window is not None
             self.window += 1  # slow start: about double per round trip
             return
-        since_cut = now - self._last_cut
-        curve = C * (since_cut - self._k) ** 3 + self._w_max
-        ceiling = max(self._w_max, 2.0 * self._measured(now))
-        self.rate = max(MIN_RATE, min(curve, ceiling))
-        if self.throttled and since_cut >= self._k:
+        self.rate = climb(self._last_cut, now, sending=self._meter.rate(now))
+        if self.throttled and self._last_cut.recovered(now):
             self.throttled = False
             logger.info(
                 "%r calls recovered: sending up to %.1f/s again, the rate of the last 429",
@@ -221,14 +208,11 @@ class AdaptiveLimiter:
 
     def _on_throttle(self, turn: float, now: float, retry_after: float | None) -> None:
         if retry_after is not None and PAUSE_HINT < retry_after < math.inf:
-            self._not_before = max(self._not_before, now + min(retry_after, self.max_pause))
-        if not self.adaptive or turn < self._last_cut:
+            self._pacer.pause_until(now + min(retry_after, self.max_pause))
+        if not self.adaptive or (self._last_cut is not None and turn < self._last_cut.at):
             return  # sent before the last cut: the same congestion event
-        sending = self._measured(now)
-        self._w_max = max(MIN_RATE, sending if self.rate is None else min(self.rate, sending))
-        self._k = (self._w_max * (1.0 - BETA) / C) ** (1.0 / 3.0)
-        self._last_cut = now
-        self.rate = max(MIN_RATE, self._w_max * BETA)
+        self._last_cut = cut(now, rate=self.rate, sending=self._meter.rate(now))
+        self.rate = self._last_cut.rate
         self.window = None
         if not self.throttled:
             self.throttled = True
@@ -240,43 +224,30 @@ class AdaptiveLimiter:
                 extra={"call_kind": self.kind},
             )
 
-    def _measured(self, now: float) -> float:
-        """Sends per second over the last ``MEASURE_WINDOW`` seconds."""
-        while self._sends and self._sends[0] < now - MEASURE_WINDOW:
-            self._sends.popleft()
-        if not self._sends:
-            return 0.0
-        span = min(MEASURE_WINDOW, max(now - self._sends[0], 0.05))
-        return len(self._sends) / span
-
 
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done() and not future.get_loop().is_closed():
         future.set_result(None)
 
 
-async def in_turn(limiter: Limiter, send: Callable[[], Awaitable[T]]) -> T:
-    """``send()`` once the limiter gives a turn, then report how it went."""
+async def in_turn(limiter: Limiter[Any], send: Callable[[], Awaitable[T]]) -> T:
+    """``send()`` once the limiter gives a turn, then report what its answer says about the
+    rate (``answers.classify``)."""
     turn = await limiter.acquire()
-    outcome, hint = Outcome.INCONCLUSIVE, None
+    failure: BaseException | None = None
     try:
-        result = await send()
-    except APIStatusError as exc:
-        if exc.status_code == 429:
-            outcome, hint = Outcome.THROTTLED, exc.retry_after
-        elif exc.status_code < 500:
-            outcome = Outcome.SUCCESS
+        return await send()
+    except BaseException as exc:
+        failure = exc
         raise
-    else:
-        outcome = Outcome.SUCCESS
-        return result
     finally:
-        limiter.report(turn, outcome, hint)
+        answer = classify(failure)
+        limiter.report(turn, answer.outcome, answer.throttle_hint)
 
 
 def build_limiters(
     caps: Mapping[CallKind, float], adaptive: bool, *, max_pause: float
-) -> dict[CallKind, Limiter]:
+) -> dict[CallKind, AdaptiveLimiter]:
     """A limiter for each call kind that needs one: every kind when ``adaptive``, else the kinds
     ``caps`` (requests per second, checked by ``validation.check_rate_limit``) names; none
     pauses longer than ``max_pause`` seconds on a server's hint."""

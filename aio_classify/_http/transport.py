@@ -1,16 +1,17 @@
-"""The aiohttp adapter: one place that sends a request, with retries, and owns the session.
+"""One API request, end to end: each attempt in its limiter's turn, retried per the policy,
+sent through the seam (``exchange``), and its ``(status, headers, body)`` decoded or mapped to
+an error (``protocol.decode_response``). It also owns the sessions.
+
+Why: the steps above the seam are plain Python on plain values, so a test can hand the transport
+its own ``Send`` and drive retries, turns and decoding without a socket.
 
 A session passed in by the caller is used as is and never closed (and only from its own event
 loop). Ours are made lazily, one per event loop (aiohttp binds a session to its loop), so one
 client serves ``asyncio.run`` after ``asyncio.run``; see ``sessions.LoopSessions``.
-
-A response is read in chunks, after decompression, and never beyond ``max_response_bytes``.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, TypeVar
@@ -19,8 +20,7 @@ import aiohttp
 from yarl import URL
 
 from .._core.call_kinds import CallKind
-from .._core.errors import APIConnectionError, APIError, APITimeoutError, ResponseValidationError
-from .._core.sanitize import detached, redact
+from .exchange import Reply, Send, send_request
 from .protocol import Query, decode_response
 from .retry import RetryPolicy
 from .sessions import LoopSessions, check_session_loop
@@ -29,11 +29,6 @@ from .throttle import Limiter, in_turn
 __all__ = ["Transport"]
 
 _T = TypeVar("_T")
-
-logger = logging.getLogger("aio_classify")
-
-ERROR_BODY_BYTES = 2**20
-"""Of an error response, only this much is read: its start says what went wrong."""
 
 
 class Transport:
@@ -48,8 +43,9 @@ class Transport:
         retry_policy: RetryPolicy,
         max_connections: int,
         session: aiohttp.ClientSession | None,
-        limiters: Mapping[CallKind, Limiter],
+        limiters: Mapping[CallKind, Limiter[Any]],
         max_response_bytes: int = 32 * 2**20,
+        send: Send | None = None,
     ) -> None:
         self.base_url = base_url
         self._prefix = str(base_url).rstrip("/")
@@ -62,6 +58,8 @@ class Transport:
         self._sessions = LoopSessions(max_connections)  # ours, one per event loop
         self._limiters = limiters
         self._closed = False
+        #: How each attempt is sent: over aiohttp unless a test gives another ``Send``.
+        self._send: Send = send or self._send_with_aiohttp
 
     def __repr__(self) -> str:
         return f"Transport(base_url={str(self.base_url)!r})"
@@ -98,77 +96,42 @@ class Transport:
     async def _send_once(
         self, method: str, url: URL, params: Query, json: Any, decode: Callable[[bytes], Any]
     ) -> Any:
-        session = await self._get_session()
-        label = f"{method} {url.path}"
-        started = time.perf_counter()
-        # Errors are built inside the handlers but raised outside them, with no chain: the
-        # aiohttp exceptions hold the request, Authorization header included.
-        error: APIError | None = None
-        try:
-            async with session.request(
-                method,
-                url,
-                params=params or None,
-                json=json,
-                headers=self._headers,
-                timeout=self._timeout,
-                allow_redirects=False,  # never carry the Authorization header elsewhere
-                raise_for_status=False,  # even on a caller's session: statuses are ours to map
-            ) as response:
-                status, headers = response.status, response.headers
-                limit = self._max_response_bytes
-                if not 200 <= status < 300:
-                    limit = min(limit, ERROR_BODY_BYTES)
-                chunks, complete = await _read_at_most(response, limit)
-        except TimeoutError:
-            error = APITimeoutError(f"{label} timed out after {self._timeout.total}s")
-        except aiohttp.ClientError as exc:
-            error = APIConnectionError(f"{label} failed: {redact(str(exc), self._api_key)}")
-        if error is not None:
-            raise detached(error)
-        logger.debug("%s -> %d in %.1f ms", label, status, (time.perf_counter() - started) * 1e3)
-        if not complete and 200 <= status < 300:
-            raise detached(
-                ResponseValidationError(
-                    f"{label} answered {status} with more than max_response_bytes="
-                    f"{self._max_response_bytes} bytes (after decompression); not read further"
-                )
-            )
-        # An error status keeps its meaning (and its retry) with the start of its body.
-        body = b"".join(chunks)
+        if self._closed:
+            raise RuntimeError("this ClassifyClient is closed; create a new one")
+        status, headers, body = await self._send(method, url, params, json)
         return decode_response(
-            status, headers, body, request=label, secret=self._api_key, decode=decode
+            status,
+            headers,
+            body,
+            request=f"{method} {url.path}",
+            secret=self._api_key,
+            decode=decode,
+        )
+
+    async def _send_with_aiohttp(self, method: str, url: URL, params: Query, json: Any) -> Reply:
+        return await send_request(
+            await self._get_session(),
+            method,
+            url,
+            params=params,
+            json=json,
+            headers=self._headers,
+            client_timeout=self._timeout,
+            max_response_bytes=self._max_response_bytes,
+            secret=self._api_key,
         )
 
     async def _get_session(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise RuntimeError("this ClassifyClient is closed; create a new one")
         if self._session is not None:
             return check_session_loop(self._session)
         return await self._sessions.current()
 
     async def close(self) -> None:
-        """Close the sessions we created; a caller's session is left open."""
+        """Finish the limiters' background reports, close the sessions we created; a caller's
+        session is left open."""
         if self._closed:
             return
         self._closed = True
+        for limiter in self._limiters.values():
+            await limiter.aclose()
         await self._sessions.close()
-
-
-async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> tuple[list[bytes], bool]:
-    """The body's chunks, decompressed, read up to ``limit`` bytes; ``(start, False)`` when
-    there was more, and then the connection is closed rather than drained.
-
-    aiohttp inflates a compressed body in bounded steps as we read, so a small gzip bomb never
-    grows past what this loop has accepted plus one chunk.
-    """
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_chunked(2**16):
-        size += len(chunk)
-        if size > limit:
-            chunks.append(chunk[: len(chunk) - (size - limit)])
-            response.close()
-            return chunks, False
-        chunks.append(chunk)
-    return chunks, True

@@ -24,7 +24,7 @@ from .exchange import Reply, Send, send_request
 from .protocol import Query, decode_response
 from .retry import RetryPolicy
 from .sessions import LoopSessions, check_session_loop
-from .throttle import Limiter, in_turn
+from .throttle import Limiter, TurnBudget, in_turn
 
 __all__ = ["Transport"]
 
@@ -85,7 +85,11 @@ class Transport:
         """
         send = partial(self._send_once, method, self.url(path), params, json, decode)
         limiter = self._limiters.get(kind)  # each attempt is sent in its turn, if it has one
-        attempt = send if limiter is None else partial(in_turn, limiter, send)
+        if limiter is None:
+            attempt = send
+        else:  # one allowance of waiting for turns for the whole call, all attempts together
+            budget = TurnBudget(self.retry_policy.max_throttle_wait, kind)
+            attempt = partial(in_turn, limiter, send, budget)
         result: _T = await self.retry_policy.call(attempt)
         return result
 

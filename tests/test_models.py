@@ -376,6 +376,7 @@ def test_a_webhook_configuration_with_headers_is_hashable_and_its_headers_frozen
         "Authorization": "Bearer x"
     }
 
+
 # -- records as JSON text: to_json ------------------------------------------------------------
 
 

@@ -444,4 +444,3 @@ async def test_an_ipv6_server_url_has_brackets_and_our_client_uses_it() -> None:
             assert len([job async for job in c.list_jobs()]) == 3
     finally:
         await server.close()
-

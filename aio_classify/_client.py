@@ -4,15 +4,15 @@ check arguments (``validation``), build the request (``protocol``) and hand it t
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from contextlib import aclosing
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypedDict, TypeVar, Unpack
 
 import aiohttp
-from attrs import evolve
 
 from ._core.errors import BadRequestError, ConflictError
 from ._core.models import ClassifyConfiguration, ClassifyJob, JobStatus, WebhookConfiguration
@@ -27,6 +27,8 @@ from ._http.protocol import (
     page_query,
     scope_query,
 )
+from ._http.proxies import choose_proxy
+from ._http.request_options import CallOptions
 from ._http.retry import RetryPolicy
 from ._http.throttle import build_limiters
 from ._http.transport import Transport
@@ -41,12 +43,13 @@ from ._validation import (
     check_create,
     check_datetime,
     check_given_ids,
+    check_headers,
     check_int,
     check_iterable,
     check_job_id,
     check_optional_str,
+    check_proxy,
     check_rate_limit,
-    check_seconds,
     check_session,
     check_status,
     check_str_list,
@@ -59,6 +62,21 @@ __all__ = ["DEFAULT_BASE_URL", "ClassifyClient"]
 
 DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai"
 """Where the client sends requests without ``base_url=`` or ``LLAMA_CLOUD_BASE_URL``."""
+
+
+class CallOverrides(TypedDict, total=False):
+    """What ``ClassifyClient.with_options`` may change; each is checked as the constructor
+    checks it."""
+
+    timeout: float
+    max_retries: int
+    retry_policy: RetryPolicy | None
+    total_timeout: float | None
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, str]
+    project_id: str | None
+    organization_id: str | None
+
 
 _PageT = TypeVar("_PageT", bound=AnyPage)
 _Item = TypeVar("_Item", ClassifyJob, ClassifyJob | Running)
@@ -78,6 +96,13 @@ class ClassifyClient:
     ``max_response_bytes`` caps what one response may occupy, counted after decompression: a
     bigger answer is a ``ResponseValidationError`` and nothing past the cap is read. See
     SECURITY.md for every guarantee against a hostile server.
+
+    ``total_timeout`` bounds each request as a whole: attempts, backoff, ``Retry-After`` waits
+    and waits for a throttling turn (``None``: no bound beyond ``timeout`` per attempt and the
+    retry count). ``default_headers`` go on every request, over our ``User-Agent`` (never
+    ``Authorization``). Proxies: ``proxy=`` (an http(s) URL), else ``HTTPS_PROXY`` /
+    ``HTTP_PROXY`` / ``NO_PROXY`` as they are when the client is made. ``with_options`` makes
+    views with other per-call options over the same connections.
     """
 
     def __init__(
@@ -95,33 +120,67 @@ class ClassifyClient:
         rate_limit: float | Mapping[str, float] | None = None,
         adaptive_throttling: bool = True,
         max_response_bytes: int = 32 * 2**20,
+        total_timeout: float | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        proxy: str | None = None,
     ) -> None:
         api_key = check_api_key(
             api_key if api_key is not None else os.environ.get("LLAMA_CLOUD_API_KEY")
         )
         url = check_base_url(base_url or os.environ.get("LLAMA_CLOUD_BASE_URL") or DEFAULT_BASE_URL)
-        check_int(max_retries, "max_retries", low=0)
         check_int(max_connections, "max_connections", low=1)
         check_int(max_response_bytes, "max_response_bytes", low=1)
         self.project_id = check_optional_str(project_id, "project_id")
         self.organization_id = check_optional_str(organization_id, "organization_id")
-        # ``max_retries`` always sets the count; ``retry_policy`` only the timing.
-        policy = evolve(retry_policy or RetryPolicy(), max_retries=max_retries)
+        options = CallOptions.checked(
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            total_timeout=total_timeout,
+        )
         limiters = build_limiters(
             check_rate_limit(rate_limit),
             check_bool(adaptive_throttling, "adaptive_throttling"),
-            max_pause=policy.max_retry_after,
+            max_pause=options.retry_policy.max_retry_after,
         )
         self._transport = Transport(
             base_url=url,
             api_key=api_key,
-            timeout=check_seconds(timeout, "timeout"),
-            retry_policy=policy,
+            options=options,
             max_connections=max_connections,
             session=check_session(session),
             limiters=limiters,
             max_response_bytes=max_response_bytes,
+            default_headers=check_headers(default_headers, "default_headers"),
+            proxy=choose_proxy(url, check_proxy(proxy)),
         )
+
+    def with_options(self, **overrides: Unpack[CallOverrides]) -> Self:
+        """A client for the same service that differs only in the options given (see
+        ``CallOverrides``): same connections, limiters and every other shared state, so making
+        one per request is fine. An option given replaces the view's own (``extra_headers={}``
+        drops them). Closing the view never closes the parent's sessions. An unknown name is a
+        ``TypeError``; values are checked as the constructor checks them.
+
+        A view is a shallow copy: all the state set in ``__init__`` is shared by reference, so
+        state meant to be shared must be an object made there, never a value rebound later.
+        """
+        unknown = sorted(set(overrides) - CallOverrides.__optional_keys__)
+        if unknown:
+            raise TypeError(
+                f"with_options() got unknown option(s) {', '.join(map(repr, unknown))}; "
+                f"the options are {', '.join(sorted(CallOverrides.__optional_keys__))}"
+            )
+        transport = self._transport.with_options(self._transport.options.updated(overrides))
+        view = copy.copy(self)
+        view._transport = transport
+        if "project_id" in overrides:
+            view.project_id = check_optional_str(overrides["project_id"], "project_id")
+        if "organization_id" in overrides:
+            view.organization_id = check_optional_str(
+                overrides["organization_id"], "organization_id"
+            )
+        return view
 
     def __repr__(self) -> str:
         return (
@@ -151,7 +210,8 @@ class ClassifyClient:
         await self.close()
 
     async def close(self) -> None:
-        """Close the session the client created (if any); idempotent."""
+        """Close the session the client created (if any); idempotent. Closing a view
+        (``with_options``) closes only the view."""
         await self._transport.close()
 
     def _scope(self, project_id: str | None, organization_id: str | None) -> Query:

@@ -26,6 +26,7 @@ from aio_classify import (
 from aio_classify._http.answers import Outcome
 from aio_classify._http.exchange import Reply
 from aio_classify._http.protocol import Query
+from aio_classify._http.request_options import CallOptions
 from aio_classify._http.throttle import AdaptiveLimiter
 from aio_classify._http.transport import Transport
 from aio_classify.testing import FakeClassifyServer
@@ -166,8 +167,7 @@ def transport_for(script: Script, **limiters: AdaptiveLimiter) -> Transport:
     return Transport(
         base_url=URL("https://cloud.example/base/"),
         api_key=LONG_KEY,
-        timeout=5.0,
-        retry_policy=FAST_RETRIES,
+        options=CallOptions.checked(timeout=5.0, max_retries=5, retry_policy=FAST_RETRIES),
         max_connections=1,
         session=None,
         limiters=limiters,  # type: ignore[arg-type]

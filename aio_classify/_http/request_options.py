@@ -1,0 +1,105 @@
+"""The options one view of a client sends its requests with (``ClassifyClient.with_options``):
+the per-attempt ``timeout``, the retry policy, the whole-call ``total_timeout``, and headers and
+query parameters added to every request; and the headers every request starts from.
+
+Why apart: the constructor and ``with_options`` check the same values with the same rules, and a
+view differs from its parent in exactly this record, so making one costs a few attribute copies.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import aiohttp
+from attrs import evolve, field, frozen
+from multidict import CIMultiDict
+
+from .._core.version import VERSION
+from .._validation import (
+    check_headers,
+    check_int,
+    check_optional_seconds,
+    check_query,
+    check_seconds,
+)
+from .protocol import CLIENT_QUERY_NAMES, Query
+from .retry import RetryPolicy
+
+__all__ = ["USER_AGENT", "CallOptions", "base_headers"]
+
+USER_AGENT = (
+    f"aio-classify/{VERSION} aiohttp/{aiohttp.__version__} Python/{platform.python_version()}"
+)
+"""Sent on every request unless ``default_headers`` sets a ``User-Agent`` of its own."""
+
+
+@frozen(kw_only=True)
+class CallOptions:
+    """Checked options (build with ``CallOptions.checked``); ``retry_policy.max_retries`` holds
+    the retry count."""
+
+    timeout: float
+    retry_policy: RetryPolicy
+    total_timeout: float | None = None
+    extra_headers: Mapping[str, str] = field(factory=lambda: MappingProxyType({}))
+    extra_query: Query = ()
+
+    @classmethod
+    def checked(
+        cls,
+        *,
+        timeout: Any,
+        max_retries: Any,
+        retry_policy: Any,
+        total_timeout: Any = None,
+        extra_headers: Any = None,
+        extra_query: Any = None,
+    ) -> CallOptions:
+        """Every value checked as the constructor checks it; ``max_retries`` always sets the
+        count, ``retry_policy`` (``None``: the default) only the timing."""
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise TypeError(
+                f"retry_policy must be a RetryPolicy, not {type(retry_policy).__name__}"
+            )
+        return cls(
+            timeout=check_seconds(timeout, "timeout"),
+            retry_policy=evolve(
+                retry_policy or RetryPolicy(),
+                max_retries=check_int(max_retries, "max_retries", low=0),
+            ),
+            total_timeout=check_optional_seconds(total_timeout, "total_timeout"),
+            extra_headers=MappingProxyType(check_headers(extra_headers, "extra_headers")),
+            extra_query=check_query(extra_query, "extra_query", reserved=CLIENT_QUERY_NAMES),
+        )
+
+    def updated(self, overrides: Mapping[str, Any]) -> CallOptions:
+        """These options with ``overrides`` (any of ``checked``'s names) checked and applied;
+        an override replaces the value (``extra_headers={}`` drops them)."""
+        return CallOptions.checked(
+            timeout=overrides.get("timeout", self.timeout),
+            max_retries=overrides.get("max_retries", self.retry_policy.max_retries),
+            retry_policy=overrides.get("retry_policy", self.retry_policy),
+            total_timeout=overrides.get("total_timeout", self.total_timeout),
+            extra_headers=overrides.get("extra_headers", self.extra_headers),
+            extra_query=overrides.get("extra_query", dict(self.extra_query)),
+        )
+
+    def headers(self, base: CIMultiDict[str]) -> CIMultiDict[str]:
+        """``base`` (``base_headers``) with ``extra_headers`` set over it."""
+        headers = base.copy()
+        for name, value in self.extra_headers.items():
+            headers[name] = value
+        return headers
+
+
+def base_headers(api_key: str, default_headers: Mapping[str, str]) -> CIMultiDict[str]:
+    """What every request of a client carries: ``Accept``, our ``User-Agent``, the caller's
+    ``default_headers`` (already checked: no ``Authorization``) over them, and the key."""
+    headers = CIMultiDict({"Accept": "application/json", "User-Agent": USER_AGENT})
+    for name, value in default_headers.items():
+        headers[name] = value
+    headers["Authorization"] = f"Bearer {api_key}"
+    return headers

@@ -73,7 +73,7 @@ async def send_request(
             allow_redirects=False,  # never carry the Authorization header elsewhere
             raise_for_status=False,  # even on a caller's session: statuses are ours to map
             proxy=None if proxy is None else proxy.url,
-            proxy_auth=None if proxy is None else proxy.auth,
+            proxy_headers=None if proxy is None else proxy.connect_headers,
         ) as response:
             status, answer_headers = response.status, response.headers
             limit = max_response_bytes

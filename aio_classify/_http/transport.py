@@ -55,6 +55,7 @@ class Transport:
         self._prefix = str(base_url).rstrip("/")
         self._api_key = api_key
         self._base_headers = base_headers(api_key, default_headers or {})
+        self._base_headers.update(proxy.request_headers if proxy else {})
         self._max_response_bytes = max_response_bytes
         self._proxy = proxy
         self._session = session  # the caller's, if any

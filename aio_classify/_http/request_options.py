@@ -58,34 +58,43 @@ class CallOptions:
         extra_headers: Any = None,
         extra_query: Any = None,
     ) -> CallOptions:
-        """Every value checked as the constructor checks it; ``max_retries`` always sets the
-        count, ``retry_policy`` (``None``: the default) only the timing."""
-        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
-            raise TypeError(
-                f"retry_policy must be a RetryPolicy, not {type(retry_policy).__name__}"
-            )
-        return cls(
-            timeout=check_seconds(timeout, "timeout"),
-            retry_policy=evolve(
-                retry_policy or RetryPolicy(),
-                max_retries=check_int(max_retries, "max_retries", low=0),
-            ),
-            total_timeout=check_optional_seconds(total_timeout, "total_timeout"),
-            extra_headers=MappingProxyType(check_headers(extra_headers, "extra_headers")),
-            extra_query=check_query(extra_query, "extra_query", reserved=CLIENT_QUERY_NAMES),
+        """Every value checked as ``updated`` checks it; ``max_retries`` always sets the count,
+        ``retry_policy`` (``None``: the default) only the timing."""
+        return _PLACEHOLDER.updated(
+            {
+                "timeout": timeout,
+                "max_retries": max_retries,
+                "retry_policy": retry_policy,
+                "total_timeout": total_timeout,
+                "extra_headers": extra_headers,
+                "extra_query": extra_query,
+            }
         )
 
     def updated(self, overrides: Mapping[str, Any]) -> CallOptions:
-        """These options with ``overrides`` (any of ``checked``'s names) checked and applied;
-        an override replaces the value (``extra_headers={}`` drops them)."""
-        return CallOptions.checked(
-            timeout=overrides.get("timeout", self.timeout),
-            max_retries=overrides.get("max_retries", self.retry_policy.max_retries),
-            retry_policy=overrides.get("retry_policy", self.retry_policy),
-            total_timeout=overrides.get("total_timeout", self.total_timeout),
-            extra_headers=overrides.get("extra_headers", self.extra_headers),
-            extra_query=overrides.get("extra_query", dict(self.extra_query)),
-        )
+        """These options with ``overrides`` (any of ``checked``'s names) checked and applied,
+        the others kept as they are; an override replaces the value (``extra_headers={}``
+        drops them)."""
+        changes: dict[str, Any] = {}
+        if "timeout" in overrides:
+            changes["timeout"] = check_seconds(overrides["timeout"], "timeout")
+        if "retry_policy" in overrides or "max_retries" in overrides:
+            changes["retry_policy"] = _retry_policy(
+                overrides.get("retry_policy", self.retry_policy),
+                overrides.get("max_retries", self.retry_policy.max_retries),
+            )
+        if "total_timeout" in overrides:
+            changes["total_timeout"] = check_optional_seconds(
+                overrides["total_timeout"], "total_timeout"
+            )
+        if "extra_headers" in overrides:
+            headers = check_headers(overrides["extra_headers"], "extra_headers")
+            changes["extra_headers"] = MappingProxyType(headers)
+        if "extra_query" in overrides:
+            changes["extra_query"] = check_query(
+                overrides["extra_query"], "extra_query", reserved=CLIENT_QUERY_NAMES
+            )
+        return evolve(self, **changes) if changes else self
 
     def headers(self, base: CIMultiDict[str]) -> CIMultiDict[str]:
         """``base`` (``base_headers``) with ``extra_headers`` set over it."""
@@ -103,3 +112,13 @@ def base_headers(api_key: str, default_headers: Mapping[str, str]) -> CIMultiDic
         headers[name] = value
     headers["Authorization"] = f"Bearer {api_key}"
     return headers
+
+
+def _retry_policy(policy: Any, max_retries: Any) -> RetryPolicy:
+    if policy is not None and not isinstance(policy, RetryPolicy):
+        raise TypeError(f"retry_policy must be a RetryPolicy, not {type(policy).__name__}")
+    return evolve(policy or RetryPolicy(), max_retries=check_int(max_retries, "max_retries", low=0))
+
+
+#: What ``CallOptions.checked`` starts from: every value in it is replaced.
+_PLACEHOLDER = CallOptions(timeout=60.0, retry_policy=RetryPolicy())

@@ -156,11 +156,13 @@ class ClassifyClient:
         )
 
     def with_options(self, **overrides: Unpack[CallOverrides]) -> Self:
-        """A client for the same service that differs only in the options given (see
-        ``CallOverrides``): same connections, limiters and every other shared state, so making
-        one per request is fine. An option given replaces the view's own (``extra_headers={}``
-        drops them). Closing the view never closes the parent's sessions. An unknown name is a
-        ``TypeError``; values are checked as the constructor checks them.
+        """A client for the same service that differs only in the options given (``timeout``,
+        ``max_retries``, ``retry_policy``, ``total_timeout``, ``extra_headers``,
+        ``extra_query``, ``project_id``, ``organization_id``): same connections, limiters and
+        every other shared state, so making one per request is fine. An option given replaces
+        the view's own (``extra_headers={}`` drops them). Closing the view never closes the
+        parent's sessions. An unknown name is a ``TypeError``; values are checked as the
+        constructor checks them.
 
         A view is a shallow copy: all the state set in ``__init__`` is shared by reference, so
         state meant to be shared must be an object made there, never a value rebound later.

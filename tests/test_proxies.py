@@ -66,28 +66,23 @@ def no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.lower(), raising=False)
 
 
-async def test_http_proxy_from_the_environment_is_used_even_for_loopback(
-    server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("no_proxy", "proxied"),
+    [(None, True), ("localhost,127.0.0.1", False), ("example.com", True), ("*", False)],
+)
+async def test_http_proxy_from_the_environment_is_used_for_loopback_unless_no_proxy_says(
+    server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch, no_proxy: str | None, proxied: bool
 ) -> None:
     (job_id,) = server.seed_jobs(1)
     async with forwarding_proxy() as proxy:
         monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        if no_proxy is not None:
+            monkeypatch.setenv("NO_PROXY", no_proxy)
         async with ClassifyClient(API_KEY, base_url=server.url) as client:
             assert (await client.get_job(job_id)).id == job_id
-    assert proxy.seen == [(f"{server.url}/api/v2/classify/{job_id}", None)]
-    assert server.requests[0].authorized  # the key went through the proxy to the service
-
-
-async def test_no_proxy_naming_the_host_goes_direct(
-    server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (job_id,) = server.seed_jobs(1)
-    async with forwarding_proxy() as proxy:
-        monkeypatch.setenv("HTTP_PROXY", proxy.url)
-        monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
-        async with ClassifyClient(API_KEY, base_url=server.url) as client:
-            await client.get_job(job_id)
-    assert proxy.seen == [] and len(server.requests) == 1
+    expected = [(f"{server.url}/api/v2/classify/{job_id}", None)] if proxied else []
+    assert proxy.seen == expected
+    assert server.requests[0].authorized  # the key reached the service, through the proxy or not
 
 
 async def test_an_explicit_proxy_wins_and_gets_its_credentials_alone(

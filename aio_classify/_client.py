@@ -14,11 +14,13 @@ from typing import Any, Self, TypedDict, TypeVar, Unpack
 
 import aiohttp
 
+from ._core.call_kinds import CallKind
 from ._core.errors import BadRequestError, ConflictError
 from ._core.models import ClassifyConfiguration, ClassifyJob, JobStatus, WebhookConfiguration
 from ._decode.conversion import read_job, read_page
 from ._decode.status_page import Running, read_status_page
 from ._decode.strict_json import json_body
+from ._http.coordination import Coordinator, check_coordinator, scope_of
 from ._http.protocol import (
     JOBS_PATH,
     Query,
@@ -30,7 +32,7 @@ from ._http.protocol import (
 from ._http.proxies import choose_proxy
 from ._http.request_options import CallOptions
 from ._http.retry import RetryPolicy
-from ._http.throttle import build_limiters
+from ._http.throttle import Limiter, build_limiters
 from ._http.transport import Transport
 from ._jobs.batching import BatchLookup, JobIds, PageOf, distinct_ids
 from ._jobs.pagination import AnyPage, JobPager
@@ -91,7 +93,9 @@ class ClassifyClient:
     Every call kind (list, get, create, cancel, delete) waits for its turn in one limiter shared
     by all tasks: ``rate_limit`` (requests per second, for every kind or a mapping per kind)
     spaces its sends evenly; ``adaptive_throttling`` learns the server's rate from its 429s,
-    starting with a slow start. See ``throttle``.
+    starting with a slow start. See ``throttle``. With a ``coordinator``
+    (``aio_classify.redis.RedisCoordinator``) the cap and the learned rate hold for every process
+    sharing it, the base URL and the API key; see ``aio_classify.redis``.
 
     ``max_response_bytes`` caps what one response may occupy, counted after decompression: a
     bigger answer is a ``ResponseValidationError`` and nothing past the cap is read. See
@@ -123,6 +127,7 @@ class ClassifyClient:
         total_timeout: float | None = None,
         default_headers: Mapping[str, str] | None = None,
         proxy: str | None = None,
+        coordinator: Coordinator | None = None,
     ) -> None:
         api_key = check_api_key(
             api_key if api_key is not None else os.environ.get("LLAMA_CLOUD_API_KEY")
@@ -138,11 +143,16 @@ class ClassifyClient:
             retry_policy=retry_policy,
             total_timeout=total_timeout,
         )
-        limiters = build_limiters(
+        local = build_limiters(
             check_rate_limit(rate_limit),
             check_bool(adaptive_throttling, "adaptive_throttling"),
             max_pause=options.retry_policy.max_retry_after,
         )
+        limiters: Mapping[CallKind, Limiter[Any]] = local
+        if coordinator is not None:
+            shared = check_coordinator(coordinator)
+            scope = scope_of(str(url), api_key)
+            limiters = {kind: shared.shared_limiter(scope, each) for kind, each in local.items()}
         self._transport = Transport(
             base_url=url,
             api_key=api_key,

@@ -12,6 +12,12 @@ loop of the wait that opens it, and deliveries from another thread or loop reach
 ``call_soon_threadsafe``. So one receiver serves any number of concurrent waits, from one event
 loop after another, behind aiohttp.web (``receiver.handle``) or any framework
 (``receiver.accept``).
+
+With a coordinator (``aio_classify.redis``), a terminal event goes through its ``EventBus``: the
+first process to claim the event id publishes the job id and every process's subscriptions get it
+from the bus, so a delivery landing on one worker wakes the waits of all, and a duplicate landing
+on another is handled once. When the bus cannot be reached, the event fans out locally as
+without a coordinator.
 """
 
 from __future__ import annotations
@@ -35,12 +41,14 @@ from attrs import field, frozen
 
 from ._core.dates import to_utc
 from ._core.sanitize import shorten
+from ._http.coordination import Coordinator, EventBus, check_coordinator
 from ._validation import check_int
 
 __all__ = [
     "EVENT_ID_HEADER",
     "EVENT_TYPE_HEADER",
     "MAX_BODY_BYTES",
+    "SHARED_MEMORY",
     "SIGNATURE_HEADER",
     "TERMINAL_EVENT_TYPES",
     "EventSubscription",
@@ -68,6 +76,9 @@ TERMINAL_EVENT_TYPES = frozenset(
 
 MAX_BODY_BYTES = 64 * 1024
 """A real event is a few hundred bytes; anything past this is refused unread."""
+
+SHARED_MEMORY = 600.0
+"""Seconds, at least, a coordinator remembers an event id to drop repeats across processes."""
 
 _DIGEST_CHARS = frozenset("0123456789abcdef")
 _SHOWN = 80  # characters of untrusted text an error message may quote
@@ -160,6 +171,8 @@ class WebhookReceiver:
     ``secret``: the configuration's ``webhook_signing_secret``; with one, a delivery without a
     valid signature is refused. ``remember``: how many recent event ids are kept to drop repeats
     (the oldest is forgotten first). ``max_body_bytes``: bigger deliveries are refused unread.
+    ``coordinator``: shares events with the receivers of other processes (see
+    ``aio_classify.redis``).
     """
 
     def __init__(
@@ -168,6 +181,7 @@ class WebhookReceiver:
         *,
         remember: int = 10_000,
         max_body_bytes: int = MAX_BODY_BYTES,
+        coordinator: Coordinator | None = None,
     ) -> None:
         if secret is not None and not _as_bytes(secret, "secret"):
             raise ValueError("secret must not be empty (use None for unsigned deliveries)")
@@ -177,6 +191,10 @@ class WebhookReceiver:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._subscriptions: set[EventSubscription] = set()
         self._lock = threading.Lock()  # accept() may run in a framework's worker threads
+        self._bus: EventBus | None = None
+        if coordinator is not None:
+            self._bus = check_coordinator(coordinator).event_bus()
+        self._sharing: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
         signed = "signed" if self._secret is not None else "unsigned"
@@ -198,7 +216,19 @@ class WebhookReceiver:
                 raise WebhookSignatureError(f"the delivery has no {SIGNATURE_HEADER} header")
             if not verify_signature(raw, signature, self._secret):
                 raise WebhookSignatureError(f"the delivery's {SIGNATURE_HEADER} does not match")
-        event = parse_event(raw, headers)
+        event = self._admit(parse_event(raw, headers))
+        if event is not None and event.is_terminal:
+            loop = _running_loop()
+            if self._bus is None or loop is None:
+                self._fan_out(event)
+            else:  # accept() is synchronous: the bus round trips go on in the background
+                task = loop.create_task(self._share(self._bus, event))
+                self._sharing.add(task)
+                task.add_done_callback(self._sharing.discard)
+        return event
+
+    def _admit(self, event: WebhookEvent) -> WebhookEvent | None:
+        """``event`` if this receiver has not seen its id yet (now it has), else ``None``."""
         with self._lock:
             if event.event_id in self._seen:
                 self._seen.move_to_end(event.event_id)
@@ -206,16 +236,37 @@ class WebhookReceiver:
             self._seen[event.event_id] = None
             if len(self._seen) > self._remember:
                 self._seen.popitem(last=False)
-            subscriptions = list(self._subscriptions)
-        if event.is_terminal:
-            try:
-                for subscription in subscriptions:
-                    subscription.offer(event.job_id)
-            except BaseException:
-                with self._lock:  # not handed on: the service's retry must not be a "repeat"
-                    self._seen.pop(event.event_id, None)
-                raise
         return event
+
+    def _fan_out(self, event: WebhookEvent) -> None:
+        """Hand a terminal event to this process's subscriptions."""
+        try:
+            self._offer(event.job_id)
+        except BaseException:
+            with self._lock:  # not handed on: the service's retry must not be a "repeat"
+                self._seen.pop(event.event_id, None)
+            raise
+
+    def _offer(self, job_id: str) -> None:
+        with self._lock:
+            subscriptions = list(self._subscriptions)
+        for subscription in subscriptions:
+            subscription.offer(job_id)
+
+    async def _share(self, bus: EventBus, event: WebhookEvent) -> None:
+        """Through the bus: claimed first here, published to every process; claimed elsewhere,
+        dropped; the bus unreachable, fanned out locally."""
+        claimed = await bus.claim(event.event_id, SHARED_MEMORY)
+        if claimed is False:
+            return
+        if claimed is None or not await bus.publish(event.job_id):
+            self._fan_out(event)
+
+    async def flush(self) -> None:
+        """Wait until every event ``accept`` handed to the coordinator has been shared (each
+        step bounded by the coordinator's timeouts); without one, return at once."""
+        while self._sharing:
+            await asyncio.gather(*self._sharing, return_exceptions=True)
 
     async def handle(self, request: web.BaseRequest) -> web.Response:
         """An aiohttp.web handler: 204 for an accepted or repeated event, 401 for a missing or
@@ -229,6 +280,7 @@ class WebhookReceiver:
             return web.Response(status=400, text="unreadable webhook body")
         try:
             self.accept(body, request.headers)
+            await self.flush()
         except WebhookSignatureError:
             return web.Response(status=401, text="bad or missing webhook signature")
         except ValueError:
@@ -240,8 +292,12 @@ class WebhookReceiver:
 
     def subscribe(self, wanted: Container[str]) -> EventSubscription:
         """A subscription, on the running event loop, to the ids of jobs in ``wanted`` that a
-        terminal event names from now on. Use it as a context manager; leaving it unsubscribes."""
-        return EventSubscription(self, asyncio.get_running_loop(), wanted)
+        terminal event names from now on. Use it as a context manager; leaving it unsubscribes.
+        With a coordinator, this loop also listens to the events of other processes."""
+        loop = asyncio.get_running_loop()
+        if self._bus is not None:
+            self._bus.subscribe(self._offer)
+        return EventSubscription(self, loop, wanted)
 
     def _add(self, subscription: EventSubscription) -> None:
         with self._lock:
@@ -361,6 +417,13 @@ class EventSubscription:
         for job_id in taken:
             del self._ids[job_id]
         return taken
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class _TooLarge(Exception):

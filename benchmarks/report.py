@@ -2,7 +2,7 @@
 (``docs/images/*.png``). ``nox -s bench`` runs this; matplotlib is installed there only.
 
     python benchmarks/report.py [bench_list bench_batch bench_poll bench_scan bench_create
-                                 bench_webhooks]
+                                 bench_webhooks bench_sync bench_workers]
 
 Naming some benchmarks runs only those, and the page then holds only their sections. Each
 benchmark keeps its contenders in one process run, interleaved, and reports ratios within that
@@ -24,6 +24,7 @@ import bench_batch
 import bench_list
 import bench_poll
 import bench_scan
+import bench_sync
 import matplotlib
 
 matplotlib.use("Agg")  # no display: draw to files (before pyplot is imported)
@@ -72,6 +73,8 @@ BENCHMARKS: dict[str, Callable[[], Section | str]] = {
         image="bench_create.png",
     ),
     "bench_webhooks": external("bench_webhooks", "Waiting with webhook events", table=False),
+    "bench_sync": lambda: bench_sync.measure(jobs=10_000, rounds=7, calls=2000),
+    "bench_workers": external("bench_workers", "Many workers, one service", table=True),
 }
 
 

@@ -41,6 +41,7 @@ def point_examples_at(server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatc
     """The environment an example reads its service's address and key from, set to ``server``."""
     monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
     monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
+    monkeypatch.setenv("WEBHOOK_SECRET", "whsec_examples")  # as every worker reads it
 
 
 async def test_200_concurrent_requests_share_one_client_session(

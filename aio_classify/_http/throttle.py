@@ -40,7 +40,7 @@ import collections
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .._core.call_kinds import CALL_KINDS, CallKind
 from .answers import Outcome, classify
@@ -68,19 +68,25 @@ INITIAL_WINDOW = 2
 PAUSE_HINT = 1.0
 
 T = TypeVar("T")
+TurnT = TypeVar("TurnT")
 
 
-class Limiter(Protocol):
+class Limiter(Protocol[TurnT]):
     """What the transport needs from a limiter: a turn before each request is sent, and the
-    request's outcome once it has ended (exactly one ``report`` per ``acquire``)."""
+    request's outcome once it has ended (exactly one ``report`` per ``acquire``). A limiter
+    shared between processes (``coordination.Coordinator``) implements it too."""
 
-    async def acquire(self) -> float:
-        """Wait for a turn; return its time (``time.monotonic()``), to pass to ``report``."""
+    async def acquire(self) -> TurnT:
+        """Wait for a turn; return it (opaque to the caller), to pass to ``report``."""
         ...
 
-    def report(self, turn: float, outcome: Outcome, retry_after: float | None = None) -> None:
+    def report(self, turn: TurnT, outcome: Outcome, retry_after: float | None = None) -> None:
         """The request sent at ``turn`` ended with ``outcome``; ``retry_after`` is the server's
         hint in seconds (``Retry-After`` / ``retry-after-ms``) when it sent one."""
+        ...
+
+    async def aclose(self) -> None:
+        """The client is closing: finish what ``report`` left in the background."""
         ...
 
 
@@ -160,6 +166,9 @@ class AdaptiveLimiter:
             _resolve(self._freed)
             self._freed = None
 
+    async def aclose(self) -> None:
+        """Nothing to finish: a local limiter keeps no background work."""
+
     def _wait_time(self, now: float) -> float | None:
         """Seconds until the head may go (0: now); ``None`` while the window is full."""
         if self.window is not None and self.in_flight >= self.window:
@@ -221,7 +230,7 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-async def in_turn(limiter: Limiter, send: Callable[[], Awaitable[T]]) -> T:
+async def in_turn(limiter: Limiter[Any], send: Callable[[], Awaitable[T]]) -> T:
     """``send()`` once the limiter gives a turn, then report what its answer says about the
     rate (``answers.classify``)."""
     turn = await limiter.acquire()
@@ -238,7 +247,7 @@ async def in_turn(limiter: Limiter, send: Callable[[], Awaitable[T]]) -> T:
 
 def build_limiters(
     caps: Mapping[CallKind, float], adaptive: bool, *, max_pause: float
-) -> dict[CallKind, Limiter]:
+) -> dict[CallKind, AdaptiveLimiter]:
     """A limiter for each call kind that needs one: every kind when ``adaptive``, else the kinds
     ``caps`` (requests per second, checked by ``validation.check_rate_limit``) names; none
     pauses longer than ``max_pause`` seconds on a server's hint."""

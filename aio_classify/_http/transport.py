@@ -45,7 +45,7 @@ class Transport:
         options: CallOptions,
         max_connections: int,
         session: aiohttp.ClientSession | None,
-        limiters: Mapping[CallKind, Limiter],
+        limiters: Mapping[CallKind, Limiter[Any]],
         max_response_bytes: int = 32 * 2**20,
         default_headers: Mapping[str, str] | None = None,
         proxy: Proxy | None = None,
@@ -155,10 +155,13 @@ class Transport:
         return await self._sessions.current()
 
     async def close(self) -> None:
-        """Close the sessions we created (a caller's session is left open); a view only marks
-        itself closed."""
+        """Finish the limiters' background reports, close the sessions we created (a caller's
+        session is left open); a view only marks itself closed."""
         if self.closed:
             return
         self._closed = True
-        if self._owns_sessions:
-            await self._sessions.close()
+        if not self._owns_sessions:
+            return
+        for limiter in self._limiters.values():
+            await limiter.aclose()
+        await self._sessions.close()

@@ -13,9 +13,10 @@ from types import TracebackType
 from typing import Any, Self, TypedDict, TypeVar, Unpack
 
 import aiohttp
+from attrs import frozen
 
 from ._core.call_kinds import CallKind
-from ._core.errors import BadRequestError, ConflictError
+from ._core.errors import BadRequestError, ConflictError, NotFoundError
 from ._core.models import ClassifyConfiguration, ClassifyJob, JobStatus, WebhookConfiguration
 from ._decode.conversion import read_job, read_page
 from ._decode.status_page import Running, read_status_page
@@ -35,8 +36,15 @@ from ._http.retry import RetryPolicy
 from ._http.throttle import Limiter, build_limiters
 from ._http.transport import Transport
 from ._jobs.batching import BatchLookup, JobIds, PageOf, distinct_ids
+from ._jobs.coalesce import GET_WINDOW, WAIT_WINDOW, Coalescer
 from ._jobs.pagination import AnyPage, JobPager
-from ._jobs.polling import PollOptions, poll_in_rounds, poll_one_job
+from ._jobs.polling import (
+    PollOptions,
+    cancelling_on_timeout,
+    look_when_due,
+    poll_in_rounds,
+    poll_one_job,
+)
 from ._jobs.scan import scan, split_range
 from ._validation import (
     check_api_key,
@@ -80,6 +88,17 @@ class CallOverrides(TypedDict, total=False):
     organization_id: str | None
 
 
+@frozen
+class _LookScope:
+    """A coalesced look's scope: the project / organization query and the options of the view
+    that asked; looks share a request only when both are equal."""
+
+    options: CallOptions
+    query: tuple[tuple[str, str], ...]
+
+
+_Key = TypeVar("_Key")
+_Found = TypeVar("_Found")
 _PageT = TypeVar("_PageT", bound=AnyPage)
 _Item = TypeVar("_Item", ClassifyJob, ClassifyJob | Running)
 
@@ -107,6 +126,12 @@ class ClassifyClient:
     ``Authorization``). Proxies: ``proxy=`` (an http(s) URL), else ``HTTPS_PROXY`` /
     ``HTTP_PROXY`` / ``NO_PROXY`` as they are when the client is made. ``with_options`` makes
     views with other per-call options over the same connections.
+
+    ``coalesce`` (on by default) lets independent callers share requests: ``get_job`` calls
+    pending at the same time go out as batched lookups, and every ``wait_for_job`` joins one
+    polling schedule per event loop whose looks, due close together, share a request; a lone
+    call is still one ``GET``. ``coalesce=False`` makes one request per call. See
+    ``aio_classify._jobs.coalesce``.
     """
 
     def __init__(
@@ -127,6 +152,7 @@ class ClassifyClient:
         total_timeout: float | None = None,
         default_headers: Mapping[str, str] | None = None,
         proxy: str | None = None,
+        coalesce: bool = True,
         coordinator: Coordinator | None = None,
     ) -> None:
         api_key = check_api_key(
@@ -164,6 +190,21 @@ class ClassifyClient:
             default_headers=check_headers(default_headers, "default_headers"),
             proxy=choose_proxy(url, check_proxy(proxy)),
         )
+        self._coalesce = check_bool(coalesce, "coalesce")
+        # Shared by every view: a look carries its caller's options in its scope (``_LookScope``)
+        # and goes out through a view with them, so views with equal options share requests.
+        self._gets: Coalescer[_LookScope, ClassifyJob] = Coalescer(
+            self._in_scope(ClassifyClient._get_one),
+            self._in_scope(ClassifyClient._get_many),
+            self._not_found,
+            window=GET_WINDOW,
+        )
+        self._looks: Coalescer[_LookScope, ClassifyJob | Running] = Coalescer(
+            self._in_scope(ClassifyClient._get_one),
+            self._in_scope(ClassifyClient._look_many),
+            self._not_found,
+            window=WAIT_WINDOW,
+        )
 
     def with_options(self, **overrides: Unpack[CallOverrides]) -> Self:
         """A client for the same service that differs only in the options given (``timeout``,
@@ -183,9 +224,7 @@ class ClassifyClient:
                 f"with_options() got unknown option(s) {', '.join(map(repr, unknown))}; "
                 f"the options are {', '.join(sorted(CallOverrides.__optional_keys__))}"
             )
-        transport = self._transport.with_options(self._transport.options.updated(overrides))
-        view = copy.copy(self)
-        view._transport = transport
+        view = self._sending_with(self._transport.options.updated(overrides))
         if "project_id" in overrides:
             view.project_id = check_optional_str(overrides["project_id"], "project_id")
         if "organization_id" in overrides:
@@ -193,6 +232,27 @@ class ClassifyClient:
                 overrides["organization_id"], "organization_id"
             )
         return view
+
+    def _sending_with(self, options: CallOptions) -> Self:
+        """A view of this client whose requests go out with ``options``."""
+        view = copy.copy(self)
+        view._transport = self._transport.with_options(options)
+        return view
+
+    def _look_scope(self, scope: Query) -> _LookScope:
+        """What a coalesced look of this view is batched by: its scope and its options."""
+        self._transport.check_open()  # the shared coalescer sends through a fresh view
+        return _LookScope(self._transport.options, tuple(scope))
+
+    def _in_scope(
+        self, fetch: Callable[[ClassifyClient, Query, _Key], Awaitable[_Found]]
+    ) -> Callable[[_LookScope, _Key], Awaitable[_Found]]:
+        """``fetch`` made through a view with the look scope's options, in its query."""
+
+        def fetch_in_scope(scope: _LookScope, key: _Key) -> Awaitable[_Found]:
+            return fetch(self._sending_with(scope.options), scope.query, key)
+
+        return fetch_in_scope
 
     def __repr__(self) -> str:
         return (
@@ -340,12 +400,40 @@ class ClassifyClient:
         """One job by id; ``NotFoundError`` when the service does not know it.
 
         ``expand=["usage"]`` asks for ``job.usage``, which the service sends only when asked.
+
+        With ``coalesce`` (the default), calls without ``expand`` pending at the same time on
+        this client share batched ``list`` calls (at most 100 ids a request); a lone call is
+        one ``GET``, at once. Each caller still gets its own record, ``NotFoundError`` or error.
         """
-        path = job_path(check_job_id(job_id))
+        checked_id = check_job_id(job_id)
         expanded = [("expand", name) for name in check_str_list(expand, "expand") or ()]
-        params = [*self._scope(project_id, organization_id), *expanded]
+        scope = self._scope(project_id, organization_id)
+        if self._coalesce and not expanded:
+            return await self._gets.look(self._look_scope(scope), checked_id)
+        return await self._get_one([*scope, *expanded], checked_id)
+
+    async def _get_one(self, params: Query, job_id: str) -> ClassifyJob:
         return await self._transport.request(
-            "GET", path, kind="get", params=params, decode=read_job
+            "GET", job_path(job_id), kind="get", params=params, decode=read_job
+        )
+
+    async def _get_many(self, scope: Query, job_ids: list[str]) -> dict[str, ClassifyJob]:
+        return await self._lookup_in(scope, 1, len(job_ids), read_page).get_jobs(job_ids)
+
+    async def _look_many(
+        self, scope: Query, job_ids: list[str]
+    ) -> dict[str, ClassifyJob | Running]:
+        lookup = self._lookup_in(scope, 1, len(job_ids), read_status_page)
+        return await lookup.get_jobs(job_ids)
+
+    def _not_found(self, job_id: str) -> NotFoundError:
+        """What a lone ``GET`` of an unknown job raises, for an id a batch did not return."""
+        label = f"GET {self._transport.url(job_path(job_id)).path}"
+        return NotFoundError(
+            f"{label} answered 404: Job not found",
+            status_code=404,
+            body={"detail": "Job not found"},
+            headers={},
         )
 
     # -- batch lookups ---------------------------------------------------------------------
@@ -394,13 +482,39 @@ class ClassifyClient:
         organization_id: str | None,
         read: Callable[[bytes], PageOf[_Item]],
     ) -> BatchLookup[_Item]:
+        return self._lookup_in(
+            self._scope(project_id, organization_id),
+            check_int(concurrency, "concurrency", low=1),
+            check_int(batch_size, "batch_size", low=1, high=100),
+            read,
+        )
+
+    def _lookup_in(
+        self,
+        scope: Query,
+        concurrency: int,
+        batch_size: int,
+        read: Callable[[bytes], PageOf[_Item]],
+    ) -> BatchLookup[_Item]:
         return BatchLookup(
             lambda query: self._page_fetcher(query, read),
-            scope=self._scope(project_id, organization_id),
+            scope=scope,
             base_bytes=len(str(self._transport.url(JOBS_PATH))),
-            concurrency=check_int(concurrency, "concurrency", low=1),
-            batch_size=check_int(batch_size, "batch_size", low=1, high=100),
+            concurrency=concurrency,
+            batch_size=batch_size,
         )
+
+    def _canceller(
+        self, cancel_on_timeout: bool, project_id: str | None, organization_id: str | None
+    ) -> Callable[[str], Awaitable[ClassifyJob]] | None:
+        """What ``cancel_on_timeout`` cancels stuck jobs with, or None when it is off."""
+        if not check_bool(cancel_on_timeout, "cancel_on_timeout"):
+            return None
+
+        def cancel(job_id: str) -> Awaitable[ClassifyJob]:
+            return self.cancel_job(job_id, project_id=project_id, organization_id=organization_id)
+
+        return cancel
 
     # -- polling ---------------------------------------------------------------------------
 
@@ -416,24 +530,35 @@ class ClassifyClient:
         organization_id: str | None = None,
         events: WebhookReceiver | None = None,
         fallback_interval: float = 30.0,
+        cancel_on_timeout: bool = False,
     ) -> ClassifyJob:
         """Poll one job (first look at once) until COMPLETED, FAILED or CANCELLED.
 
         With ``raise_on_failure``, FAILED or CANCELLED raises ``JobFailedError``. An unknown id
-        raises ``NotFoundError``; past ``timeout``, ``PollingTimeoutError``. With ``events`` (a
+        raises ``NotFoundError``; past ``timeout``, ``PollingTimeoutError`` (with
+        ``cancel_on_timeout``, the job is cancelled first, best effort). With ``events`` (a
         ``WebhookReceiver``), the job is looked at again as soon as a terminal event names it,
         and every ``fallback_interval`` seconds otherwise; the record looked up decides.
+
+        With ``coalesce`` (the default), every wait on this client joins one schedule per
+        event loop: each keeps its own intervals, timeout and events, and looks falling due
+        within ``WAIT_WINDOW`` (50 ms) of one another go out as one batched lookup. A lone
+        wait looks with ``GET /api/v2/classify/{id}``, as without coalescing.
         """
-        check_job_id(job_id)
+        checked_id = check_job_id(job_id)
         options = PollOptions.checked(
             poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
         )
-        self._scope(project_id, organization_id)  # checked now, not on the first poll
+        scope = self._scope(project_id, organization_id)  # checked now, not on the first poll
+        cancel = self._canceller(cancel_on_timeout, project_id, organization_id)
 
-        def fetch() -> Awaitable[ClassifyJob]:
-            return self.get_job(job_id, project_id=project_id, organization_id=organization_id)
+        def look(due: float) -> Awaitable[ClassifyJob | Running]:
+            if self._coalesce:
+                return self._looks.look(self._look_scope(scope), checked_id, due)
+            return look_when_due(lambda: self._get_one(scope, checked_id), due)
 
-        return await poll_one_job(fetch, job_id, options, raise_on_failure=raise_on_failure)
+        async with cancelling_on_timeout(cancel):
+            return await poll_one_job(look, checked_id, options, raise_on_failure=raise_on_failure)
 
     async def wait_for_jobs(
         self,
@@ -448,6 +573,7 @@ class ClassifyClient:
         organization_id: str | None = None,
         events: WebhookReceiver | None = None,
         fallback_interval: float = 30.0,
+        cancel_on_timeout: bool = False,
     ) -> dict[str, ClassifyJob]:
         """Every job of ``job_ids`` once terminal, keyed by id in input order; never raises for
         a failed job. Each round asks, in batches, only about the jobs still pending.
@@ -459,6 +585,9 @@ class ClassifyClient:
         lookups of just those jobs (events close together share a request), and a full round
         runs every ``fallback_interval`` seconds instead of the growing poll interval, for jobs
         whose event never came. Only the records looked up end a job's wait.
+
+        ``cancel_on_timeout``: at ``timeout``, the jobs still pending are cancelled (best
+        effort: a failed cancel is logged) before ``PollingTimeoutError``, which lists them.
         """
         options = PollOptions.checked(
             poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
@@ -467,9 +596,13 @@ class ClassifyClient:
         lookup = self._batch_lookup(
             concurrency, batch_size, project_id, organization_id, read_status_page
         )
+        cancel = self._canceller(cancel_on_timeout, project_id, organization_id)
         ids = await distinct_ids(job_ids)
         finished: dict[str, ClassifyJob] = {}
-        async with aclosing(poll_in_rounds(lookup, ids, options, finished)) as jobs:
+        async with (
+            cancelling_on_timeout(cancel),
+            aclosing(poll_in_rounds(lookup, ids, options, finished)) as jobs,
+        ):
             async for _ in jobs:
                 pass
         return {job_id: finished[job_id] for job_id in ids}
@@ -487,10 +620,11 @@ class ClassifyClient:
         organization_id: str | None = None,
         events: WebhookReceiver | None = None,
         fallback_interval: float = 30.0,
+        cancel_on_timeout: bool = False,
     ) -> AsyncGenerator[ClassifyJob, None]:
         """Yield each job of ``job_ids`` once, as soon as a look sees it terminal; end when all
-        are. Same options (``events`` too) and errors as ``wait_for_jobs``. Arguments are
-        checked at once."""
+        are. Same options (``events``, ``cancel_on_timeout`` too) and errors as
+        ``wait_for_jobs``. Arguments are checked at once."""
         options = PollOptions.checked(
             poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
         )
@@ -498,13 +632,21 @@ class ClassifyClient:
         lookup = self._batch_lookup(
             concurrency, batch_size, project_id, organization_id, read_status_page
         )
-        return self._watch(job_ids, lookup, options)
+        cancel = self._canceller(cancel_on_timeout, project_id, organization_id)
+        return self._watch(job_ids, lookup, options, cancel)
 
     async def _watch(
-        self, job_ids: JobIds, lookup: BatchLookup[ClassifyJob | Running], options: PollOptions
+        self,
+        job_ids: JobIds,
+        lookup: BatchLookup[ClassifyJob | Running],
+        options: PollOptions,
+        cancel: Callable[[str], Awaitable[ClassifyJob]] | None,
     ) -> AsyncGenerator[ClassifyJob, None]:
         ids = await distinct_ids(job_ids)
-        async with aclosing(poll_in_rounds(lookup, ids, options, {})) as jobs:
+        async with (
+            cancelling_on_timeout(cancel),
+            aclosing(poll_in_rounds(lookup, ids, options, {})) as jobs,
+        ):
             async for job in jobs:
                 yield job
 
@@ -562,11 +704,18 @@ class ClassifyClient:
         *,
         raise_on_failure: bool = True,
         webhook_configurations: Iterable[WebhookConfiguration | dict[str, Any]] | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
+        cancel_on_timeout: bool = False,
     ) -> ClassifyJob:
-        """``create_job`` then ``wait_for_job``; the polling options are checked before the job
-        is created. On ``PollingTimeoutError`` the job is left running (its id is in
-        ``.pending``)."""
-        PollOptions.checked(poll_interval, max_interval, timeout)
+        """``create_job`` then ``wait_for_job`` (through the shared schedule, with ``events``
+        and ``fallback_interval`` as there); the polling options are checked before the job is
+        created. On ``PollingTimeoutError`` the job is left running (its id is in
+        ``.pending``), unless ``cancel_on_timeout`` cancels it first (best effort)."""
+        PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
+        check_bool(cancel_on_timeout, "cancel_on_timeout")
         body = check_create(
             file_input=file_input,
             configuration=configuration,
@@ -584,6 +733,9 @@ class ClassifyClient:
             raise_on_failure=raise_on_failure,
             project_id=project_id,
             organization_id=organization_id,
+            events=events,
+            fallback_interval=fallback_interval,
+            cancel_on_timeout=cancel_on_timeout,
         )
 
     async def cancel_job(

@@ -1,8 +1,8 @@
 """Run the benchmarks and write ``docs/benchmarks.md`` with their tables, targets and plots
 (``docs/images/*.png``). ``nox -s bench`` runs this; matplotlib is installed there only.
 
-    python benchmarks/report.py [bench_list bench_batch bench_poll bench_scan bench_create
-                                 bench_webhooks bench_sync bench_workers]
+    python benchmarks/report.py [bench_list bench_batch bench_poll bench_handlers bench_scan
+                                 bench_create bench_webhooks bench_sync bench_workers]
 
 Naming some benchmarks runs only those, and the page then holds only their sections. Each
 benchmark keeps its contenders in one process run, interleaved, and reports ratios within that
@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import bench_batch
+import bench_handlers
 import bench_list
 import bench_poll
 import bench_scan
@@ -64,6 +65,9 @@ BENCHMARKS: dict[str, Callable[[], Section | str]] = {
         bench_poll.collect(
             jobs=5000, within=10.0, concurrency=8, sdk_concurrency=100, latency=0.005, rounds=5
         )
+    ),
+    "bench_handlers": lambda: asyncio.run(
+        bench_handlers.collect(jobs=1000, within=10.0, latency=0.005)
     ),
     "bench_scan": lambda: asyncio.run(bench_scan.collect(jobs=20_000, latency=0.02, rounds=5)),
     "bench_create": external(

@@ -279,3 +279,30 @@ async def test_not_found_through_a_view_is_the_same_error(server: FakeClassifySe
     async with client_for(server) as client:
         with pytest.raises(NotFoundError):
             await client.with_options(total_timeout=5.0).get_job("cls-missing")
+
+
+async def test_coalesced_lookups_go_out_with_their_own_views_options(
+    server: FakeClassifyServer,
+) -> None:
+    ids = server.seed_jobs(6)
+    async with client_for(server) as client:
+        tagged = [client.with_options(extra_headers={"X-Tenant": "t"}).get_job(i) for i in ids[:3]]
+        plain = [client.get_job(i) for i in ids[3:]]
+        jobs = await asyncio.gather(*tagged, *plain)
+    assert [job.id for job in jobs] == ids
+    for request in server.requests:
+        asked = {value for name, value in request.query if name == "job_ids"}
+        asked = asked or {request.path.rsplit("/", 1)[-1]}
+        expected = set(ids[:3]) if "X-Tenant" in request.headers else set(ids[3:])
+        assert asked <= expected
+    assert len(server.requests) < 6  # fresh views with equal options shared a request
+
+
+async def test_a_coalesced_lookup_keeps_its_views_total_timeout(
+    server: FakeClassifyServer,
+) -> None:
+    (job_id,) = server.seed_jobs(1)
+    server.latency = 5.0
+    async with client_for(server) as client:
+        with pytest.raises(APITimeoutError, match="total_timeout"):
+            await client.with_options(total_timeout=0.2).wait_for_job(job_id, timeout=60.0)

@@ -153,7 +153,7 @@ async def test_throttling_and_recovery_are_logged_once_each(
     slow_server.set_rate_limit("get", 10, burst=2, hint="none")
     (job_id,) = slow_server.seed_jobs(1)
     caplog.set_level(logging.INFO, logger="aio_classify")
-    async with client_for(slow_server, max_retries=20) as client:
+    async with client_for(slow_server, max_retries=20, coalesce=False) as client:
         await asyncio.gather(*(client.get_job(job_id) for _ in range(30)))
         assert throttled(slow_server, "get") > 1
         slow_server.set_rate_limit("get", None)

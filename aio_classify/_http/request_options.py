@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 import aiohttp
-from attrs import evolve, field, frozen
+from attrs import evolve, frozen
 from multidict import CIMultiDict
 
 from .._core.version import VERSION
@@ -25,7 +24,7 @@ from .._validation import (
     check_query,
     check_seconds,
 )
-from .protocol import CLIENT_QUERY_NAMES, Query
+from .protocol import CLIENT_QUERY_NAMES
 from .retry import RetryPolicy
 
 __all__ = ["USER_AGENT", "CallOptions", "base_headers"]
@@ -36,16 +35,17 @@ USER_AGENT = (
 """Sent on every request unless ``default_headers`` sets a ``User-Agent`` of its own."""
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, cache_hash=True)
 class CallOptions:
     """Checked options (build with ``CallOptions.checked``); ``retry_policy.max_retries`` holds
-    the retry count."""
+    the retry count. Hashable and compared by value: coalesced looks share a request only
+    between views with equal options."""
 
     timeout: float
     retry_policy: RetryPolicy
     total_timeout: float | None = None
-    extra_headers: Mapping[str, str] = field(factory=lambda: MappingProxyType({}))
-    extra_query: Query = ()
+    extra_headers: tuple[tuple[str, str], ...] = ()
+    extra_query: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def checked(
@@ -89,7 +89,7 @@ class CallOptions:
             )
         if "extra_headers" in overrides:
             headers = check_headers(overrides["extra_headers"], "extra_headers")
-            changes["extra_headers"] = MappingProxyType(headers)
+            changes["extra_headers"] = tuple(headers.items())
         if "extra_query" in overrides:
             changes["extra_query"] = check_query(
                 overrides["extra_query"], "extra_query", reserved=CLIENT_QUERY_NAMES
@@ -99,7 +99,7 @@ class CallOptions:
     def headers(self, base: CIMultiDict[str]) -> CIMultiDict[str]:
         """``base`` (``base_headers``) with ``extra_headers`` set over it."""
         headers = base.copy()
-        for name, value in self.extra_headers.items():
+        for name, value in self.extra_headers:
             headers[name] = value
         return headers
 

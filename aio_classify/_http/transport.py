@@ -115,6 +115,11 @@ class Transport:
         result: _T = await options.retry_policy.call(attempt, deadline)
         return result
 
+    def check_open(self) -> None:
+        """Raise ``RuntimeError`` once this view (or the client it belongs to) is closed."""
+        if self.closed:
+            raise RuntimeError("this ClassifyClient is closed; create a new one")
+
     def url(self, path: str) -> URL:
         """``base_url`` joined with an already percent-encoded ``path``."""
         return URL(self._prefix + path, encoded=True)
@@ -122,8 +127,7 @@ class Transport:
     async def _send_once(
         self, method: str, url: URL, params: Query, json: Any, decode: Callable[[bytes], Any]
     ) -> Any:
-        if self.closed:
-            raise RuntimeError("this ClassifyClient is closed; create a new one")
+        self.check_open()
         send = self._custom_send or self._send_with_aiohttp
         status, headers, body = await send(method, url, params, json)
         return decode_response(

@@ -8,34 +8,57 @@ full round still runs every ``fallback_interval`` for jobs whose event never cam
 event came before its record said it ended gets one more look ``RECHECK_AFTER`` later). Only
 the record a lookup returns ends a job's wait; an event never does. The deadline is taken on the
 event loop's monotonic clock and cuts a round in progress too, so ``timeout`` bounds the whole wait.
+
+A single job's wait says when its next look falls due rather than sleeping itself, so a client
+can make the look in a schedule shared by all its waits (``coalesce``). ``cancelling_on_timeout``
+cancels the jobs a wait gave up on (``cancel_on_timeout``) before its timeout is raised.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable, Container, Iterator, Sequence
-from contextlib import aclosing, contextmanager
+import logging
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Container,
+    Iterator,
+    Sequence,
+)
+from contextlib import aclosing, asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 from attrs import frozen
 
-from .._core.errors import JobFailedError, NotFoundError, PollingTimeoutError
+from .._core.errors import ClassifyError, JobFailedError, NotFoundError, PollingTimeoutError
 from .._core.models import ClassifyJob, JobStatus
+from .._core.sanitize import message
 from .._decode.status_page import Running
 from .._validation import CheckedIds, check_poll_timing, check_seconds
 from ..webhooks import EventSubscription, WebhookReceiver
 from .batching import BatchLookup
 
 __all__ = [
+    "CANCEL_CONCURRENCY",
     "COALESCE_WINDOW",
     "GROWTH",
     "RECHECK_AFTER",
     "PollOptions",
+    "cancel_all",
+    "cancelling_on_timeout",
+    "look_when_due",
     "poll_in_rounds",
     "poll_one_job",
 ]
 
 GROWTH = 1.5
+
+CANCEL_CONCURRENCY = 8
+"""Cancels in flight at once when ``cancel_on_timeout`` cancels the jobs a wait gave up on."""
+
+logger = logging.getLogger("aio_classify")
 
 COALESCE_WINDOW = 0.2
 """Seconds a look prompted by an event waits for more events to share its request (unless a
@@ -135,29 +158,77 @@ class PollOptions:
 
 
 async def poll_one_job(
-    fetch: Callable[[], Awaitable[ClassifyJob]],
+    look: Callable[[float], Awaitable[ClassifyJob | Running]],
     job_id: str,
     options: PollOptions,
     *,
     raise_on_failure: bool,
 ) -> ClassifyJob:
-    """Poll one job with ``fetch`` (one ``GET``) until it is terminal; with ``events``, look
-    again as soon as a terminal event names it (and every ``fallback_interval``).
+    """Poll one job until it is terminal; ``look(due)`` looks at it no earlier than loop time
+    ``due`` (a ``GET`` then, or a place in a client's shared schedule, ``coalesce``).
 
-    An unknown id raises ``fetch``'s ``NotFoundError`` when looked at; a CANCELLED job ends
-    the wait as soon as it is seen, like any terminal state.
+    The first look is due at once, each next one an interval (growing) after the last answer;
+    with ``events``, a look is due as soon as a terminal event names the job (and every
+    ``fallback_interval``). An unknown id raises ``look``'s ``NotFoundError``; a CANCELLED job
+    ends the wait as soon as it is seen, like any terminal state.
     """
-    deadline = asyncio.get_running_loop().time() + options.timeout
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + options.timeout
+    due = loop.time()
+    next_interval = options.intervals()
     with options.schedule({job_id}, window=0.0, batch=1) as next_look:
         named: list[str] | None = None
         while True:
-            job = await _by_deadline(deadline, fetch(), {}, [job_id])
-            if job.is_terminal:
+            job = await _by_deadline(deadline, look(due), {}, [job_id])
+            if type(job) is ClassifyJob and job.is_terminal:
                 break
-            named = await _by_deadline(deadline, next_look(named or []), {}, [job_id])
+            if options.events is None:
+                due = loop.time() + next_interval()
+            else:
+                named = await _by_deadline(deadline, next_look(named or []), {}, [job_id])
+                due = loop.time()
     if raise_on_failure and job.status in {JobStatus.FAILED, JobStatus.CANCELLED}:
         raise JobFailedError(job)
     return job
+
+
+async def look_when_due(fetch: Callable[[], Awaitable[_T]], due: float) -> _T:
+    """``fetch()`` once loop time ``due`` has come (at once if it has): a wait's look made on
+    its own, without a shared schedule."""
+    delay = due - asyncio.get_running_loop().time()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    return await fetch()
+
+
+@asynccontextmanager
+async def cancelling_on_timeout(
+    cancel: Callable[[str], Awaitable[object]] | None,
+) -> AsyncIterator[None]:
+    """On ``PollingTimeoutError``, ``cancel`` each job still pending (best effort: a failed
+    cancel is logged, never raised over the timeout), then let the timeout go on."""
+    try:
+        yield
+    except PollingTimeoutError as timed_out:
+        if cancel is not None:
+            await cancel_all(cancel, timed_out.pending)
+        raise
+
+
+async def cancel_all(cancel: Callable[[str], Awaitable[object]], job_ids: list[str]) -> None:
+    """``cancel`` every job, at most ``CANCEL_CONCURRENCY`` at once; failures are logged."""
+    limiter = asyncio.Semaphore(CANCEL_CONCURRENCY)
+
+    async def cancel_one(job_id: str) -> None:
+        async with limiter:
+            try:
+                await cancel(job_id)
+            except ClassifyError as failed:
+                logger.warning(
+                    "%s", message(f"could not cancel job {job_id} at the timeout: {failed}")
+                )
+
+    await asyncio.gather(*(cancel_one(job_id) for job_id in job_ids))
 
 
 async def poll_in_rounds(

@@ -226,14 +226,17 @@ async def test_retries_go_on_while_they_fit_in_total_timeout() -> None:
     assert len(srv.requests) == 3
 
 
+@pytest.mark.parametrize("wait", [False, True], ids=["get_job", "wait_for_job (coalesced)"])
 async def test_an_attempt_still_running_at_the_deadline_is_an_api_timeout_error(
-    server: FakeClassifyServer,
+    server: FakeClassifyServer, wait: bool
 ) -> None:
     (job_id,) = server.seed_jobs(1)
     server.latency = 5.0
     async with client_for(server) as client:
+        view = client.with_options(total_timeout=0.2)
+        call = view.wait_for_job(job_id, timeout=60.0) if wait else view.get_job(job_id)
         with pytest.raises(APITimeoutError, match=r"total_timeout=0\.2s"):
-            await client.with_options(total_timeout=0.2).get_job(job_id)
+            await call
     assert len(server.requests) == 1
 
 
@@ -296,13 +299,3 @@ async def test_coalesced_lookups_go_out_with_their_own_views_options(
         expected = set(ids[:3]) if "X-Tenant" in request.headers else set(ids[3:])
         assert asked <= expected
     assert len(server.requests) < 6  # fresh views with equal options shared a request
-
-
-async def test_a_coalesced_lookup_keeps_its_views_total_timeout(
-    server: FakeClassifyServer,
-) -> None:
-    (job_id,) = server.seed_jobs(1)
-    server.latency = 5.0
-    async with client_for(server) as client:
-        with pytest.raises(APITimeoutError, match="total_timeout"):
-            await client.with_options(total_timeout=0.2).wait_for_job(job_id, timeout=60.0)

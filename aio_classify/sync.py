@@ -8,7 +8,13 @@ thread, so every feature (batched lookups, coalesced waits, rate limits, webhook
 one code path, and it works even where an event loop is already running.
 """
 
-from ._sync.client import ClassifyClient, JobPager
+from typing import TYPE_CHECKING
+
 from ._sync.iterators import LazyIterator
+
+if TYPE_CHECKING:  # the same classes, typed method by method (generated from the async ones)
+    from ._sync.typed import ClassifyClient, JobPager
+else:
+    from ._sync.client import ClassifyClient, JobPager
 
 __all__ = ["ClassifyClient", "JobPager", "LazyIterator"]

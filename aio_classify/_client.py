@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mappi
 from contextlib import aclosing
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self, TypedDict, TypeVar, Unpack
+from typing import Any, Self, TypeVar, Unpack
 
 import aiohttp
 from attrs import frozen
@@ -31,7 +31,7 @@ from ._http.protocol import (
     scope_query,
 )
 from ._http.proxies import choose_proxy
-from ._http.request_options import CallOptions
+from ._http.request_options import CallOptions, CallOverrides
 from ._http.retry import RetryPolicy
 from ._http.throttle import Limiter, build_limiters
 from ._http.transport import Transport
@@ -72,20 +72,6 @@ __all__ = ["DEFAULT_BASE_URL", "ClassifyClient"]
 
 DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai"
 """Where the client sends requests without ``base_url=`` or ``LLAMA_CLOUD_BASE_URL``."""
-
-
-class CallOverrides(TypedDict, total=False):
-    """What ``ClassifyClient.with_options`` may change; each is checked as the constructor
-    checks it."""
-
-    timeout: float
-    max_retries: int
-    retry_policy: RetryPolicy | None
-    total_timeout: float | None
-    extra_headers: Mapping[str, str]
-    extra_query: Mapping[str, str]
-    project_id: str | None
-    organization_id: str | None
 
 
 @frozen

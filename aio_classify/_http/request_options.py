@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import aiohttp
 from attrs import evolve, frozen
@@ -27,12 +27,26 @@ from .._validation import (
 from .protocol import CLIENT_QUERY_NAMES
 from .retry import RetryPolicy
 
-__all__ = ["USER_AGENT", "CallOptions", "base_headers"]
+__all__ = ["USER_AGENT", "CallOptions", "CallOverrides", "base_headers"]
 
 USER_AGENT = (
     f"aio-classify/{VERSION} aiohttp/{aiohttp.__version__} Python/{platform.python_version()}"
 )
 """Sent on every request unless ``default_headers`` sets a ``User-Agent`` of its own."""
+
+
+class CallOverrides(TypedDict, total=False):
+    """What ``ClassifyClient.with_options`` may change; each is checked as the constructor
+    checks it."""
+
+    timeout: float
+    max_retries: int
+    retry_policy: RetryPolicy | None
+    total_timeout: float | None
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, str]
+    project_id: str | None
+    organization_id: str | None
 
 
 @frozen(kw_only=True, cache_hash=True)

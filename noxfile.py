@@ -1,5 +1,5 @@
 """Sessions: tests (newest aiohttp), unit (aioresponses, aiohttp 3.13.x), conformance, lint,
-typecheck, docs, bench, demo.
+typecheck, docs, docs-serve, bench, demo.
 
 Why two aiohttp versions: aioresponses 0.7.9 builds ``ClientResponse`` objects the way aiohttp
 3.13 did and fails on 3.14 (``missing ... 'stream_writer'``). Our users get the newest aiohttp,
@@ -75,16 +75,29 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "--strict", "aio_classify")
 
 
+#: Where ``nox -s docs`` builds the site (ignored by git); open ``site/index.html`` from disk.
+SITE = Path(__file__).parent / "site"
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
-    """The docs site, built with ``--strict``: a broken link or anchor, a cross-reference to an
-    API name that does not exist, a missing included file or a page left out of the navigation
-    fails. (A public name without a docstring fails tests/test_docstrings.py.)"""
+    """The docs site, built with ``--strict`` into ``site/``: a broken link or anchor, a
+    cross-reference to an API name that does not exist, a missing included file, a page left out
+    of the navigation or a site that would not work opened from disk
+    (``docs/hooks/site_from_disk.py``) fails. (A public name without a docstring fails
+    tests/test_docstrings.py.)"""
     session.install("-e", ".", *DOCS_DEPS)
-    site = Path(session.create_tmp()) / "site"
     session.run(
-        "mkdocs", "build", "--strict", "--site-dir", str(site), env={"NO_MKDOCS_2_WARNING": "1"}
+        "mkdocs", "build", "--strict", "--site-dir", str(SITE), env={"NO_MKDOCS_2_WARNING": "1"}
     )
+    session.log(f"The site is in {SITE}: open {SITE / 'index.html'} in a browser.")
+
+
+@nox.session(name="docs-serve")
+def docs_serve(session: nox.Session) -> None:
+    """The docs site served at http://127.0.0.1:8000, rebuilt on every change; Ctrl-C stops it."""
+    session.install("-e", ".", *DOCS_DEPS)
+    session.run("mkdocs", "serve", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session

@@ -36,7 +36,7 @@ def add_fake_server_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         help="jobs created by POST finish this many seconds later (RUNNING halfway), and the "
-        "seeded PENDING and RUNNING jobs within as many seconds from the start; without it no "
-        "job moves unless told to (see /_fake/ in the README)",
+        "seeded PENDING and RUNNING jobs within as many seconds of the first API request; "
+        "without it no job moves unless told to (see /_fake/ in the README)",
     )
     parser.add_argument("--fail-ratio", type=float, default=0.0, help="share of those that FAIL")

@@ -1,10 +1,12 @@
 """The webhook service of ``webhook_service.py`` with FastAPI: ``receiver.accept`` does the
 verifying and de-duplicating in any framework; the endpoint maps its errors to 401 / 400.
 
-    LLAMA_CLOUD_API_KEY=... WEBHOOK_SECRET=... \\
-    WEBHOOK_PUBLIC_URL=https://example.com/hooks/llamacloud uvicorn examples.webhook_fastapi:app
-    curl -X POST localhost:8000/classify -H 'Content-Type: application/json' \\
-        -d '{"file_inputs": ["dfl-1", "dfl-2"]}'
+    python3 -m pip install fastapi uvicorn     # this example's own dependencies
+    export LLAMA_CLOUD_API_KEY=... WEBHOOK_SECRET=...
+    export WEBHOOK_PUBLIC_URL=https://example.com/hooks/llamacloud
+    uvicorn examples.webhook_fastapi:app
+    BODY='{"file_inputs": ["dfl-1", "dfl-2"]}'
+    curl -X POST localhost:8000/classify -H 'Content-Type: application/json' -d "$BODY"
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """``webhook_fastapi.py`` for several workers: a ``RedisCoordinator`` shares the rate limits and
 the webhook events, so a delivery landing on any worker ends the waits of every worker.
 
-    LLAMA_CLOUD_API_KEY=... WEBHOOK_SECRET=... REDIS_URL=redis://127.0.0.1:6379/0 \\
-    WEBHOOK_PUBLIC_URL=https://example.com/hooks/llamacloud \\
-        uvicorn examples.workers_fastapi:app --workers 4
+    python3 -m pip install fastapi uvicorn redis     # this example's own dependencies
+    export LLAMA_CLOUD_API_KEY=... WEBHOOK_SECRET=... REDIS_URL=redis://127.0.0.1:6379/0
+    export WEBHOOK_PUBLIC_URL=https://example.com/hooks/llamacloud
+    uvicorn examples.workers_fastapi:app --workers 4
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -309,3 +310,15 @@ def admin_routes(server: FakeClassifyServer) -> set[str]:
         and route.resource.canonical.startswith("/_fake/")
         and route.method != "HEAD"
     }
+
+
+def bash(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` run by bash as a careful user's would be (``-e -o pipefail``), its output kept."""
+    return subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )

@@ -5,11 +5,13 @@ themselves."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import importlib.util
 import warnings
 from collections.abc import AsyncIterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -25,6 +27,52 @@ from aio_classify.webhooks import MAX_BODY_BYTES, sign
 from helpers import API_KEY, ROOT
 
 EXAMPLES = ROOT / "examples"
+
+
+# -- what a reader pastes: usage lines and the dependencies they need ---------------------------
+
+#: Modules the examples use that installing aio_classify does not bring, and their pip names.
+NOT_INSTALLED_WITH_US = {
+    "fastapi": "fastapi",
+    "uvicorn": "uvicorn",
+    "llama_cloud": "llama-cloud",
+    "aio_classify.redis": "redis",  # the package's extra ``redis``
+}
+EXAMPLE_FILES = sorted(EXAMPLES.rglob("*.py"))
+
+
+def usage_lines(path: Path) -> list[str]:
+    """The indented shell lines of an example's docstring."""
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    return [line.strip() for line in doc.splitlines() if line.startswith("    ")]
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    return names | {name.split(".")[0] for name in names}
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=[p.name for p in EXAMPLE_FILES])
+def test_an_examples_usage_pastes_into_a_shell_and_installs_what_it_needs(path: Path) -> None:
+    lines = usage_lines(path)
+    assert not [line for line in lines if line.endswith("\\")]  # a continuation fails pasted
+    commands = {line.split()[0] for line in lines if line}
+    needed = {
+        pip
+        for module, pip in NOT_INSTALLED_WITH_US.items()
+        if module in imported_modules(path) | commands
+    }
+    if needed and lines:  # a program with a usage says how to install what it needs
+        installs = [line for line in lines if line.startswith("python3 -m pip install ")]
+        assert installs, lines
+        assert needed <= set(installs[0].split("#")[0].split()[4:])
 
 
 def load_example(name: str = "status_service") -> ModuleType:

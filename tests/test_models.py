@@ -286,3 +286,29 @@ async def test_served_jobs_round_trip_through_json(
     assert len(jobs) == 150
     lines = [json.dumps(job.to_dict()) for job in jobs]
     assert [ClassifyJob.from_dict(json.loads(line)) for line in lines] == jobs
+
+
+# -- records as JSON text: to_json ------------------------------------------------------------
+
+
+def test_to_json_is_to_dict_as_compact_strict_json() -> None:
+    text = EVERY_FIELD.to_json()
+    assert json.loads(text) == EVERY_FIELD.to_dict()
+    assert ClassifyJob.from_dict(json.loads(text)) == EVERY_FIELD
+    assert ", " not in text and ": " not in text and text.isascii()
+    page = Page((EVERY_FIELD,), None, 1)
+    assert json.loads(page.to_json()) == page.to_dict()
+
+
+def test_to_json_escapes_control_and_non_ascii_characters() -> None:
+    job = ClassifyJob(id="cls-\x1b[31m", status="COMPLETED", error_message="naïve\u2028")
+    text = job.to_json()
+    assert "\x1b" not in text and "\u2028" not in text and text.isascii()
+    assert ClassifyJob.from_dict(json.loads(text)) == job
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
+def test_to_json_never_writes_nan_or_infinity(number: float) -> None:
+    result = ClassifyResult(type="invoice", confidence=number, reasoning="r")
+    with pytest.raises(ValueError, match="JSON compliant"):
+        result.to_json()

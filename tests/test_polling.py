@@ -6,6 +6,7 @@ loopback, and crafted deliveries test what a late, early, repeated or foreign ev
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import time
 from collections.abc import Callable
@@ -47,7 +48,15 @@ def rounds(requests: list[RecordedRequest]) -> list[list[list[str]]]:
 
 def test_interval_grows_from_poll_interval_to_max_interval() -> None:
     next_interval = PollOptions(poll_interval=1.0, max_interval=3.0, timeout=10.0).intervals()
-    assert [next_interval() for _ in range(6)] == [1.0, 1.5, 2.25, 3.0, 3.0, 3.0]
+    assert [next_interval() for _ in range(7)] == [
+        1.0,
+        1.25,
+        1.5625,
+        1.953125,
+        2.44140625,
+        3.0,
+        3.0,
+    ]
 
 
 async def test_1000_jobs_over_several_rounds_cost_one_request_per_100_pending(
@@ -558,3 +567,46 @@ async def test_bad_event_options_raise_before_any_request(
     with pytest.raises(error, match=message):
         client.watch_jobs(ids, **kwargs)
     assert server.requests == []
+
+
+# -- the default schedule: a lone wait against the official SDK's ------------------------------
+
+
+def first_looks(next_sleep: Callable[[], float], horizon: float = 120.0) -> list[float]:
+    """When the polls happen: at once, then after each sleep."""
+    looks = [0.0]
+    while looks[-1] < horizon:
+        looks.append(looks[-1] + next_sleep())
+    return looks
+
+
+def sdk_looks(horizon: float = 120.0) -> list[float]:
+    """``wait_for_completion``'s defaults in llama-cloud 2.19: sleep 1 s first, then one second
+    more each time (linear), at most 5 s."""
+    looks, sleep = [1.0], 1.0
+    while looks[-1] < horizon:
+        sleep = min(sleep + 1.0, 5.0)
+        looks.append(looks[-1] + sleep)
+    return looks
+
+
+def mean_delay(looks: list[float], low: float, high: float) -> tuple[float, float]:
+    """(seconds between the end and the first look after it, looks made), averaged over jobs
+    ending at moments spread evenly between ``low`` and ``high`` seconds."""
+    ends = [low + (high - low) * step / 1000 for step in range(1000)]
+    seen = [next(look for look in looks if look >= end) for end in ends]
+    delay = sum(s - e for s, e in zip(seen, ends, strict=True)) / len(ends)
+    return delay, sum(sum(look <= s for look in looks) for s in seen) / len(ends)
+
+
+def test_a_lone_wait_by_default_sees_a_job_end_no_later_than_the_official_sdk() -> None:
+    defaults = inspect.signature(ClassifyClient.wait_for_job).parameters
+    options = PollOptions.checked(
+        defaults["poll_interval"].default, defaults["max_interval"].default, 7200.0
+    )
+    ours, theirs = first_looks(options.intervals()), sdk_looks()
+    for low, high in ((1.0, 10.0), (1.0, 60.0)):  # jobs of a few seconds; of the first minute
+        our_delay, our_looks = mean_delay(ours, low, high)
+        sdk_delay, sdk_looks_made = mean_delay(theirs, low, high)
+        assert our_delay <= sdk_delay, (low, high)
+        assert our_looks <= sdk_looks_made + 3  # for at most a few requests more

@@ -343,16 +343,20 @@ def test_fake_server_finish_after_also_moves_the_seeded_unfinished_jobs() -> Non
         assert process.stdout is not None
         url = process.stdout.readline().strip()
         try:
-            statuses = asyncio.run(_statuses_after(url, 0.5))
+            first, later = asyncio.run(_statuses_then_after(url, 0.5))
         finally:
             process.terminate()
             process.wait(timeout=10)
-    assert len(statuses) == 60
-    assert set(statuses.values()) <= {"COMPLETED", "FAILED", "CANCELLED"}
+    assert not set(first.values()) <= {"COMPLETED", "FAILED", "CANCELLED"}  # still to watch
+    assert len(later) == 60
+    assert set(later.values()) <= {"COMPLETED", "FAILED", "CANCELLED"}
 
 
-async def _statuses_after(url: str, delay: float) -> dict[str, str]:
-    """Every job's status ``delay`` seconds after the server started: what a shell user sees."""
-    await asyncio.sleep(delay)
+async def _statuses_then_after(url: str, delay: float) -> tuple[dict[str, str], ...]:
+    """Every job's status at the first request (the seeded jobs start finishing then), and
+    ``delay`` seconds later: what a shell user sees."""
     async with ClassifyClient("k", base_url=url, retry_policy=FAST_RETRIES) as client:
-        return {job.id: str(job.status) async for job in client.list_jobs(page_size=100)}
+        first = {job.id: str(job.status) async for job in client.list_jobs(page_size=100)}
+        await asyncio.sleep(delay)
+        later = {job.id: str(job.status) async for job in client.list_jobs(page_size=100)}
+    return first, later

@@ -6,6 +6,7 @@ plain ``str``, which is why those fields are typed ``JobStatus | str``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -93,6 +94,15 @@ class Record:
         strings with their UTC offset, enums as plain strings, tuples as lists, so
         ``json.dumps(record.to_dict())`` works."""
         return _installed().to_dict(self)
+
+    def to_json(self) -> str:
+        """``to_dict()`` as compact, strict JSON text (like pydantic's ``model_dump_json()``):
+        non-ASCII characters escaped, and never ``NaN`` or ``Infinity``.
+
+        A record read from the service never holds a non-finite number; one built by hand with
+        ``float("nan")`` raises ``ValueError`` rather than print what JSON readers refuse.
+        """
+        return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:

@@ -352,13 +352,24 @@ def structure_page(data: Any) -> Page:
 
 
 def structure_configuration(data: dict[str, Any]) -> ClassifyConfiguration:
-    """A configuration given as a plain dict; a wrong shape is the caller's ``ValueError``."""
+    """A configuration given as a plain dict; a wrong shape is the caller's ``ValueError``, a
+    missing field named with its rule (``configuration.rules[1] lacks the field ...``)."""
+    _check_rule_fields(data.get("rules"))
     try:
         return converter.structure(data, ClassifyConfiguration)
     except KeyError as exc:
         raise ValueError(f"configuration lacks the field {exc.args[0]!r}") from None
     except (TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"configuration is not a valid configuration: {exc}") from None
+
+
+def _check_rule_fields(rules: Any) -> None:
+    for index, rule in enumerate(rules if isinstance(rules, list) else ()):
+        for name in ("type", "description"):
+            if isinstance(rule, dict) and name not in rule:
+                kind = rule.get("type")
+                which = f" (type {shorten(kind, 50)!r})" if isinstance(kind, str) else ""
+                raise ValueError(f"configuration.rules[{index}]{which} lacks the field {name!r}")
 
 
 # Event names go out as a JSON array, as record tuples do.

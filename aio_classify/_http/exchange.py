@@ -13,6 +13,8 @@ since its start says what went wrong.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -83,7 +85,7 @@ async def send_request(
     except TimeoutError:
         error = APITimeoutError(f"{label} timed out after {client_timeout.total}s")
     except aiohttp.ClientError as exc:
-        reason = redact(str(exc), secret)
+        reason = redact(_cannot_connect(exc, url, proxy) or str(exc), secret)
         error = APIConnectionError(
             f"{label} failed: {reason if proxy is None else proxy.scrub(reason)}"
         )
@@ -108,6 +110,23 @@ async def send_request(
         )
     # An error status keeps its meaning (and its retry) with the start of its body.
     return status, answer_headers, b"".join(chunks)
+
+
+def _cannot_connect(exc: aiohttp.ClientError, url: URL, proxy: Proxy | None) -> str | None:
+    """A refused connection or an unknown host in plain words, naming the URL's origin (or the
+    proxy's, when the proxy could not be reached; its URL holds no credentials); None for any
+    other failure. aiohttp's own text (``Cannot connect to host 127.0.0.1:8788 ssl:default
+    [Connect call failed ...]``) speaks of ssl even for plain http."""
+    if not isinstance(exc, aiohttp.ClientConnectorError) or isinstance(exc, aiohttp.ClientSSLError):
+        return None
+    os_error = exc.os_error
+    if os_error.errno and not isinstance(os_error, socket.gaierror):
+        reason = os.strerror(os_error.errno)  # "Connection refused", not the call that failed
+    else:
+        reason = os_error.strerror or str(os_error) or type(os_error).__name__
+    if proxy is not None and isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return f"cannot connect to the proxy {proxy.url.origin()} ({reason})"
+    return f"cannot connect to {url.origin()} ({reason})"
 
 
 async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> tuple[list[bytes], bool]:

@@ -53,7 +53,11 @@ __all__ = [
     "poll_one_job",
 ]
 
-GROWTH = 1.5
+GROWTH = 1.25
+"""How much longer each wait between rounds is than the one before. 1.25 (with the default 1 s
+growing to 5 s) sees a lone job ending in its first 10 s 1.2 s late on average, sooner than
+the official SDK's sleeps of 1 s, 2 s, 3 s... (1.6 s), for about one request more a wait; 1.5
+saw it 1.9 s late (measured in #22)."""
 
 CANCEL_CONCURRENCY = 8
 """Cancels in flight at once when ``cancel_on_timeout`` cancels the jobs a wait gave up on."""

@@ -17,7 +17,7 @@ async def run_get(args: argparse.Namespace) -> int:
     ids = read_ids(args.ids, sys.stdin)
     async with make_client(args) as client:
         jobs = await client.get_jobs(ids, concurrency=args.concurrency)
-    writer = output_writer(args)
+    writer = output_writer(args, header_when_empty=False)  # no header above "not found"
     for job in jobs.values():
         writer.write(job)
     writer.finish()

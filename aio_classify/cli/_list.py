@@ -8,6 +8,7 @@ import contextlib
 import sys
 from datetime import datetime
 
+from .._core.dates import parse_iso_datetime
 from .._core.models import JobStatus
 from .._validation import check_int
 from ._command import Command
@@ -33,7 +34,7 @@ def _status(text: str) -> JobStatus:
 
 def _iso_datetime(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text)
+        return parse_iso_datetime(text)  # naive means UTC
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"not an ISO 8601 date or date-time: {text!r} (e.g. 2026-01-31 or 2026-01-31T12:00Z)"
@@ -75,7 +76,18 @@ def add_arguments(listing: argparse.ArgumentParser) -> None:
     )
 
 
+def check_date_range(args: argparse.Namespace) -> None:
+    """An inverted range would list nothing and succeed: say so instead."""
+    after, before = args.created_after, args.created_before
+    if after is not None and before is not None and after > before:
+        raise UsageError(
+            f"--created-after ({after.isoformat()}) is later than --created-before "
+            f"({before.isoformat()}): no job can match"
+        )
+
+
 async def run_list(args: argparse.Namespace) -> int:
+    check_date_range(args)
     if args.parallel is not None:
         return await run_scan(args)
     async with make_client(args) as client:

@@ -27,7 +27,7 @@ from .protocol import Query, decode_response
 from .proxies import Proxy
 from .request_options import CallOptions, base_headers
 from .sessions import LoopSessions, check_session_loop
-from .throttle import Limiter, in_turn
+from .throttle import Limiter, TurnBudget, in_turn
 
 __all__ = ["Transport"]
 
@@ -108,7 +108,11 @@ class Transport:
         url = self.url(path)
         send = partial(self._send_once, method, url, params, json, decode)
         limiter = self._limiters.get(kind)  # each attempt is sent in its turn, if it has one
-        attempt = send if limiter is None else partial(in_turn, limiter, send)
+        if limiter is None:
+            attempt = send
+        else:  # one allowance of waiting for turns for the whole call, all attempts together
+            budget = TurnBudget(options.retry_policy.max_throttle_wait, kind)
+            attempt = partial(in_turn, limiter, send, budget)
         deadline = None
         if options.total_timeout is not None:
             deadline = Deadline(options.total_timeout, f"{method} {url.path}")

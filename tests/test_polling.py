@@ -24,7 +24,7 @@ from aio_classify import (
     NotFoundError,
     PollingTimeoutError,
 )
-from aio_classify._jobs.polling import PollOptions
+from aio_classify._jobs.polling import COALESCE_WINDOW, PollOptions
 from aio_classify.testing import FakeClassifyServer, RecordedRequest
 from aio_classify.testing._webhooks import DeliveryFaults, event_body
 from aio_classify.webhooks import WebhookReceiver, sign
@@ -257,7 +257,7 @@ async def deliver(
     url: str, job_id: str, event_id: str, event_type: str = "classify.success"
 ) -> int:
     """One signed delivery made by hand, as the service would make it."""
-    body = event_body(event_id, event_type, job_id, 1_790_000_000.0, None)
+    body = event_body(event_id, event_type, job_id, time.time(), None)
     headers = {"Content-Type": "application/json", "LC-Signature": sign(body, WEBHOOK_SECRET)}
     async with (
         aiohttp.ClientSession() as session,
@@ -312,12 +312,11 @@ async def test_events_close_together_share_one_lookup(
     server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver
 ) -> None:
     ids = server.seed_jobs(50, statuses="RUNNING")
-    loop = asyncio.get_running_loop()
 
     def all_finish_and_announce() -> None:
         for number, job_id in enumerate(ids):
             server.complete(job_id)
-            body = event_body(f"e{number}", "classify.success", job_id, loop.time(), "json")
+            body = event_body(f"e{number}", "classify.success", job_id, time.time(), "json")
             receiver.accept(body, {"LC-Signature": sign(body, WEBHOOK_SECRET)})
 
     async def watch() -> list[str]:
@@ -473,6 +472,30 @@ async def test_bad_deliveries_during_a_wait_crash_nothing(
         server.complete(job_id)
     done = await task
     assert list(done) == ids
+
+
+async def test_a_flood_of_events_makes_one_wait_look_a_few_times_not_hundreds(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
+) -> None:
+    """Signed but forged (or repeated) events naming a running job, as fast as they come: a
+    single wait looks at once, then at most once per COALESCE_WINDOW, like a batch wait."""
+    (job_id,) = hooked_jobs(server, hook_url, 1)
+    task = asyncio.create_task(client.wait_for_job(job_id, events=receiver, fallback_interval=60))
+    await until(lambda: len(server.requests) == 1 and server.in_flight == 0)
+    loop = asyncio.get_running_loop()
+    flood_started = loop.time()
+    for number in range(300):
+        body = event_body(f"forged-{number}", "classify.success", job_id, time.time(), None)
+        receiver.accept(body, {"LC-Signature": sign(body, WEBHOOK_SECRET)})
+        await asyncio.sleep(0.002)  # spread over the flood, so the wait runs between events
+    flood_lasted = loop.time() - flood_started
+    server.complete(job_id)
+    body = event_body("genuine", "classify.success", job_id, time.time(), None)
+    receiver.accept(body, {"LC-Signature": sign(body, WEBHOOK_SECRET)})
+    assert (await task).status == JobStatus.COMPLETED
+    looks = len(asked(server))
+    # The first look, one per COALESCE_WINDOW of the flood (and its edges), the one that ends it.
+    assert looks <= 1 + flood_lasted / COALESCE_WINDOW + 3, (looks, flood_lasted)
 
 
 async def test_concurrent_waits_share_one_receiver(

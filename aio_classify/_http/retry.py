@@ -5,12 +5,16 @@ machinery for each of them cost about a tenth of a listing's CPU. Only after a r
 is a fresh ``AsyncRetrying`` built (one per request: it keeps its attempt state on itself, so one
 shared between concurrent tasks would mix their attempts up), and that failure is replayed to it as
 its first attempt, so counting, waits and logging are tenacity's, unchanged.
+
+With a ``Deadline`` (``total_timeout``), each attempt runs under it and retrying stops, with the
+last error, as soon as the next wait would leave no time for another attempt.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from attrs import Attribute, field, frozen
@@ -19,6 +23,7 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exp
 
 from .._validation import check_number
 from .answers import classify
+from .deadline import Deadline
 
 __all__ = ["RetryPolicy"]
 
@@ -26,11 +31,21 @@ logger = logging.getLogger("aio_classify")
 
 _T = TypeVar("_T")
 
+MAX_THROTTLE_WAIT = 300.0
+"""Seconds one call may wait for turns by default: a well-paced queue of a few thousand gathered
+calls fits (3,000 at 10/s), a server that throttles whatever the rate cannot hold a call for
+ever (at the adaptive rate's floor of 0.5/s, 300 s is 150 turns)."""
+
 
 def _finite_non_negative(_: Any, attribute: Attribute[Any], value: Any) -> None:
     check_number(
         value, attribute.name, what="a number", wanted="a finite number >= 0", low_allowed=True
     )
+
+
+def _no_limit_or_finite_non_negative(instance: Any, attribute: Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _finite_non_negative(instance, attribute, value)
 
 
 @frozen(kw_only=True)
@@ -47,6 +62,10 @@ class RetryPolicy:
         max_backoff: The longest backoff, in seconds.
         jitter: Up to this many random seconds added to each backoff.
         max_retry_after: The longest a server's ``Retry-After`` may make the client wait.
+        max_throttle_wait: The longest one call may wait, over all its attempts, for turns
+            of the client's rate limiter (``None``: no limit); past it the call raises a
+            ``RateLimitError``, not retried. Waiting for a turn is not an attempt, so neither
+            ``max_retries`` nor ``timeout`` bounds it.
     """
 
     max_retries: int = field(default=5, validator=ge(0))
@@ -54,9 +73,17 @@ class RetryPolicy:
     max_backoff: float = field(default=8.0, validator=_finite_non_negative)
     jitter: float = field(default=0.5, validator=_finite_non_negative)
     max_retry_after: float = field(default=60.0, validator=_finite_non_negative)
+    max_throttle_wait: float | None = field(
+        default=MAX_THROTTLE_WAIT, validator=_no_limit_or_finite_non_negative
+    )
 
-    async def call(self, attempt: Callable[[], Awaitable[_T]]) -> _T:
-        """``await attempt()``, retried per this policy; ``max_retries`` counts after the first."""
+    async def call(
+        self, attempt: Callable[[], Awaitable[_T]], deadline: Deadline | None = None
+    ) -> _T:
+        """``await attempt()``, retried per this policy; ``max_retries`` counts after the first.
+        With a ``deadline``, no attempt or wait runs past it."""
+        if deadline is not None:
+            attempt = partial(deadline.run, attempt)
         try:
             return await attempt()
         except Exception as exc:
@@ -71,12 +98,21 @@ class RetryPolicy:
                 raise failure
             return await attempt()
 
-        return await self.retrying()(replay_then_attempt)
+        return await self.retrying(deadline)(replay_then_attempt)
 
-    def retrying(self) -> AsyncRetrying:
-        """A fresh tenacity ``AsyncRetrying`` for one request (never share one between tasks)."""
+    def retrying(self, deadline: Deadline | None = None) -> AsyncRetrying:
+        """A fresh tenacity ``AsyncRetrying`` for one request (never share one between tasks);
+        with a ``deadline``, it stops when the next wait leaves no time for an attempt."""
+        attempts = stop_after_attempt(self.max_retries + 1)
+
+        def stop(state: RetryCallState) -> bool:
+            # tenacity has computed the wait (``upcoming_sleep``) when it asks whether to stop.
+            return attempts(state) or (
+                deadline is not None and not deadline.leaves_time_after(state.upcoming_sleep)
+            )
+
         return AsyncRetrying(
-            stop=stop_after_attempt(self.max_retries + 1),
+            stop=stop,
             wait=self._wait,
             retry=self._should_retry,
             before_sleep=_log_retry,

@@ -38,10 +38,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
 from .._core.call_kinds import CALL_KINDS, CallKind
+from .._core.errors import RateLimitError
 from .answers import Outcome, classify
 from .line import Line, resolve
 from .pacer import REAL_CLOCK, Clock, Pacer
@@ -51,6 +53,7 @@ __all__ = [
     "AdaptiveLimiter",
     "Limiter",
     "Outcome",
+    "TurnBudget",
     "build_limiters",
     "in_turn",
 ]
@@ -120,6 +123,10 @@ class AdaptiveLimiter:
         self._meter = SendMeter()
         self._line = Line()
         self._freed: asyncio.Future[None] | None = None
+        #: One client may be used from several event loops at once, each in its own thread:
+        #: every read and change of the state above is made under this lock (never across an
+        #: ``await``), and a waiter is woken on its own loop (``line.resolve``).
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (
@@ -130,30 +137,35 @@ class AdaptiveLimiter:
     # -- turns -----------------------------------------------------------------------------
 
     async def acquire(self) -> float:
-        """Wait in line (first come, first served: ``line``); only the head watches the clock."""
+        """Wait in line (first come, first served, whatever loop or thread each waiter runs
+        on: ``line``); only the head of the line watches the clock."""
+        loop = asyncio.get_running_loop()
         async with self._line.head():
             while True:
-                now = self._clock.now()
-                wait = self._wait_time(now)
-                if wait == 0.0:
-                    self._take(now)
-                    return now
+                with self._lock:
+                    now = self._clock.now()
+                    wait = self._wait_time(now)
+                    if wait == 0.0:
+                        self._take(now)
+                        return now
+                    if wait is None:
+                        freed = self._freed = loop.create_future()
                 if wait is None:
-                    self._freed = asyncio.get_running_loop().create_future()
-                    await self._freed
+                    await freed
                 else:
                     await self._clock.sleep(wait)
 
     def report(self, turn: float, outcome: Outcome, retry_after: float | None = None) -> None:
-        now = self._clock.now()
-        self.in_flight -= 1
-        if outcome is Outcome.SUCCESS:
-            self._on_success(now)
-        elif outcome is Outcome.THROTTLED:
-            self._on_throttle(turn, now, retry_after)
-        if self._freed is not None:
-            resolve(self._freed)
-            self._freed = None
+        with self._lock:
+            now = self._clock.now()
+            self.in_flight -= 1
+            if outcome is Outcome.SUCCESS:
+                self._on_success(now)
+            elif outcome is Outcome.THROTTLED:
+                self._on_throttle(turn, now, retry_after)
+            freed, self._freed = self._freed, None
+        if freed is not None:
+            resolve(freed)
 
     async def aclose(self) -> None:
         """Nothing to finish: a local limiter keeps no background work."""
@@ -208,10 +220,52 @@ class AdaptiveLimiter:
             )
 
 
-async def in_turn(limiter: Limiter[Any], send: Callable[[], Awaitable[T]]) -> T:
-    """``send()`` once the limiter gives a turn, then report what its answer says about the
-    rate (``answers.classify``)."""
-    turn = await limiter.acquire()
+class TurnBudget:
+    """One call's allowance of time spent waiting for turns, over all its attempts.
+
+    Why: waiting for a turn is not an attempt, so neither ``max_retries`` nor ``timeout``
+    bounds it; against a server that throttles whatever the rate, the adaptive rate sinks to its
+    floor and a call could wait for many minutes. Past ``seconds`` (``None``: no limit) the call
+    ends with a ``RateLimitError`` that is not retried.
+    """
+
+    def __init__(self, seconds: float | None, kind: str) -> None:
+        self._left = seconds
+        self._kind = kind
+
+    async def spend(self, acquire: Awaitable[TurnT]) -> TurnT:
+        """``await acquire``, for no longer than what is left of the allowance."""
+        if self._left is None:
+            return await acquire
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        scope = asyncio.timeout(self._left)
+        try:
+            async with scope:
+                return await acquire
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            raise self._exceeded() from None
+        finally:
+            self._left = max(0.0, self._left - (loop.time() - started))
+
+    def _exceeded(self) -> RateLimitError:
+        message = (
+            f"gave up on a {self._kind!r} call: it waited its whole allowance for a turn while "
+            "the server throttled (RetryPolicy.max_throttle_wait)"
+        )
+        body = {"detail": message}
+        return RateLimitError(message, status_code=429, body=body, headers={}, should_retry=False)
+
+
+async def in_turn(
+    limiter: Limiter[Any], send: Callable[[], Awaitable[T]], budget: TurnBudget | None = None
+) -> T:
+    """``send()`` once the limiter gives a turn (within ``budget``, if any), then report what
+    its answer says about the rate (``answers.classify``)."""
+    acquire = limiter.acquire()
+    turn = await (acquire if budget is None else budget.spend(acquire))
     failure: BaseException | None = None
     try:
         return await send()

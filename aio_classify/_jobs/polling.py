@@ -3,7 +3,9 @@
 The first look is made at once. Without events, the interval between rounds grows by ``GROWTH``
 from ``poll_interval`` to ``max_interval``. With ``events`` (a ``WebhookReceiver``), a terminal
 event for a pending job makes the next look, at just the jobs events named, gathered for up to
-``COALESCE_WINDOW`` seconds so that events arriving close together share one batched request; a
+``COALESCE_WINDOW`` seconds so that events arriving close together share one batched request (a
+single job's wait looks at once, then at most once per ``COALESCE_WINDOW`` however many events
+come); a
 full round still runs every ``fallback_interval`` for jobs whose event never came (a job whose
 event came before its record said it ended gets one more look ``RECHECK_AFTER`` later). Only
 the record a lookup returns ends a job's wait; an event never does. The deadline is taken on the
@@ -126,15 +128,18 @@ class PollOptions:
         return next_interval
 
     @contextmanager
-    def schedule(self, pending: Container[str], *, window: float, batch: int) -> Iterator[NextLook]:
+    def schedule(
+        self, pending: Container[str], *, window: float, batch: int, spacing: float = 0.0
+    ) -> Iterator[NextLook]:
         """The wait between looks, for one wait: a growing sleep, or (with ``events``) the
-        events for ``pending`` jobs, gathered ``window`` seconds or until ``batch`` ids are there.
+        events for ``pending`` jobs, gathered ``window`` seconds or until ``batch`` ids are there,
+        and at least ``spacing`` seconds after the last look an event prompted.
         Subscribed before the first look, so no event is lost while it runs."""
         if self.events is None:
             yield self._sleeps()
             return
         with self.events.subscribe(pending) as inbox:
-            yield self._events(inbox, window=window, batch=batch)
+            yield self._events(inbox, window=window, batch=batch, spacing=spacing)
 
     def _sleeps(self) -> NextLook:
         next_interval = self.intervals()
@@ -145,15 +150,21 @@ class PollOptions:
 
         return sleep
 
-    def _events(self, inbox: EventSubscription, *, window: float, batch: int) -> NextLook:
+    def _events(
+        self, inbox: EventSubscription, *, window: float, batch: int, spacing: float
+    ) -> NextLook:
         loop = asyncio.get_running_loop()
         fallback_at = loop.time() + self.fallback_interval
+        not_before = 0.0
 
         async def next_event_look(unconfirmed: list[str]) -> list[str] | None:
-            nonlocal fallback_at
+            nonlocal fallback_at, not_before
             inbox.recheck(unconfirmed, after=RECHECK_AFTER)
-            ids = await inbox.batch(until=fallback_at, window=window, flush_at=batch)
+            ids = await inbox.batch(
+                until=fallback_at, window=window, flush_at=batch, not_before=not_before
+            )
             if ids:
+                not_before = loop.time() + spacing
                 return ids
             fallback_at = loop.time() + self.fallback_interval
             return None
@@ -180,7 +191,10 @@ async def poll_one_job(
     deadline = loop.time() + options.timeout
     due = loop.time()
     next_interval = options.intervals()
-    with options.schedule({job_id}, window=0.0, batch=1) as next_look:
+    # The first event prompts a look at once; a flood of them (forged, repeated) one look
+    # every COALESCE_WINDOW at most, like a batch wait's.
+    schedule = options.schedule({job_id}, window=0.0, batch=1, spacing=COALESCE_WINDOW)
+    with schedule as next_look:
         named: list[str] | None = None
         while True:
             job = await _by_deadline(deadline, look(due), {}, [job_id])

@@ -24,6 +24,15 @@ PAGE_SIZE = 100
 _page_size = checked(int, lambda value: check_int(value, "it", low=1, high=100), "a whole number")
 
 
+MAX_PARALLEL = 256
+"""``--parallel``'s ceiling: as many requests in flight as windows, so a typo such as
+``--parallel 100000`` must not open a hundred thousand connections."""
+
+_parallel_count = checked(
+    int, lambda value: check_int(value, "it", low=1, high=MAX_PARALLEL), "a whole number"
+)
+
+
 def _status(text: str) -> JobStatus:
     try:
         return JobStatus(text.upper())
@@ -69,10 +78,10 @@ def add_arguments(listing: argparse.ArgumentParser) -> None:
     listing.add_argument("--page-token", help="resume from a page's next_page_token")
     listing.add_argument(
         "--parallel",
-        type=positive_int,
+        type=_parallel_count,
         metavar="N",
         help="with both date bounds: cut the range into N windows listed side by side "
-        "(scan_jobs); rows come in no set order",
+        f"(scan_jobs), at most {MAX_PARALLEL}; rows come in no set order",
     )
 
 

@@ -314,6 +314,20 @@ async def test_a_duplicate_delivered_to_two_receivers_is_handled_once(
             await store.aclose()
 
 
+async def test_an_event_id_is_remembered_across_workers_for_the_tolerance_if_longer(
+    valkey_server: redis_process.ValkeyServer, store: aioredis.Redis
+) -> None:
+    ns = namespace()
+    hour = 3600.0
+    async with RedisCoordinator(valkey_server.url, namespace=ns) as coordinator:
+        receiver = WebhookReceiver(WEBHOOK_SECRET, coordinator=coordinator, tolerance=hour)
+        assert receiver.accept(*delivery("evt-8", job_id="cls-8")) is not None
+        await receiver.flush()
+    keys = await store.keys(f"{ns}:webhooks:seen:*")
+    assert len(keys) == 1
+    assert await store.pttl(keys[0]) > (hour - 60) * 1000  # a replay within it: still dropped
+
+
 async def test_events_fan_out_locally_while_redis_is_down(
     own_valkey: redis_process.ValkeyServer,
 ) -> None:

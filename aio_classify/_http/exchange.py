@@ -12,8 +12,6 @@ since its start says what went wrong.
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -25,8 +23,6 @@ from .._core.sanitize import detached, redact
 from .protocol import Query
 
 __all__ = ["ERROR_BODY_BYTES", "Reply", "Send", "send_request"]
-
-logger = logging.getLogger("aio_classify")
 
 ERROR_BODY_BYTES = 2**20
 """Of an error response, only this much is read: its start says what went wrong."""
@@ -54,7 +50,6 @@ async def send_request(
     past ``client_timeout``), with ``secret`` taken out of the message; a 2xx body over the cap
     raises ``ResponseValidationError``."""
     label = f"{method} {url.path}"
-    started = time.perf_counter()
     # Errors are built inside the handlers but raised outside them, with no chain: the
     # aiohttp exceptions hold the request, Authorization header included.
     error: APIError | None = None
@@ -80,7 +75,6 @@ async def send_request(
         error = APIConnectionError(f"{label} failed: {redact(str(exc), secret)}")
     if error is not None:
         raise detached(error)
-    logger.debug("%s -> %d in %.1f ms", label, status, (time.perf_counter() - started) * 1e3)
     if not complete and 200 <= status < 300:
         raise detached(
             ResponseValidationError(

@@ -4,12 +4,12 @@ The first attempt goes out directly: most requests succeed at once, and building
 machinery for each of them cost about a tenth of a listing's CPU. Only after a retryable failure
 is a fresh ``AsyncRetrying`` built (one per request: it keeps its attempt state on itself, so one
 shared between concurrent tasks would mix their attempts up), and that failure is replayed to it as
-its first attempt, so counting, waits and logging are tenacity's, unchanged.
+its first attempt, so counting, waits and logging are tenacity's, unchanged (the log record
+of a retry is ``_observe.plain.log_retry``'s).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -17,12 +17,11 @@ from attrs import Attribute, field, frozen
 from attrs.validators import ge
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential_jitter
 
+from .._observe.plain import log_retry
 from .._validation import check_number
 from .answers import classify
 
 __all__ = ["RetryPolicy"]
-
-logger = logging.getLogger("aio_classify")
 
 _T = TypeVar("_T")
 
@@ -55,8 +54,15 @@ class RetryPolicy:
     jitter: float = field(default=0.5, validator=_finite_non_negative)
     max_retry_after: float = field(default=60.0, validator=_finite_non_negative)
 
-    async def call(self, attempt: Callable[[], Awaitable[_T]]) -> _T:
-        """``await attempt()``, retried per this policy; ``max_retries`` counts after the first."""
+    async def call(
+        self,
+        attempt: Callable[[], Awaitable[_T]],
+        *,
+        before_retry: Callable[[RetryCallState], None] = log_retry,
+    ) -> _T:
+        """``await attempt()``, retried per this policy; ``max_retries`` counts after the first.
+        ``before_retry`` is told of each failed attempt that will be retried (tenacity's
+        ``before_sleep``): it logs (``log_retry``; the transport's ``RequestWatch.retrying``)."""
         try:
             return await attempt()
         except Exception as exc:
@@ -71,15 +77,15 @@ class RetryPolicy:
                 raise failure
             return await attempt()
 
-        return await self.retrying()(replay_then_attempt)
+        return await self.retrying(before_retry)(replay_then_attempt)
 
-    def retrying(self) -> AsyncRetrying:
+    def retrying(self, before_retry: Callable[[RetryCallState], None] = log_retry) -> AsyncRetrying:
         """A fresh tenacity ``AsyncRetrying`` for one request (never share one between tasks)."""
         return AsyncRetrying(
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self._wait,
             retry=self._should_retry,
-            before_sleep=_log_retry,
+            before_sleep=before_retry,
             reraise=True,
         )
 
@@ -103,9 +109,3 @@ class RetryPolicy:
             multiplier=self.initial_backoff, max=self.max_backoff, jitter=self.jitter
         )
         return min(float(backoff(state)), self.max_backoff + self.jitter)
-
-
-def _log_retry(state: RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome else None
-    sleep = state.next_action.sleep if state.next_action else 0.0
-    logger.info("attempt %d failed (%s); retrying in %.2fs", state.attempt_number, exc, sleep)

@@ -20,6 +20,7 @@ import aiohttp
 from yarl import URL
 
 from .._core.call_kinds import CallKind
+from .._observe import RequestWatch, Telemetry
 from .exchange import Reply, Send, send_request
 from .protocol import Query, decode_response
 from .retry import RetryPolicy
@@ -46,6 +47,7 @@ class Transport:
         limiters: Mapping[CallKind, Limiter],
         max_response_bytes: int = 32 * 2**20,
         send: Send | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.base_url = base_url
         self._prefix = str(base_url).rstrip("/")
@@ -56,7 +58,9 @@ class Transport:
         self._max_response_bytes = max_response_bytes
         self._session = session  # the caller's, if any
         self._sessions = LoopSessions(max_connections)  # ours, one per event loop
-        self._limiters = limiters
+        #: What each request reports (logs; spans and metrics with OpenTelemetry).
+        self.telemetry = telemetry or Telemetry()
+        self._limiters = self.telemetry.limiters(limiters)
         self._closed = False
         #: How each attempt is sent: over aiohttp unless a test gives another ``Send``.
         self._send: Send = send or self._send_with_aiohttp
@@ -83,10 +87,12 @@ class Transport:
         ``path`` must already be percent-encoded (see ``protocol.job_path``); ``kind`` picks
         the limiter that gives each attempt its turn (see ``throttle``).
         """
-        send = partial(self._send_once, method, self.url(path), params, json, decode)
+        url = self.url(path)
+        watch = self.telemetry.request(method, url, kind, params)
+        send = partial(self._send_once, watch, method, url, params, json, decode)
         limiter = self._limiters.get(kind)  # each attempt is sent in its turn, if it has one
         attempt = send if limiter is None else partial(in_turn, limiter, send)
-        result: _T = await self.retry_policy.call(attempt)
+        result: _T = await self.retry_policy.call(attempt, before_retry=watch.retrying)
         return result
 
     def url(self, path: str) -> URL:
@@ -94,11 +100,17 @@ class Transport:
         return URL(self._prefix + path, encoded=True)
 
     async def _send_once(
-        self, method: str, url: URL, params: Query, json: Any, decode: Callable[[bytes], Any]
+        self,
+        watch: RequestWatch,
+        method: str,
+        url: URL,
+        params: Query,
+        json: Any,
+        decode: Callable[[bytes], Any],
     ) -> Any:
         if self._closed:
             raise RuntimeError("this ClassifyClient is closed; create a new one")
-        status, headers, body = await self._send(method, url, params, json)
+        status, headers, body = await watch.exchange(partial(self._send, method, url, params, json))
         return decode_response(
             status,
             headers,
@@ -115,7 +127,7 @@ class Transport:
             url,
             params=params,
             json=json,
-            headers=self._headers,
+            headers=self.telemetry.outgoing(self._headers),
             client_timeout=self._timeout,
             max_response_bytes=self._max_response_bytes,
             secret=self._api_key,

@@ -27,12 +27,17 @@ PACKAGING_DEPS = ["hatchling>=1.27"]
 DOCS_DEPS = ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.29", "ruff"]
 #: Property tests of the hostile-input guarantees (tests/test_hostile_properties.py).
 PROPERTY_DEPS = ["hypothesis"]
+#: tests/test_telemetry.py records spans and metrics with the SDK's in-memory exporter and
+#: reader; mypy reads the API's types (aio_classify/_observe/otel.py).
+OTEL_DEPS = ["opentelemetry-api>=1.20", "opentelemetry-sdk"]
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite: loopback tests on the newest aiohttp, then the pinned sessions."""
-    session.install("-e", ".", *TEST_DEPS, *README_DEPS, *PACKAGING_DEPS, *PROPERTY_DEPS)
+    session.install(
+        "-e", ".", *TEST_DEPS, *README_DEPS, *PACKAGING_DEPS, *PROPERTY_DEPS, *OTEL_DEPS
+    )
     session.run("pytest", "--ignore=tests/mocked", "--ignore=tests/conformance", *session.posargs)
     session.notify("unit")
 
@@ -67,7 +72,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".", "mypy", *TEST_DEPS)
+    session.install("-e", ".", "mypy", *TEST_DEPS, *OTEL_DEPS)
     session.run("mypy", "--strict", "aio_classify")
 
 
@@ -92,7 +97,7 @@ def bench(session: nox.Session) -> None:
     bench_create, bench_webhooks). All take about a quarter of an hour; bench_create,
     bench_webhooks, bench_poll and the SDK's per-id lookups are the slow parts.
     """
-    session.install("-e", ".", "llama-cloud", "matplotlib")
+    session.install("-e", ".", "llama-cloud", "matplotlib", *OTEL_DEPS)
     session.run("python", "benchmarks/report.py", *session.posargs)
 
 

@@ -14,7 +14,7 @@ from typing import Any, Self, TypeVar
 import aiohttp
 from attrs import evolve
 
-from ._core.errors import BadRequestError, ConflictError
+from ._core.errors import BadRequestError, ConflictError, JobFailedError
 from ._core.models import ClassifyConfiguration, ClassifyJob, JobStatus, WebhookConfiguration
 from ._decode.conversion import read_job, read_page
 from ._decode.status_page import Running, read_status_page
@@ -34,6 +34,7 @@ from ._jobs.batching import BatchLookup, JobIds, PageOf, distinct_ids
 from ._jobs.pagination import AnyPage, JobPager
 from ._jobs.polling import PollOptions, poll_in_rounds, poll_one_job
 from ._jobs.scan import scan, split_range
+from ._observe import build_telemetry
 from ._validation import (
     check_api_key,
     check_base_url,
@@ -78,6 +79,11 @@ class ClassifyClient:
     ``max_response_bytes`` caps what one response may occupy, counted after decompression: a
     bigger answer is a ``ResponseValidationError`` and nothing past the cap is read. See
     SECURITY.md for every guarantee against a hostile server.
+
+    With ``opentelemetry-api`` installed (``pip install "aio-classify[otel]"``), every call is
+    traced and measured through ``tracer_provider`` / ``meter_provider`` (an OpenTelemetry
+    ``TracerProvider`` / ``MeterProvider``; the global ones when ``None``); see the
+    Observability guide. Without it, nothing of OpenTelemetry is imported.
     """
 
     def __init__(
@@ -95,6 +101,8 @@ class ClassifyClient:
         rate_limit: float | Mapping[str, float] | None = None,
         adaptive_throttling: bool = True,
         max_response_bytes: int = 32 * 2**20,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
     ) -> None:
         api_key = check_api_key(
             api_key if api_key is not None else os.environ.get("LLAMA_CLOUD_API_KEY")
@@ -121,7 +129,9 @@ class ClassifyClient:
             session=check_session(session),
             limiters=limiters,
             max_response_bytes=max_response_bytes,
+            telemetry=build_telemetry(tracer_provider, meter_provider, secret=api_key),
         )
+        self._telemetry = self._transport.telemetry
 
     def __repr__(self) -> str:
         return (
@@ -200,7 +210,7 @@ class ClassifyClient:
             raise ValueError("page_token must be a non-empty token from Page.next_page_token")
         if page_token is not None:
             check_text(page_token, "page_token")
-        fetcher = None if ids == [] else self._page_fetcher(query, read_page)
+        fetcher = None if ids == [] else self._page_fetcher(query, read_page, "list_jobs")
         return JobPager(fetcher, page_token=page_token, limit=limit)
 
     def scan_jobs(
@@ -247,15 +257,27 @@ class ClassifyClient:
         return scan(list_window, windows, concurrency=check_int(concurrency, "concurrency", low=1))
 
     def _page_fetcher(
-        self, query: Query, read: Callable[[bytes], _PageT]
+        self, query: Query, read: Callable[[bytes], _PageT], call: str | None = None
     ) -> Callable[[str | None], Awaitable[_PageT]]:
+        """Fetches one page per call; with ``call``, each page is a logical call of that name
+        (a listing's pages), else a part of the caller's (a batched lookup's)."""
+
         async def fetch_page(token: str | None) -> _PageT:
             params = page_query(query, token)
             return await self._transport.request(
                 "GET", JOBS_PATH, kind="list", params=params, decode=read
             )
 
-        return fetch_page
+        if call is None:
+            return fetch_page
+
+        async def fetch_traced_page(token: str | None) -> _PageT:
+            with self._telemetry.call(call, "list") as scope:
+                page = await fetch_page(token)
+                scope.set_attribute("aio_classify.jobs.returned", len(page.items))
+                return page
+
+        return fetch_traced_page
 
     async def get_job(
         self,
@@ -272,9 +294,10 @@ class ClassifyClient:
         path = job_path(check_job_id(job_id))
         expanded = [("expand", name) for name in check_str_list(expand, "expand") or ()]
         params = [*self._scope(project_id, organization_id), *expanded]
-        return await self._transport.request(
-            "GET", path, kind="get", params=params, decode=read_job
-        )
+        with self._telemetry.call("get_job", "get"):
+            return await self._transport.request(
+                "GET", path, kind="get", params=params, decode=read_job
+            )
 
     # -- batch lookups ---------------------------------------------------------------------
 
@@ -295,7 +318,10 @@ class ClassifyClient:
         """
         ids = check_given_ids(job_ids)
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id, read_page)
-        return await lookup.get_jobs(ids)
+        with self._telemetry.call("get_jobs", "list") as scope:
+            found = await lookup.get_jobs(ids)
+            scope.set_attribute("aio_classify.jobs.found", len(found))
+            return found
 
     def iter_jobs(
         self,
@@ -361,7 +387,14 @@ class ClassifyClient:
         def fetch() -> Awaitable[ClassifyJob]:
             return self.get_job(job_id, project_id=project_id, organization_id=organization_id)
 
-        return await poll_one_job(fetch, job_id, options, raise_on_failure=raise_on_failure)
+        with self._telemetry.call("wait_for_job", "get"):
+            try:
+                job = await poll_one_job(fetch, job_id, options, raise_on_failure=raise_on_failure)
+            except JobFailedError as failed:
+                self._telemetry.job_finished(failed.job)
+                raise
+            self._telemetry.job_finished(job)
+            return job
 
     async def wait_for_jobs(
         self,
@@ -397,9 +430,11 @@ class ClassifyClient:
         )
         ids = await distinct_ids(job_ids)
         finished: dict[str, ClassifyJob] = {}
-        async with aclosing(poll_in_rounds(lookup, ids, options, finished)) as jobs:
-            async for _ in jobs:
-                pass
+        with self._telemetry.call("wait_for_jobs", "list") as scope:
+            scope.set_attribute("aio_classify.jobs.requested", len(ids))
+            async with aclosing(poll_in_rounds(lookup, ids, options, finished)) as jobs:
+                async for job in jobs:
+                    self._telemetry.job_finished(job)
         return {job_id: finished[job_id] for job_id in ids}
 
     def watch_jobs(
@@ -434,6 +469,7 @@ class ClassifyClient:
         ids = await distinct_ids(job_ids)
         async with aclosing(poll_in_rounds(lookup, ids, options, {})) as jobs:
             async for job in jobs:
+                self._telemetry.job_finished(job)
                 yield job
 
     # -- creating, cancelling, deleting ----------------------------------------------------
@@ -471,9 +507,12 @@ class ClassifyClient:
         self, body: dict[str, Any], project_id: str | None, organization_id: str | None
     ) -> ClassifyJob:
         params = self._scope(project_id, organization_id)
-        return await self._transport.request(
-            "POST", JOBS_PATH, kind="create", params=params, json=body, decode=read_job
-        )
+        with self._telemetry.call("create_job", "create") as scope:
+            job = await self._transport.request(
+                "POST", JOBS_PATH, kind="create", params=params, json=body, decode=read_job
+            )
+            scope.set_attribute("aio_classify.job.id", job.id)
+            return job
 
     async def run(
         self,
@@ -526,6 +565,17 @@ class ClassifyClient:
         """
         path = job_path(check_job_id(job_id), "cancel")
         params = self._scope(project_id, organization_id)
+        with self._telemetry.call("cancel_job", "cancel"):
+            return await self._cancel(job_id, path, params, project_id, organization_id)
+
+    async def _cancel(
+        self,
+        job_id: str,
+        path: str,
+        params: Query,
+        project_id: str | None,
+        organization_id: str | None,
+    ) -> ClassifyJob:
         try:
             return await self._transport.request(
                 "POST", path, kind="cancel", params=params, decode=read_job
@@ -542,6 +592,7 @@ class ClassifyClient:
         """Delete a terminal job; a job still running is refused (``ConflictError``)."""
         path = job_path(check_job_id(job_id))
         params = self._scope(project_id, organization_id)
-        await self._transport.request(
-            "DELETE", path, kind="delete", params=params, decode=json_body
-        )
+        with self._telemetry.call("delete_job", "delete"):
+            await self._transport.request(
+                "DELETE", path, kind="delete", params=params, decode=json_body
+            )

@@ -35,6 +35,7 @@ from attrs import field, frozen
 
 from ._core.dates import to_utc
 from ._core.sanitize import shorten
+from ._observe import build_telemetry
 from ._validation import check_int
 
 __all__ = [
@@ -160,6 +161,8 @@ class WebhookReceiver:
     ``secret``: the configuration's ``webhook_signing_secret``; with one, a delivery without a
     valid signature is refused. ``remember``: how many recent event ids are kept to drop repeats
     (the oldest is forgotten first). ``max_body_bytes``: bigger deliveries are refused unread.
+    ``meter_provider``: with ``opentelemetry-api`` installed, deliveries are counted by outcome
+    (``aio_classify.webhook.deliveries``) through it, or through the global one when ``None``.
     """
 
     def __init__(
@@ -168,6 +171,7 @@ class WebhookReceiver:
         *,
         remember: int = 10_000,
         max_body_bytes: int = MAX_BODY_BYTES,
+        meter_provider: Any = None,
     ) -> None:
         if secret is not None and not _as_bytes(secret, "secret"):
             raise ValueError("secret must not be empty (use None for unsigned deliveries)")
@@ -177,6 +181,7 @@ class WebhookReceiver:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._subscriptions: set[EventSubscription] = set()
         self._lock = threading.Lock()  # accept() may run in a framework's worker threads
+        self._telemetry = build_telemetry(meter_provider=meter_provider)
 
     def __repr__(self) -> str:
         signed = "signed" if self._secret is not None else "unsigned"
@@ -189,6 +194,15 @@ class WebhookReceiver:
         the receiver has a secret, and ``ValueError`` for a body that is not an event (one over
         ``max_body_bytes`` included, refused before any hashing or parsing).
         """
+        try:
+            event = self._accept(body, headers)
+        except ValueError:
+            self._telemetry.delivery("refused")
+            raise
+        self._telemetry.delivery("duplicate" if event is None else "accepted")
+        return event
+
+    def _accept(self, body: bytes | str, headers: Mapping[str, str]) -> WebhookEvent | None:
         raw = _as_bytes(body, "body")
         if len(raw) > self._max_body_bytes:
             raise ValueError(f"not a webhook event: {len(raw)} bytes (> {self._max_body_bytes})")
@@ -224,8 +238,10 @@ class WebhookReceiver:
         try:
             body = await self._read_body(request)
         except _TooLarge:
+            self._telemetry.delivery("refused")
             return web.Response(status=413, text="webhook body too large")
         except Exception:  # a reset connection, a broken chunked body: nothing to accept
+            self._telemetry.delivery("refused")
             return web.Response(status=400, text="unreadable webhook body")
         try:
             self.accept(body, request.headers)

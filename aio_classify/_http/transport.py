@@ -59,7 +59,7 @@ class Transport:
         self._session = session  # the caller's, if any
         self._sessions = LoopSessions(max_connections)  # ours, one per event loop
         #: What each request reports (logs; spans and metrics with OpenTelemetry).
-        self.telemetry = telemetry or Telemetry()
+        self.telemetry = telemetry or Telemetry(api_key)
         self._limiters = self.telemetry.limiters(limiters)
         self._closed = False
         #: How each attempt is sent: over aiohttp unless a test gives another ``Send``.

@@ -16,9 +16,12 @@ from .plain import CallScope, RequestWatch, Telemetry
 __all__ = ["CallScope", "RequestWatch", "Telemetry", "build_telemetry"]
 
 
-def build_telemetry(tracer_provider: Any = None, meter_provider: Any = None) -> Telemetry:
+def build_telemetry(
+    tracer_provider: Any = None, meter_provider: Any = None, *, secret: str | None = None
+) -> Telemetry:
     """OpenTelemetry reporting through the providers given (the global ones otherwise) when
-    ``opentelemetry-api`` can be imported; logs only when it cannot."""
+    ``opentelemetry-api`` can be imported; logs only when it cannot. ``secret`` (the API key)
+    never appears in what is reported."""
     try:
         from .otel import OtelTelemetry
     except ImportError:
@@ -27,5 +30,5 @@ def build_telemetry(tracer_provider: Any = None, meter_provider: Any = None) -> 
                 "tracer_provider= and meter_provider= need opentelemetry-api: "
                 'pip install "aio-classify[otel]"'
             ) from None
-        return Telemetry()
-    return OtelTelemetry(tracer_provider, meter_provider)
+        return Telemetry(secret)
+    return OtelTelemetry(tracer_provider, meter_provider, secret)

@@ -58,7 +58,10 @@ INSTRUMENTS: dict[str, tuple[str, str]] = {
 class OtelTelemetry(Telemetry):
     """Logs, spans and metrics, through the providers given or the global ones."""
 
-    def __init__(self, tracer_provider: Any = None, meter_provider: Any = None) -> None:
+    def __init__(
+        self, tracer_provider: Any = None, meter_provider: Any = None, secret: str | None = None
+    ) -> None:
+        super().__init__(secret)
         self.tracer = trace.get_tracer(SCOPE, tracer_provider=tracer_provider)
         meter = metrics.get_meter(SCOPE, meter_provider=meter_provider)
 
@@ -104,7 +107,7 @@ class TracedRequest(RequestWatch):
     def __init__(
         self, telemetry: OtelTelemetry, method: str, url: URL, kind: CallKind, params: Query
     ) -> None:
-        super().__init__(method, url, kind, params)
+        super().__init__(telemetry, method, url, kind, params)
         self._telemetry = telemetry
         #: The attributes every attempt's span and duration carry.
         self._base: dict[str, Any] = {
@@ -120,7 +123,9 @@ class TracedRequest(RequestWatch):
         span = self._telemetry.tracer.start_span(
             self.method, kind=SpanKind.CLIENT, attributes=attributes
         )
-        with trace.use_span(span, record_exception=False, set_status_on_exception=False):
+        with trace.use_span(
+            span, end_on_exit=True, record_exception=False, set_status_on_exception=False
+        ):
             return await super().exchange(send)
 
     def ended(
@@ -145,7 +150,7 @@ class TracedRequest(RequestWatch):
         if span.is_recording():
             span.set_attributes(answer)
             span.set_attribute("url.full", self.full_url())
-            request_id = request_id_of(headers)
+            request_id = request_id_of(headers, self.telemetry.secret)
             if request_id is not None:
                 span.set_attribute("aio_classify.request_id", request_id)
             if "error.type" in answer:

@@ -25,7 +25,7 @@ from yarl import URL
 from .._core.call_kinds import CallKind
 from .._core.errors import APIStatusError
 from .._core.models import ClassifyJob
-from .._core.sanitize import one_line
+from .._core.sanitize import one_line, redact
 
 __all__ = [
     "REQUEST_ID_HEADER",
@@ -51,12 +51,13 @@ Reply = tuple[int, Mapping[str, str], bytes]
 DeliveryOutcome = Literal["accepted", "duplicate", "refused"]
 
 
-def request_id_of(headers: Mapping[str, str] | None) -> str | None:
-    """The service's request id from ``headers``, printable and bounded; ``None`` if absent."""
+def request_id_of(headers: Mapping[str, str] | None, secret: str | None) -> str | None:
+    """The service's request id from ``headers``, ``secret`` (the API key) taken out, printable
+    and bounded; ``None`` if absent."""
     if not headers:
         return None
     value = headers.get(REQUEST_ID_HEADER)
-    return None if value is None else one_line(value, MAX_REQUEST_ID_CHARS)
+    return None if value is None else one_line(redact(value, secret), MAX_REQUEST_ID_CHARS)
 
 
 def log_retry(state: RetryCallState, fields: Mapping[str, Any] | None = None) -> None:
@@ -99,7 +100,13 @@ _NO_SCOPE = _NoScope()
 
 
 class Telemetry:
-    """What a client reports without OpenTelemetry: the log records of its requests."""
+    """What a client reports without OpenTelemetry: the log records of its requests.
+
+    ``secret`` (the API key) is taken out of the server text it records (a request id).
+    """
+
+    def __init__(self, secret: str | None = None) -> None:
+        self.secret = secret
 
     def call(self, name: str, kind: CallKind) -> Any:
         """A context manager around one logical call (``list_jobs`` page, ``get_jobs``, ...);
@@ -108,7 +115,7 @@ class Telemetry:
 
     def request(self, method: str, url: URL, kind: CallKind, params: Query = ()) -> RequestWatch:
         """The watch over one request (``params``: its query) and its retries."""
-        return RequestWatch(method, url, kind, params)
+        return RequestWatch(self, method, url, kind, params)
 
     def limiters(self, limiters: Mapping[CallKind, Any]) -> Mapping[CallKind, Any]:
         """The limiters the transport should use (the same ones, here: no wait is measured)."""
@@ -128,9 +135,12 @@ class Telemetry:
 class RequestWatch:
     """One request as the transport sends it: each attempt (``exchange``) and each retry."""
 
-    __slots__ = ("attempts", "kind", "method", "params", "url")
+    __slots__ = ("attempts", "kind", "method", "params", "telemetry", "url")
 
-    def __init__(self, method: str, url: URL, kind: CallKind, params: Query = ()) -> None:
+    def __init__(
+        self, telemetry: Telemetry, method: str, url: URL, kind: CallKind, params: Query = ()
+    ) -> None:
+        self.telemetry = telemetry
         self.method = method
         self.url = url
         self.kind = kind
@@ -163,7 +173,7 @@ class RequestWatch:
         """An attempt ended with an answer (``status``, ``headers``) or without (``failure``)."""
         if not logger.isEnabledFor(logging.DEBUG):
             return
-        request_id = request_id_of(headers)
+        request_id = request_id_of(headers, self.telemetry.secret)
         outcome = str(status) if failure is None else type(failure).__name__
         logger.debug(
             "%s %s -> %s in %.1f ms%s",
@@ -179,7 +189,7 @@ class RequestWatch:
         """Tenacity's ``before_sleep``: an attempt failed and another follows; logged at INFO."""
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, APIStatusError):
-            status, request_id = exc.status_code, request_id_of(exc.headers)
+            status, request_id = exc.status_code, request_id_of(exc.headers, self.telemetry.secret)
         else:
             status, request_id = None, None
         log_retry(state, self.fields(status, request_id, state.seconds_since_start))

@@ -25,6 +25,7 @@ from aio_classify import ClassifyClient, ConflictError, WebhookConfiguration
 from aio_classify.testing import FakeClassifyServer
 from aio_classify.testing._webhooks import event_body
 from aio_classify.webhooks import WebhookReceiver, sign
+
 from helpers import API_KEY, FAST_RETRIES, WEBHOOK_SECRET, child_env
 
 

@@ -93,8 +93,8 @@ def bench(session: nox.Session) -> None:
     """Benchmarks side by side with raw floors and the official SDK (installed only here, with
     matplotlib for the plots); writes docs/benchmarks.md and docs/images/.
 
-    ``nox -s bench -- bench_list`` runs one (bench_list, bench_batch, bench_poll, bench_scan,
-    bench_create, bench_webhooks). All take about a quarter of an hour; bench_create,
+    ``nox -s bench -- bench_list`` runs one (bench_list, bench_otel, bench_batch, bench_poll,
+    bench_scan, bench_create, bench_webhooks). All take about a quarter of an hour; bench_create,
     bench_webhooks, bench_poll and the SDK's per-id lookups are the slow parts.
     """
     session.install("-e", ".", "llama-cloud", "matplotlib", *OTEL_DEPS)

@@ -1,8 +1,8 @@
 """Run the benchmarks and write ``docs/benchmarks.md`` with their tables, targets and plots
 (``docs/images/*.png``). ``nox -s bench`` runs this; matplotlib is installed there only.
 
-    python benchmarks/report.py [bench_list bench_batch bench_poll bench_scan bench_create
-                                 bench_webhooks]
+    python benchmarks/report.py [bench_list bench_otel bench_batch bench_poll bench_scan
+                                 bench_create bench_webhooks]
 
 Naming some benchmarks runs only those, and the page then holds only their sections. Each
 benchmark keeps its contenders in one process run, interleaved, and reports ratios within that
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import bench_batch
 import bench_list
+import bench_otel
 import bench_poll
 import bench_scan
 import matplotlib
@@ -56,6 +57,7 @@ def external(
 
 BENCHMARKS: dict[str, Callable[[], Section | str]] = {
     "bench_list": lambda: bench_list.measure(jobs=10_000, big=100_000, rounds=7),
+    "bench_otel": lambda: bench_otel.measure(jobs=10_000, rounds=7),
     "bench_batch": lambda: asyncio.run(
         bench_batch.collect(jobs=10_000, concurrency=8, latency=0.005, rounds=5)
     ),

@@ -161,7 +161,6 @@ async def test_an_unreachable_server_exits_1_and_debug_adds_the_traceback() -> N
     assert "APIConnectionError" in stderr
 
 
-
 async def test_debug_shows_each_request_with_its_request_id(server: FakeClassifyServer) -> None:
     server.seed_jobs(2)
     server.fail_next(503, headers={"x-request-id": "req-cli-1"})

@@ -432,7 +432,8 @@ class ClassifyClient:
         finished: dict[str, ClassifyJob] = {}
         with self._telemetry.call("wait_for_jobs", "list") as scope:
             scope.set_attribute("aio_classify.jobs.requested", len(ids))
-            async with aclosing(poll_in_rounds(lookup, ids, options, finished)) as jobs:
+            rounds = poll_in_rounds(lookup, ids, options, finished, self._telemetry)
+            async with aclosing(rounds) as jobs:
                 async for job in jobs:
                     self._telemetry.job_finished(job)
         return {job_id: finished[job_id] for job_id in ids}
@@ -467,7 +468,7 @@ class ClassifyClient:
         self, job_ids: JobIds, lookup: BatchLookup[ClassifyJob | Running], options: PollOptions
     ) -> AsyncGenerator[ClassifyJob, None]:
         ids = await distinct_ids(job_ids)
-        async with aclosing(poll_in_rounds(lookup, ids, options, {})) as jobs:
+        async with aclosing(poll_in_rounds(lookup, ids, options, {}, self._telemetry)) as jobs:
             async for job in jobs:
                 self._telemetry.job_finished(job)
                 yield job

@@ -142,7 +142,8 @@ async def test_a_batched_lookup_is_one_span_over_its_batches(
     (lookup,) = otel.spans("aio_classify get_jobs")
     assert lookup.attributes["aio_classify.jobs.found"] == 5
     batches = children(otel, lookup)
-    assert len(batches) == 3 and {span.name for span in batches} == {"GET"}
+    assert len(batches) == 3, [dict(span.attributes) for span in batches]
+    assert {span.name for span in batches} == {"GET"}
     assert otel.spans("aio_classify list_jobs") == []  # its pages are not listings
 
 
@@ -169,7 +170,10 @@ async def test_a_wait_with_webhook_events(
 
     (whole,) = otel.spans("aio_classify wait_for_jobs")
     assert whole.attributes["aio_classify.jobs.requested"] == 3
-    assert all(span.name == "GET" for span in children(otel, whole))
+    rounds = children(otel, whole)  # the first look at all three, then looks events prompted
+    assert {span.name for span in rounds} == {"aio_classify watch round"}
+    assert rounds[0].attributes["aio_classify.jobs.requested"] == 3
+    assert all({span.name for span in children(otel, round_)} == {"GET"} for round_ in rounds)
     assert otel.counts("aio_classify.jobs.finished", "aio_classify.job.status") == {
         "COMPLETED": 1,
         "FAILED": 1,
@@ -340,3 +344,26 @@ def test_providers_without_the_package_say_what_to_install() -> None:
         [sys.executable, "-c", script], env=child_env(), capture_output=True, text=True, check=True
     ).stdout
     assert 'pip install "aio-classify[otel]"' in out
+
+
+async def test_each_watch_round_is_a_span_over_its_batches(
+    server: FakeClassifyServer, traced: ClassifyClient, otel: Recorded
+) -> None:
+    ids = server.seed_jobs(4, statuses="RUNNING")
+    server.complete(ids[0])
+    seen = []
+    async for job in traced.watch_jobs(ids, poll_interval=0.01, max_interval=0.01, batch_size=2):
+        seen.append(job.id)
+        if len(seen) == 1:
+            for job_id in ids[1:]:
+                server.complete(job_id)
+    assert sorted(seen) == sorted(ids)
+    rounds = otel.spans("aio_classify watch round")
+    assert len(rounds) >= 2
+    for round_ in rounds:
+        batches = children(otel, round_)
+        assert [span.name for span in batches] == ["GET"] * len(batches)
+        looked_at = round_.attributes["aio_classify.jobs.requested"]
+        assert len(batches) == -(-looked_at // 2)
+        assert round_.attributes["aio_classify.jobs.found"] == looked_at
+    assert otel.counts("aio_classify.jobs.finished", "aio_classify.job.status") == {"COMPLETED": 4}

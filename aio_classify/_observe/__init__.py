@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .plain import CallScope, RequestWatch, Telemetry
+from .plain import CallScope, RequestWatch, RoundScope, Telemetry
 
-__all__ = ["CallScope", "RequestWatch", "Telemetry", "build_telemetry"]
+__all__ = ["CallScope", "RequestWatch", "RoundScope", "Telemetry", "build_telemetry"]
 
 
 def build_telemetry(

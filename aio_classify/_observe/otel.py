@@ -22,8 +22,9 @@ histogram. Instrument names are listed in ``INSTRUMENTS`` (and in docs/guides/ob
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -33,7 +34,15 @@ from yarl import URL
 from .._core.call_kinds import CallKind
 from .._core.errors import APIConnectionError, APIStatusError, APITimeoutError
 from .._core.models import ClassifyJob
-from .plain import DeliveryOutcome, Query, Reply, RequestWatch, Telemetry, request_id_of
+from .plain import (
+    DeliveryOutcome,
+    Query,
+    Reply,
+    RequestWatch,
+    RoundScope,
+    Telemetry,
+    request_id_of,
+)
 
 __all__ = ["INSTRUMENTS", "MIN_VISIBLE_WAIT", "OtelTelemetry"]
 
@@ -43,6 +52,8 @@ SCOPE = "aio_classify"
 MIN_VISIBLE_WAIT = 0.001
 
 CALL_KIND = "aio_classify.call_kind"
+
+_T = TypeVar("_T")
 
 #: Every instrument: name, unit, description.
 INSTRUMENTS: dict[str, tuple[str, str]] = {
@@ -80,6 +91,25 @@ class OtelTelemetry(Telemetry):
         return self.tracer.start_as_current_span(
             f"aio_classify {name}", kind=SpanKind.INTERNAL, attributes={CALL_KIND: kind}
         )
+
+    @contextmanager
+    def watch_round(self, looked_at: int) -> Iterator[RoundScope]:
+        """The round's span is never current across the round (it yields jobs between steps,
+        and a context attached in one step must be detached in that step): ``TracedRound.run``
+        makes it current around each step instead."""
+        span = self.tracer.start_span(
+            "aio_classify watch round",
+            kind=SpanKind.INTERNAL,
+            attributes={"aio_classify.jobs.requested": looked_at},
+        )
+        try:
+            yield TracedRound(span)
+        except Exception as exc:  # not a cancellation, not the generator closed
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR))
+            raise
+        finally:
+            span.end()
 
     def request(self, method: str, url: URL, kind: CallKind, params: Query = ()) -> RequestWatch:
         return TracedRequest(self, method, url, kind, params)
@@ -161,6 +191,24 @@ class TracedRequest(RequestWatch):
         exc = state.outcome.exception() if state.outcome else None
         reason = {CALL_KIND: self.kind, "aio_classify.retry.reason": retry_reason(exc)}
         self._telemetry.retries.add(1, reason)
+
+
+class TracedRound:
+    """A polling round's span: counts set on it, each step run with it current."""
+
+    __slots__ = ("_span",)
+
+    def __init__(self, span: trace.Span) -> None:
+        self._span = span
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        self._span.set_attribute(key, value)
+
+    async def run(self, step: Awaitable[_T]) -> _T:
+        with trace.use_span(
+            self._span, end_on_exit=False, record_exception=False, set_status_on_exception=False
+        ):
+            return await step
 
 
 def retry_reason(exc: BaseException | None) -> str:

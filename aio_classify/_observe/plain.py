@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from tenacity import RetryCallState
 from yarl import URL
@@ -31,6 +31,7 @@ __all__ = [
     "REQUEST_ID_HEADER",
     "CallScope",
     "RequestWatch",
+    "RoundScope",
     "Telemetry",
     "log_retry",
     "request_id_of",
@@ -42,6 +43,8 @@ logger = logging.getLogger("aio_classify")
 REQUEST_ID_HEADER = "x-request-id"
 #: The longest request id kept (the header is server text).
 MAX_REQUEST_ID_CHARS = 128
+
+_T = TypeVar("_T")
 
 #: A request's query: name-value pairs (``protocol.Query``).
 Query = Sequence[tuple[str, str]]
@@ -76,6 +79,12 @@ class CallScope(Protocol):
     def set_attribute(self, key: str, value: Any) -> None: ...
 
 
+class RoundScope(CallScope, Protocol):
+    """A polling round: it notes counts, and runs each step of the round under its span."""
+
+    def run(self, step: Awaitable[_T]) -> Awaitable[_T]: ...
+
+
 class _NoScope:
     """The scope of a call nobody traces: it notes nothing, and is its own context manager."""
 
@@ -83,6 +92,9 @@ class _NoScope:
 
     def set_attribute(self, key: str, value: Any) -> None:
         pass
+
+    def run(self, step: Awaitable[_T]) -> Awaitable[_T]:
+        return step
 
     def __enter__(self) -> CallScope:
         return self
@@ -111,6 +123,11 @@ class Telemetry:
     def call(self, name: str, kind: CallKind) -> Any:
         """A context manager around one logical call (``list_jobs`` page, ``get_jobs``, ...);
         it gives a ``CallScope``."""
+        return _NO_SCOPE
+
+    def watch_round(self, looked_at: int) -> Any:
+        """A context manager around one polling round over ``looked_at`` jobs; it gives a
+        ``RoundScope``."""
         return _NO_SCOPE
 
     def request(self, method: str, url: URL, kind: CallKind, params: Query = ()) -> RequestWatch:

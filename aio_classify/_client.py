@@ -14,11 +14,13 @@ from typing import Any, Self, TypeVar
 import aiohttp
 from attrs import evolve
 
-from ._core.errors import BadRequestError, ConflictError, JobFailedError
+from ._core.call_kinds import CallKind
+from ._core.errors import BadRequestError, ConflictError, JobFailedError, NotFoundError
 from ._core.models import ClassifyConfiguration, ClassifyJob, JobStatus, WebhookConfiguration
 from ._decode.conversion import read_job, read_page
 from ._decode.status_page import Running, read_status_page
 from ._decode.strict_json import json_body
+from ._http.coordination import Coordinator, check_coordinator, scope_of
 from ._http.protocol import (
     JOBS_PATH,
     Query,
@@ -28,11 +30,18 @@ from ._http.protocol import (
     scope_query,
 )
 from ._http.retry import RetryPolicy
-from ._http.throttle import build_limiters
+from ._http.throttle import Limiter, build_limiters
 from ._http.transport import Transport
 from ._jobs.batching import BatchLookup, JobIds, PageOf, distinct_ids
+from ._jobs.coalesce import GET_WINDOW, WAIT_WINDOW, Coalescer
 from ._jobs.pagination import AnyPage, JobPager
-from ._jobs.polling import PollOptions, poll_in_rounds, poll_one_job
+from ._jobs.polling import (
+    PollOptions,
+    cancelling_on_timeout,
+    look_when_due,
+    poll_in_rounds,
+    poll_one_job,
+)
 from ._jobs.scan import scan, split_range
 from ._observe import build_telemetry
 from ._validation import (
@@ -74,11 +83,19 @@ class ClassifyClient:
     Every call kind (list, get, create, cancel, delete) waits for its turn in one limiter shared
     by all tasks: ``rate_limit`` (requests per second, for every kind or a mapping per kind)
     spaces its sends evenly; ``adaptive_throttling`` learns the server's rate from its 429s,
-    starting with a slow start. See ``throttle``.
+    starting with a slow start. See ``throttle``. With a ``coordinator``
+    (``aio_classify.redis.RedisCoordinator``) the cap and the learned rate hold for every process
+    sharing it, the base URL and the API key; see ``aio_classify.redis``.
 
     ``max_response_bytes`` caps what one response may occupy, counted after decompression: a
     bigger answer is a ``ResponseValidationError`` and nothing past the cap is read. See
     SECURITY.md for every guarantee against a hostile server.
+
+    ``coalesce`` (on by default) lets independent callers share requests: ``get_job`` calls
+    pending at the same time go out as batched lookups, and every ``wait_for_job`` joins one
+    polling schedule per event loop whose looks, due close together, share a request; a lone
+    call is still one ``GET``. ``coalesce=False`` makes one request per call. See
+    ``aio_classify._jobs.coalesce``.
 
     With ``opentelemetry-api`` installed (``pip install "aio-classify[otel]"``), every call is
     traced and measured through ``tracer_provider`` / ``meter_provider`` (an OpenTelemetry
@@ -101,6 +118,8 @@ class ClassifyClient:
         rate_limit: float | Mapping[str, float] | None = None,
         adaptive_throttling: bool = True,
         max_response_bytes: int = 32 * 2**20,
+        coalesce: bool = True,
+        coordinator: Coordinator | None = None,
         tracer_provider: Any = None,
         meter_provider: Any = None,
     ) -> None:
@@ -115,11 +134,16 @@ class ClassifyClient:
         self.organization_id = check_optional_str(organization_id, "organization_id")
         # ``max_retries`` always sets the count; ``retry_policy`` only the timing.
         policy = evolve(retry_policy or RetryPolicy(), max_retries=max_retries)
-        limiters = build_limiters(
+        local = build_limiters(
             check_rate_limit(rate_limit),
             check_bool(adaptive_throttling, "adaptive_throttling"),
             max_pause=policy.max_retry_after,
         )
+        limiters: Mapping[CallKind, Limiter[Any]] = local
+        if coordinator is not None:
+            shared = check_coordinator(coordinator)
+            scope = scope_of(str(url), api_key)
+            limiters = {kind: shared.shared_limiter(scope, each) for kind, each in local.items()}
         self._transport = Transport(
             base_url=url,
             api_key=api_key,
@@ -132,6 +156,13 @@ class ClassifyClient:
             telemetry=build_telemetry(tracer_provider, meter_provider, secret=api_key),
         )
         self._telemetry = self._transport.telemetry
+        self._coalesce = check_bool(coalesce, "coalesce")
+        self._gets: Coalescer[ClassifyJob] = Coalescer(
+            self._get_one, self._get_many, self._not_found, window=GET_WINDOW
+        )
+        self._looks: Coalescer[ClassifyJob | Running] = Coalescer(
+            self._get_one, self._look_many, self._not_found, window=WAIT_WINDOW
+        )
 
     def __repr__(self) -> str:
         return (
@@ -290,14 +321,42 @@ class ClassifyClient:
         """One job by id; ``NotFoundError`` when the service does not know it.
 
         ``expand=["usage"]`` asks for ``job.usage``, which the service sends only when asked.
+
+        With ``coalesce`` (the default), calls without ``expand`` pending at the same time on
+        this client share batched ``list`` calls (at most 100 ids a request); a lone call is
+        one ``GET``, at once. Each caller still gets its own record, ``NotFoundError`` or error.
         """
-        path = job_path(check_job_id(job_id))
+        checked_id = check_job_id(job_id)
         expanded = [("expand", name) for name in check_str_list(expand, "expand") or ()]
-        params = [*self._scope(project_id, organization_id), *expanded]
+        scope = self._scope(project_id, organization_id)
         with self._telemetry.call("get_job", "get"):
-            return await self._transport.request(
-                "GET", path, kind="get", params=params, decode=read_job
-            )
+            if self._coalesce and not expanded:
+                return await self._gets.look(scope, checked_id)
+            return await self._get_one([*scope, *expanded], checked_id)
+
+    async def _get_one(self, params: Query, job_id: str) -> ClassifyJob:
+        return await self._transport.request(
+            "GET", job_path(job_id), kind="get", params=params, decode=read_job
+        )
+
+    async def _get_many(self, scope: Query, job_ids: list[str]) -> dict[str, ClassifyJob]:
+        return await self._lookup_in(scope, 1, len(job_ids), read_page).get_jobs(job_ids)
+
+    async def _look_many(
+        self, scope: Query, job_ids: list[str]
+    ) -> dict[str, ClassifyJob | Running]:
+        lookup = self._lookup_in(scope, 1, len(job_ids), read_status_page)
+        return await lookup.get_jobs(job_ids)
+
+    def _not_found(self, job_id: str) -> NotFoundError:
+        """What a lone ``GET`` of an unknown job raises, for an id a batch did not return."""
+        label = f"GET {self._transport.url(job_path(job_id)).path}"
+        return NotFoundError(
+            f"{label} answered 404: Job not found",
+            status_code=404,
+            body={"detail": "Job not found"},
+            headers={},
+        )
 
     # -- batch lookups ---------------------------------------------------------------------
 
@@ -348,13 +407,39 @@ class ClassifyClient:
         organization_id: str | None,
         read: Callable[[bytes], PageOf[_Item]],
     ) -> BatchLookup[_Item]:
+        return self._lookup_in(
+            self._scope(project_id, organization_id),
+            check_int(concurrency, "concurrency", low=1),
+            check_int(batch_size, "batch_size", low=1, high=100),
+            read,
+        )
+
+    def _lookup_in(
+        self,
+        scope: Query,
+        concurrency: int,
+        batch_size: int,
+        read: Callable[[bytes], PageOf[_Item]],
+    ) -> BatchLookup[_Item]:
         return BatchLookup(
             lambda query: self._page_fetcher(query, read),
-            scope=self._scope(project_id, organization_id),
+            scope=scope,
             base_bytes=len(str(self._transport.url(JOBS_PATH))),
-            concurrency=check_int(concurrency, "concurrency", low=1),
-            batch_size=check_int(batch_size, "batch_size", low=1, high=100),
+            concurrency=concurrency,
+            batch_size=batch_size,
         )
+
+    def _canceller(
+        self, cancel_on_timeout: bool, project_id: str | None, organization_id: str | None
+    ) -> Callable[[str], Awaitable[ClassifyJob]] | None:
+        """What ``cancel_on_timeout`` cancels stuck jobs with, or None when it is off."""
+        if not check_bool(cancel_on_timeout, "cancel_on_timeout"):
+            return None
+
+        def cancel(job_id: str) -> Awaitable[ClassifyJob]:
+            return self.cancel_job(job_id, project_id=project_id, organization_id=organization_id)
+
+        return cancel
 
     # -- polling ---------------------------------------------------------------------------
 
@@ -370,26 +455,39 @@ class ClassifyClient:
         organization_id: str | None = None,
         events: WebhookReceiver | None = None,
         fallback_interval: float = 30.0,
+        cancel_on_timeout: bool = False,
     ) -> ClassifyJob:
         """Poll one job (first look at once) until COMPLETED, FAILED or CANCELLED.
 
         With ``raise_on_failure``, FAILED or CANCELLED raises ``JobFailedError``. An unknown id
-        raises ``NotFoundError``; past ``timeout``, ``PollingTimeoutError``. With ``events`` (a
+        raises ``NotFoundError``; past ``timeout``, ``PollingTimeoutError`` (with
+        ``cancel_on_timeout``, the job is cancelled first, best effort). With ``events`` (a
         ``WebhookReceiver``), the job is looked at again as soon as a terminal event names it,
         and every ``fallback_interval`` seconds otherwise; the record looked up decides.
+
+        With ``coalesce`` (the default), every wait on this client joins one schedule per
+        event loop: each keeps its own intervals, timeout and events, and looks falling due
+        within ``WAIT_WINDOW`` (50 ms) of one another go out as one batched lookup. A lone
+        wait looks with ``GET /api/v2/classify/{id}``, as without coalescing.
         """
-        check_job_id(job_id)
+        checked_id = check_job_id(job_id)
         options = PollOptions.checked(
             poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
         )
-        self._scope(project_id, organization_id)  # checked now, not on the first poll
+        scope = self._scope(project_id, organization_id)  # checked now, not on the first poll
+        cancel = self._canceller(cancel_on_timeout, project_id, organization_id)
 
-        def fetch() -> Awaitable[ClassifyJob]:
-            return self.get_job(job_id, project_id=project_id, organization_id=organization_id)
+        def look(due: float) -> Awaitable[ClassifyJob | Running]:
+            if self._coalesce:
+                return self._looks.look(scope, checked_id, due)
+            return look_when_due(lambda: self._get_one(scope, checked_id), due)
 
         with self._telemetry.call("wait_for_job", "get"):
             try:
-                job = await poll_one_job(fetch, job_id, options, raise_on_failure=raise_on_failure)
+                async with cancelling_on_timeout(cancel):
+                    job = await poll_one_job(
+                        look, checked_id, options, raise_on_failure=raise_on_failure
+                    )
             except JobFailedError as failed:
                 self._telemetry.job_finished(failed.job)
                 raise
@@ -409,6 +507,7 @@ class ClassifyClient:
         organization_id: str | None = None,
         events: WebhookReceiver | None = None,
         fallback_interval: float = 30.0,
+        cancel_on_timeout: bool = False,
     ) -> dict[str, ClassifyJob]:
         """Every job of ``job_ids`` once terminal, keyed by id in input order; never raises for
         a failed job. Each round asks, in batches, only about the jobs still pending.
@@ -420,6 +519,9 @@ class ClassifyClient:
         lookups of just those jobs (events close together share a request), and a full round
         runs every ``fallback_interval`` seconds instead of the growing poll interval, for jobs
         whose event never came. Only the records looked up end a job's wait.
+
+        ``cancel_on_timeout``: at ``timeout``, the jobs still pending are cancelled (best
+        effort: a failed cancel is logged) before ``PollingTimeoutError``, which lists them.
         """
         options = PollOptions.checked(
             poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
@@ -428,12 +530,15 @@ class ClassifyClient:
         lookup = self._batch_lookup(
             concurrency, batch_size, project_id, organization_id, read_status_page
         )
+        cancel = self._canceller(cancel_on_timeout, project_id, organization_id)
         ids = await distinct_ids(job_ids)
         finished: dict[str, ClassifyJob] = {}
         with self._telemetry.call("wait_for_jobs", "list") as scope:
             scope.set_attribute("aio_classify.jobs.requested", len(ids))
-            rounds = poll_in_rounds(lookup, ids, options, finished, self._telemetry)
-            async with aclosing(rounds) as jobs:
+            async with (
+                cancelling_on_timeout(cancel),
+                aclosing(poll_in_rounds(lookup, ids, options, finished, self._telemetry)) as jobs,
+            ):
                 async for job in jobs:
                     self._telemetry.job_finished(job)
         return {job_id: finished[job_id] for job_id in ids}
@@ -451,10 +556,11 @@ class ClassifyClient:
         organization_id: str | None = None,
         events: WebhookReceiver | None = None,
         fallback_interval: float = 30.0,
+        cancel_on_timeout: bool = False,
     ) -> AsyncGenerator[ClassifyJob, None]:
         """Yield each job of ``job_ids`` once, as soon as a look sees it terminal; end when all
-        are. Same options (``events`` too) and errors as ``wait_for_jobs``. Arguments are
-        checked at once."""
+        are. Same options (``events``, ``cancel_on_timeout`` too) and errors as
+        ``wait_for_jobs``. Arguments are checked at once."""
         options = PollOptions.checked(
             poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
         )
@@ -462,13 +568,21 @@ class ClassifyClient:
         lookup = self._batch_lookup(
             concurrency, batch_size, project_id, organization_id, read_status_page
         )
-        return self._watch(job_ids, lookup, options)
+        cancel = self._canceller(cancel_on_timeout, project_id, organization_id)
+        return self._watch(job_ids, lookup, options, cancel)
 
     async def _watch(
-        self, job_ids: JobIds, lookup: BatchLookup[ClassifyJob | Running], options: PollOptions
+        self,
+        job_ids: JobIds,
+        lookup: BatchLookup[ClassifyJob | Running],
+        options: PollOptions,
+        cancel: Callable[[str], Awaitable[ClassifyJob]] | None,
     ) -> AsyncGenerator[ClassifyJob, None]:
         ids = await distinct_ids(job_ids)
-        async with aclosing(poll_in_rounds(lookup, ids, options, {}, self._telemetry)) as jobs:
+        async with (
+            cancelling_on_timeout(cancel),
+            aclosing(poll_in_rounds(lookup, ids, options, {}, self._telemetry)) as jobs,
+        ):
             async for job in jobs:
                 self._telemetry.job_finished(job)
                 yield job
@@ -530,11 +644,18 @@ class ClassifyClient:
         *,
         raise_on_failure: bool = True,
         webhook_configurations: Iterable[WebhookConfiguration | dict[str, Any]] | None = None,
+        events: WebhookReceiver | None = None,
+        fallback_interval: float = 30.0,
+        cancel_on_timeout: bool = False,
     ) -> ClassifyJob:
-        """``create_job`` then ``wait_for_job``; the polling options are checked before the job
-        is created. On ``PollingTimeoutError`` the job is left running (its id is in
-        ``.pending``)."""
-        PollOptions.checked(poll_interval, max_interval, timeout)
+        """``create_job`` then ``wait_for_job`` (through the shared schedule, with ``events``
+        and ``fallback_interval`` as there); the polling options are checked before the job is
+        created. On ``PollingTimeoutError`` the job is left running (its id is in
+        ``.pending``), unless ``cancel_on_timeout`` cancels it first (best effort)."""
+        PollOptions.checked(
+            poll_interval, max_interval, timeout, events=events, fallback_interval=fallback_interval
+        )
+        check_bool(cancel_on_timeout, "cancel_on_timeout")
         body = check_create(
             file_input=file_input,
             configuration=configuration,
@@ -552,6 +673,9 @@ class ClassifyClient:
             raise_on_failure=raise_on_failure,
             project_id=project_id,
             organization_id=organization_id,
+            events=events,
+            fallback_interval=fallback_interval,
+            cancel_on_timeout=cancel_on_timeout,
         )
 
     async def cancel_job(

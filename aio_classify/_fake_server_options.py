@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["INPUT_FIELD_SPELLINGS", "add_fake_server_arguments"]
+__all__ = ["INPUT_FIELD_SPELLINGS", "add_fake_server_arguments", "port_number"]
 
 #: ``FakeClassifyServer(input_fields=...)``'s choices (``testing.server.INPUT_FIELDS``).
 INPUT_FIELD_SPELLINGS = ("file_input", "document_input_value", "both")
 
 
+def port_number(text: str) -> int:
+    """A TCP port, 0 to 65535 (argparse turns the error into a one-line usage error)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {port}")
+    return port
+
+
 def add_fake_server_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the fake server's options to ``parser``."""
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8787, help="0 picks a free port")
+    parser.add_argument("--port", type=port_number, default=8787, help="0 picks a free port")
     parser.add_argument("--api-key", default="test-key")
     parser.add_argument("--jobs", type=int, default=0, help="seed this many jobs")
     parser.add_argument("--seed", type=int, default=0, help="random seed for seeded jobs")
@@ -36,7 +47,7 @@ def add_fake_server_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         help="jobs created by POST finish this many seconds later (RUNNING halfway), and the "
-        "seeded PENDING and RUNNING jobs within as many seconds from the start; without it no "
-        "job moves unless told to (see /_fake/ in the README)",
+        "seeded PENDING and RUNNING jobs within as many seconds of the first API request; "
+        "without it no job moves unless told to (see /_fake/ in the README)",
     )
     parser.add_argument("--fail-ratio", type=float, default=0.0, help="share of those that FAIL")

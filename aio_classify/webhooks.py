@@ -12,6 +12,12 @@ loop of the wait that opens it, and deliveries from another thread or loop reach
 ``call_soon_threadsafe``. So one receiver serves any number of concurrent waits, from one event
 loop after another, behind aiohttp.web (``receiver.handle``) or any framework
 (``receiver.accept``).
+
+With a coordinator (``aio_classify.redis``), a terminal event goes through its ``EventBus``: the
+first process to claim the event id publishes the job id and every process's subscriptions get it
+from the bus, so a delivery landing on one worker wakes the waits of all, and a duplicate landing
+on another is handled once. When the bus cannot be reached, the event fans out locally as
+without a coordinator.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ import json
 import logging
 import math
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Container, Mapping
+from collections.abc import Callable, Container, Mapping, Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType, TracebackType
 from typing import Any, Self
@@ -35,15 +42,19 @@ from attrs import field, frozen
 
 from ._core.dates import to_utc
 from ._core.sanitize import shorten
+from ._http.coordination import Coordinator, EventBus, check_coordinator
 from ._observe import build_telemetry
-from ._validation import check_int
+from ._validation import check_bool, check_int, check_seconds
 
 __all__ = [
+    "BODY_TIMEOUT",
     "EVENT_ID_HEADER",
     "EVENT_TYPE_HEADER",
     "MAX_BODY_BYTES",
+    "SHARED_MEMORY",
     "SIGNATURE_HEADER",
     "TERMINAL_EVENT_TYPES",
+    "TOLERANCE",
     "EventSubscription",
     "WebhookEvent",
     "WebhookReceiver",
@@ -69,6 +80,17 @@ TERMINAL_EVENT_TYPES = frozenset(
 
 MAX_BODY_BYTES = 64 * 1024
 """A real event is a few hundred bytes; anything past this is refused unread."""
+
+TOLERANCE = 300.0
+"""Seconds a signed delivery's ``timestamp`` may lie in the past or future (as Stripe, Svix and
+the Standard Webhooks spec do): a captured delivery cannot be replayed later."""
+
+BODY_TIMEOUT = 10.0
+"""Seconds ``handle`` gives a sender to deliver a whole body: a real one takes milliseconds; a
+trickling sender must not hold the handler forever."""
+
+SHARED_MEMORY = 600.0
+"""Seconds, at least, a coordinator remembers an event id to drop repeats across processes."""
 
 _DIGEST_CHARS = frozenset("0123456789abcdef")
 _SHOWN = 80  # characters of untrusted text an error message may quote
@@ -124,17 +146,24 @@ def verify_signature(body: bytes | str, header: str | None, secret: str | bytes)
     return hmac.compare_digest(expected, b"sha256=" + digest.encode())
 
 
-def parse_event(body: bytes | str, headers: Mapping[str, str] | None = None) -> WebhookEvent:
+def parse_event(
+    body: bytes | str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> WebhookEvent:
     """The event in a delivery body, in either output format ("json": the object; "string":
     a JSON string holding it). The job id is read from ``data.job_id`` or ``data.id``; a missing
-    ``event_id`` / ``event_type`` is taken from the ``X-Webhook-Event-*`` headers.
+    ``event_id`` / ``event_type`` is taken from the ``X-Webhook-Event-*`` headers, and an
+    ``X-Webhook-Event-ID`` header naming another event than the body is refused.
 
-    Anything else raises ``ValueError`` with a short message that quotes at most a few escaped
-    characters of what was sent.
+    Anything else (a body over ``max_body_bytes`` included) raises ``ValueError`` with a short
+    message that quotes at most a few escaped characters of what was sent.
     """
     raw = _as_bytes(body, "body")
-    if len(raw) > MAX_BODY_BYTES:
-        raise ValueError(f"not a webhook event: the body has {len(raw)} bytes (> {MAX_BODY_BYTES})")
+    limit = check_int(max_body_bytes, "max_body_bytes", low=1)
+    if len(raw) > limit:
+        raise ValueError(f"not a webhook event: the body has {len(raw)} bytes (> {limit})")
     payload = _json(raw)
     if isinstance(payload, str):  # output format "string": the object, encoded once more
         payload = _json(payload.encode())
@@ -144,8 +173,12 @@ def parse_event(body: bytes | str, headers: Mapping[str, str] | None = None) -> 
     data = payload.get("data")
     if not isinstance(data, dict):
         raise ValueError("not a webhook event: 'data' is missing or not an object")
+    header_id = given.get(EVENT_ID_HEADER.lower())
+    event_id = _text(payload.get("event_id", header_id), "event_id")
+    if header_id is not None and header_id != event_id:
+        raise ValueError(f"not a webhook event: the {EVENT_ID_HEADER} header names another event")
     return WebhookEvent(
-        event_id=_text(payload.get("event_id", given.get(EVENT_ID_HEADER.lower())), "event_id"),
+        event_id=event_id,
         event_type=_text(
             payload.get("event_type", given.get(EVENT_TYPE_HEADER.lower())), "event_type"
         ),
@@ -158,41 +191,62 @@ def parse_event(body: bytes | str, headers: Mapping[str, str] | None = None) -> 
 class WebhookReceiver:
     """Accepts deliveries, drops repeats, and hands each new event to the waits subscribed.
 
-    ``secret``: the configuration's ``webhook_signing_secret``; with one, a delivery without a
-    valid signature is refused. ``remember``: how many recent event ids are kept to drop repeats
-    (the oldest is forgotten first). ``max_body_bytes``: bigger deliveries are refused unread.
+    ``secret``: the configuration's ``webhook_signing_secret``, or a list of them while one is
+    rotated (a delivery signed with any is accepted); a delivery without a valid signature is
+    refused. Without a secret every delivery is refused unless ``allow_unsigned=True`` (tests,
+    private networks): an open endpoint could be driven by anyone who finds its URL.
+    ``tolerance``: seconds a signed delivery's timestamp may lie in the past or future (``None``:
+    not checked). ``remember``: how many recent event ids are kept to drop repeats (the oldest is
+    forgotten first). ``max_body_bytes``: bigger deliveries are refused unread. ``body_timeout``:
+    seconds ``handle`` waits for a whole body. ``coordinator``: shares events with the receivers
+    of other processes (see ``aio_classify.redis``). ``clock``: Unix seconds now (for tests).
     ``meter_provider``: with ``opentelemetry-api`` installed, deliveries are counted by outcome
     (``aio_classify.webhook.deliveries``) through it, or through the global one when ``None``.
     """
 
     def __init__(
         self,
-        secret: str | bytes | None = None,
+        secret: str | bytes | Sequence[str | bytes] | None = None,
         *,
+        tolerance: float | None = TOLERANCE,
+        allow_unsigned: bool = False,
         remember: int = 10_000,
         max_body_bytes: int = MAX_BODY_BYTES,
+        body_timeout: float = BODY_TIMEOUT,
+        coordinator: Coordinator | None = None,
+        clock: Callable[[], float] = time.time,
         meter_provider: Any = None,
     ) -> None:
-        if secret is not None and not _as_bytes(secret, "secret"):
-            raise ValueError("secret must not be empty (use None for unsigned deliveries)")
-        self._secret = secret
+        self._secrets = _secrets(secret)
+        self._tolerance = None if tolerance is None else check_seconds(tolerance, "tolerance")
+        self._allow_unsigned = check_bool(allow_unsigned, "allow_unsigned")
         self._remember = check_int(remember, "remember", low=1)
         self._max_body_bytes = check_int(max_body_bytes, "max_body_bytes", low=1)
+        self._body_timeout = check_seconds(body_timeout, "body_timeout")
+        self._clock = clock
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._subscriptions: set[EventSubscription] = set()
         self._lock = threading.Lock()  # accept() may run in a framework's worker threads
+        self._bus: EventBus | None = None
+        if coordinator is not None:
+            self._bus = check_coordinator(coordinator).event_bus()
+        self._sharing: set[asyncio.Task[None]] = set()
         self._telemetry = build_telemetry(meter_provider=meter_provider)
 
     def __repr__(self) -> str:
-        signed = "signed" if self._secret is not None else "unsigned"
+        if self._secrets:
+            signed = f"signed ({len(self._secrets)} secret(s))"
+        else:
+            signed = "unsigned allowed" if self._allow_unsigned else "no secret: refuses all"
         return f"<WebhookReceiver {signed}, {len(self._subscriptions)} subscription(s)>"
 
     def accept(self, body: bytes | str, headers: Mapping[str, str]) -> WebhookEvent | None:
         """Take one delivery: its event, or ``None`` for a repeat of an event already accepted.
 
-        Raises ``WebhookSignatureError`` (a ``ValueError``) for a missing or wrong signature when
-        the receiver has a secret, and ``ValueError`` for a body that is not an event (one over
-        ``max_body_bytes`` included, refused before any hashing or parsing).
+        Raises ``WebhookSignatureError`` (a ``ValueError``) for a missing or wrong signature, or
+        for any delivery when the receiver has no secret and ``allow_unsigned`` is off; and
+        ``ValueError`` for a body that is not an event (one over ``max_body_bytes`` included,
+        refused before any hashing or parsing) or a signed event outside ``tolerance``.
         """
         try:
             event = self._accept(body, headers)
@@ -206,13 +260,23 @@ class WebhookReceiver:
         raw = _as_bytes(body, "body")
         if len(raw) > self._max_body_bytes:
             raise ValueError(f"not a webhook event: {len(raw)} bytes (> {self._max_body_bytes})")
-        if self._secret is not None:
-            signature = _lowered(headers).get(SIGNATURE_HEADER.lower())
-            if signature is None:
-                raise WebhookSignatureError(f"the delivery has no {SIGNATURE_HEADER} header")
-            if not verify_signature(raw, signature, self._secret):
-                raise WebhookSignatureError(f"the delivery's {SIGNATURE_HEADER} does not match")
-        event = parse_event(raw, headers)
+        self._check_signature(raw, headers)
+        parsed = parse_event(raw, headers, max_body_bytes=self._max_body_bytes)
+        if self._secrets:
+            self._check_fresh(parsed)
+        event = self._admit(parsed)
+        if event is not None and event.is_terminal:
+            loop = _running_loop()
+            if self._bus is None or loop is None:
+                self._fan_out(event)
+            else:  # accept() is synchronous: the bus round trips go on in the background
+                task = loop.create_task(self._share(self._bus, event))
+                self._sharing.add(task)
+                task.add_done_callback(self._sharing.discard)
+        return event
+
+    def _admit(self, event: WebhookEvent) -> WebhookEvent | None:
+        """``event`` if this receiver has not seen its id yet (now it has), else ``None``."""
         with self._lock:
             if event.event_id in self._seen:
                 self._seen.move_to_end(event.event_id)
@@ -220,31 +284,58 @@ class WebhookReceiver:
             self._seen[event.event_id] = None
             if len(self._seen) > self._remember:
                 self._seen.popitem(last=False)
-            subscriptions = list(self._subscriptions)
-        if event.is_terminal:
-            try:
-                for subscription in subscriptions:
-                    subscription.offer(event.job_id)
-            except BaseException:
-                with self._lock:  # not handed on: the service's retry must not be a "repeat"
-                    self._seen.pop(event.event_id, None)
-                raise
         return event
+
+    def _fan_out(self, event: WebhookEvent) -> None:
+        """Hand a terminal event to this process's subscriptions."""
+        try:
+            self._offer(event.job_id)
+        except BaseException:
+            with self._lock:  # not handed on: the service's retry must not be a "repeat"
+                self._seen.pop(event.event_id, None)
+            raise
+
+    def _offer(self, job_id: str) -> None:
+        with self._lock:
+            subscriptions = list(self._subscriptions)
+        for subscription in subscriptions:
+            subscription.offer(job_id)
+
+    async def _share(self, bus: EventBus, event: WebhookEvent) -> None:
+        """Through the bus: claimed first here, published to every process; claimed elsewhere,
+        dropped; the bus unreachable, fanned out locally."""
+        claimed = await bus.claim(event.event_id, SHARED_MEMORY)
+        if claimed is False:
+            return
+        if claimed is None or not await bus.publish(event.job_id):
+            self._fan_out(event)
+
+    async def flush(self) -> None:
+        """Wait until every event ``accept`` handed to the coordinator has been shared (each
+        step bounded by the coordinator's timeouts); without one, return at once."""
+        while self._sharing:
+            await asyncio.gather(*self._sharing, return_exceptions=True)
 
     async def handle(self, request: web.BaseRequest) -> web.Response:
         """An aiohttp.web handler: 204 for an accepted or repeated event, 401 for a missing or
-        wrong signature (with a secret), 400 for a body that is not an event, 413 for a body over
-        ``max_body_bytes``. It never raises into aiohttp."""
+        wrong signature (or any delivery without a secret, unless ``allow_unsigned``), 400 for a
+        body that is not an event or a stale one, 408 for a body not sent within
+        ``body_timeout``, 413 for a body over ``max_body_bytes``. It never raises into aiohttp."""
         try:
-            body = await self._read_body(request)
+            async with asyncio.timeout(self._body_timeout):
+                body = await self._read_body(request)
         except _TooLarge:
             self._telemetry.delivery("refused")
             return web.Response(status=413, text="webhook body too large")
+        except TimeoutError:
+            self._telemetry.delivery("refused")
+            return web.Response(status=408, text="webhook body not sent in time")
         except Exception:  # a reset connection, a broken chunked body: nothing to accept
             self._telemetry.delivery("refused")
             return web.Response(status=400, text="unreadable webhook body")
         try:
             self.accept(body, request.headers)
+            await self.flush()
         except WebhookSignatureError:
             return web.Response(status=401, text="bad or missing webhook signature")
         except ValueError:
@@ -254,10 +345,39 @@ class WebhookReceiver:
             return web.Response(status=500, text="webhook receiver error")
         return web.Response(status=204)
 
+    def _check_signature(self, raw: bytes, headers: Mapping[str, str]) -> None:
+        if not self._secrets:
+            if self._allow_unsigned:
+                return
+            raise WebhookSignatureError(
+                "the receiver has no secret: unsigned deliveries are refused "
+                "(allow_unsigned=True accepts them)"
+            )
+        signature = _lowered(headers).get(SIGNATURE_HEADER.lower())
+        if signature is None:
+            raise WebhookSignatureError(f"the delivery has no {SIGNATURE_HEADER} header")
+        if not any(verify_signature(raw, signature, secret) for secret in self._secrets):
+            raise WebhookSignatureError(f"the delivery's {SIGNATURE_HEADER} does not match")
+
+    def _check_fresh(self, event: WebhookEvent) -> None:
+        if self._tolerance is None:
+            return
+        age = self._clock() - event.timestamp.timestamp()
+        if abs(age) > self._tolerance:
+            when = "old" if age > 0 else "in the future"
+            raise ValueError(
+                f"stale webhook event: its timestamp is {abs(age):.0f} s {when} "
+                f"(tolerance {self._tolerance:g} s)"
+            )
+
     def subscribe(self, wanted: Container[str]) -> EventSubscription:
         """A subscription, on the running event loop, to the ids of jobs in ``wanted`` that a
-        terminal event names from now on. Use it as a context manager; leaving it unsubscribes."""
-        return EventSubscription(self, asyncio.get_running_loop(), wanted)
+        terminal event names from now on. Use it as a context manager; leaving it unsubscribes.
+        With a coordinator, this loop also listens to the events of other processes."""
+        loop = asyncio.get_running_loop()
+        if self._bus is not None:
+            self._bus.subscribe(self._offer)
+        return EventSubscription(self, loop, wanted)
 
     def _add(self, subscription: EventSubscription) -> None:
         with self._lock:
@@ -346,11 +466,14 @@ class EventSubscription:
         for job_id in job_ids:
             self._put(job_id)
 
-    async def batch(self, *, until: float, window: float, flush_at: int) -> list[str]:
+    async def batch(
+        self, *, until: float, window: float, flush_at: int, not_before: float = 0.0
+    ) -> list[str]:
         """Ids that events named (still wanted), in arrival order, or ``[]`` once loop time
         ``until`` comes first. Ids are handed over in whole groups of ``flush_at`` as soon as
         there are enough, and the rest ``window`` seconds after the oldest of them arrived, so
-        ids arriving close together share one lookup of at most ``flush_at`` ids."""
+        ids arriving close together share one lookup of at most ``flush_at`` ids; never before
+        loop time ``not_before``, so a flood of events cannot make lookups back to back."""
         self._ids = {job_id: at for job_id, at in self._ids.items() if job_id in self._wanted}
         while True:
             now = self._loop.time()
@@ -359,9 +482,11 @@ class EventSubscription:
             wake_at = until
             if self._ids:
                 oldest = next(iter(self._ids.values()))
-                if len(self._ids) >= flush_at or oldest + window <= now:
+                due = not_before if len(self._ids) >= flush_at else oldest + window
+                due = max(due, not_before)
+                if due <= now:
                     return self._take(flush_at, window, now)
-                wake_at = min(oldest + window, until)
+                wake_at = min(due, until)
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wake_at - now):
@@ -379,8 +504,32 @@ class EventSubscription:
         return taken
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 class _TooLarge(Exception):
     pass
+
+
+def _secrets(secret: Any) -> tuple[str | bytes, ...]:
+    """The receiver's secrets, newest first: one, a list of them, or none."""
+    if secret is None:
+        return ()
+    secrets = [secret] if isinstance(secret, str | bytes) else secret
+    if not isinstance(secrets, list | tuple):
+        raise TypeError(
+            f"secret must be a str, bytes, a list of them, or None, not {type(secret).__name__}"
+        )
+    if not secrets:
+        raise ValueError("secret must not be an empty list (None, with allow_unsigned=True)")
+    for one in secrets:
+        if not _as_bytes(one, "secret"):
+            raise ValueError("secret must not be empty (allow_unsigned=True for no signatures)")
+    return tuple(secrets)
 
 
 def _as_bytes(value: bytes | str, name: str) -> bytes:

@@ -17,23 +17,21 @@ import asyncio
 import json
 import statistics
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from fakeproc import Admin, fake_server
+from fakeproc import Admin, Waiter, fake_server, measure_wait
 from llama_cloud import AsyncLlamaCloud
 from results import Chart, Section, Target, ratio
 
 from aio_classify import ClassifyClient
 from aio_classify._jobs.polling import GROWTH
 
-Contender = Callable[[list[str]], Awaitable[dict[str, float]]]
 POLL_INTERVAL, MAX_INTERVAL = 1.0, 5.0
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 
 
-def floor(url: str, key: str, concurrency: int) -> Contender:
+def floor(url: str, key: str, concurrency: int) -> Waiter:
     """Rounds over the pending ids as watch_jobs makes them (100 ids a request, ``concurrency``
     at once, the same intervals), parsed with ``json.loads``; no models. Like watch_jobs (whose
     ``PollingTimeoutError`` carries them), it keeps the finished records."""
@@ -69,7 +67,7 @@ def floor(url: str, key: str, concurrency: int) -> Contender:
     return watch
 
 
-def ours(url: str, key: str, concurrency: int) -> Contender:
+def ours(url: str, key: str, concurrency: int) -> Waiter:
     async def watch(ids: list[str]) -> dict[str, float]:
         seen: dict[str, float] = {}
         async with ClassifyClient(key, base_url=url) as client:
@@ -86,7 +84,7 @@ def ours(url: str, key: str, concurrency: int) -> Contender:
     return watch
 
 
-def sdk(url: str, key: str, concurrency: int) -> Contender:
+def sdk(url: str, key: str, concurrency: int) -> Waiter:
     async def wait_each(ids: list[str]) -> dict[str, float]:
         seen: dict[str, float] = {}
         limiter = asyncio.Semaphore(concurrency)
@@ -105,21 +103,6 @@ def sdk(url: str, key: str, concurrency: int) -> Contender:
     return wait_each
 
 
-async def measure(
-    admin: Admin, contender: Contender, jobs: int, within: float
-) -> tuple[int, float, list[float]]:
-    """(requests, CPU seconds, delays) of one contender watching fresh jobs."""
-    ids = await admin.seed(jobs, "PENDING")
-    await admin.reset_stats()
-    await admin.finish_later(ids, within=within, seed=1)
-    cpu = time.process_time()
-    seen = await contender(ids)
-    cpu = time.process_time() - cpu
-    requests = (await admin.stats())["requests"]
-    finished = await admin.terminal_times()
-    return requests, cpu, [seen[job_id] - finished[job_id] for job_id in ids]
-
-
 async def collect(
     jobs: int, within: float, concurrency: int, sdk_concurrency: int, latency: float, rounds: int
 ) -> Section:
@@ -134,9 +117,9 @@ async def collect(
             runs: dict[str, list[tuple[int, float, list[float]]]] = {name: [] for name in names}
             for _ in range(rounds):
                 for name, contender in makers.items():
-                    runs[name].append(await measure(admin, contender, jobs, within))
+                    runs[name].append(await measure_wait(admin, contender, jobs, within))
             runs[names[2]].append(
-                await measure(admin, sdk(url, key, sdk_concurrency), jobs, within)
+                await measure_wait(admin, sdk(url, key, sdk_concurrency), jobs, within)
             )
     cpu = {name: statistics.median(run[1] for run in rs) for name, rs in runs.items()}
     base = cpu[names[0]]

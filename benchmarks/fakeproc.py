@@ -1,4 +1,5 @@
-"""The fake server in its own process, and its ``/_fake/`` admin endpoints, for benchmarks.
+"""The fake server in its own process, its ``/_fake/`` admin endpoints, and the measure of a
+wait over fresh jobs that the polling benchmarks share, for benchmarks.
 
 A separate process keeps the server's CPU off the client's event loop, so the figures measure
 the client, not the two sharing one core.
@@ -9,7 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -98,3 +100,23 @@ class Admin:
         """``{"counts": {outcome: n}, "dropped_job_ids": [...]}`` of the deliveries so far."""
         deliveries: dict[str, Any] = await self._call("GET", "webhook-deliveries")
         return deliveries
+
+
+Waiter = Callable[[list[str]], Awaitable[dict[str, float]]]
+"""Waits for the jobs of the given ids; returns when (``time.time()``) it saw each one end."""
+
+
+async def measure_wait(
+    admin: Admin, waiter: Waiter, jobs: int, within: float
+) -> tuple[int, float, list[float]]:
+    """(requests, CPU seconds, delays from job end to seen) of ``waiter`` waiting for ``jobs``
+    fresh jobs that end at random within ``within`` seconds (the same schedule every time)."""
+    ids = await admin.seed(jobs, "PENDING")
+    await admin.reset_stats()
+    await admin.finish_later(ids, within=within, seed=1)
+    cpu = time.process_time()
+    seen = await waiter(ids)
+    cpu = time.process_time() - cpu
+    requests = (await admin.stats())["requests"]
+    finished = await admin.terminal_times()
+    return requests, cpu, [seen[job_id] - finished[job_id] for job_id in ids]

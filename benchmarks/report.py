@@ -1,8 +1,8 @@
 """Run the benchmarks and write ``docs/benchmarks.md`` with their tables, targets and plots
 (``docs/images/*.png``). ``nox -s bench`` runs this; matplotlib is installed there only.
 
-    python benchmarks/report.py [bench_list bench_otel bench_batch bench_poll bench_scan
-                                 bench_create bench_webhooks]
+    python benchmarks/report.py [bench_list bench_otel bench_batch bench_poll bench_handlers
+                                 bench_scan bench_create bench_webhooks bench_sync bench_workers]
 
 Naming some benchmarks runs only those, and the page then holds only their sections. Each
 benchmark keeps its contenders in one process run, interleaved, and reports ratios within that
@@ -21,10 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import bench_batch
+import bench_handlers
 import bench_list
 import bench_otel
 import bench_poll
 import bench_scan
+import bench_sync
 import matplotlib
 
 matplotlib.use("Agg")  # no display: draw to files (before pyplot is imported)
@@ -66,6 +68,9 @@ BENCHMARKS: dict[str, Callable[[], Section | str]] = {
             jobs=5000, within=10.0, concurrency=8, sdk_concurrency=100, latency=0.005, rounds=5
         )
     ),
+    "bench_handlers": lambda: asyncio.run(
+        bench_handlers.collect(jobs=1000, within=10.0, latency=0.005)
+    ),
     "bench_scan": lambda: asyncio.run(bench_scan.collect(jobs=20_000, latency=0.02, rounds=5)),
     "bench_create": external(
         "bench_create",
@@ -74,6 +79,8 @@ BENCHMARKS: dict[str, Callable[[], Section | str]] = {
         image="bench_create.png",
     ),
     "bench_webhooks": external("bench_webhooks", "Waiting with webhook events", table=False),
+    "bench_sync": lambda: bench_sync.measure(jobs=10_000, rounds=7, calls=2000),
+    "bench_workers": external("bench_workers", "Many workers, one service", table=True),
 }
 
 

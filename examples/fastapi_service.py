@@ -6,11 +6,13 @@ the exception handlers: an unknown job is a 404, the service's rate limit (still
 client's retries) a 503 with ``Retry-After``, anything else the service did a 502. The service's
 own error text is never passed on to this app's callers.
 
-    LLAMA_CLOUD_API_KEY=... uvicorn examples.fastapi_service:app
+    python3 -m pip install fastapi uvicorn     # this example's own dependencies
+    export LLAMA_CLOUD_API_KEY=...
+    uvicorn examples.fastapi_service:app
     curl http://127.0.0.1:8000/jobs/cls-...
     curl 'http://127.0.0.1:8000/jobs?id=cls-1&id=cls-2'
-    curl -d '{"file_input": "dfl-...", "rules": {"invoice": "Has an invoice number."}}' \\
-        -H 'Content-Type: application/json' http://127.0.0.1:8000/jobs
+    BODY='{"file_input": "dfl-...", "rules": {"invoice": "Has an invoice number."}}'
+    curl -d "$BODY" -H 'Content-Type: application/json' http://127.0.0.1:8000/jobs
 """
 
 from __future__ import annotations

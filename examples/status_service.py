@@ -4,7 +4,8 @@ Every handler shares one ``ClassifyClient`` (so one connection pool), created wh
 starts and closed when it stops, in a cleanup context. ``get_jobs`` turns the ids of one request
 into a few batched list calls, however many ids it names.
 
-    LLAMA_CLOUD_API_KEY=... python examples/status_service.py
+    export LLAMA_CLOUD_API_KEY=...
+    python examples/status_service.py
     curl 'http://127.0.0.1:8080/jobs/status?id=cls-1&id=cls-2'
 """
 

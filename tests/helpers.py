@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import subprocess
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -244,6 +247,60 @@ def cli_commands(consoles: Iterable[str]) -> list[str]:
     ]
 
 
+class ThreadedFake:
+    """A ``FakeClassifyServer`` serving from its own event loop in a thread, for sync code: the
+    test's thread may block (in a sync client, or inside a running loop of its own) while the
+    fake keeps answering. ``call`` runs a function on the fake's loop (to seed or move jobs)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="threaded-fake", daemon=True)
+        self.server: FakeClassifyServer
+        self._loop: asyncio.AbstractEventLoop
+        self._stop: asyncio.Event
+
+    def __enter__(self) -> ThreadedFake:
+        self._thread.start()
+        self._ready.wait()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def call(self, function: Callable[[], Any]) -> Any:
+        async def on_loop() -> Any:
+            return function()
+
+        return asyncio.run_coroutine_threadsafe(on_loop(), self._loop).result()
+
+    def _serve(self) -> None:
+        async def main() -> None:
+            async with FakeClassifyServer(api_key=API_KEY, **self._options) as server:
+                self.server, self._loop = server, asyncio.get_running_loop()
+                self._stop = asyncio.Event()
+                self._ready.set()
+                await self._stop.wait()
+
+        asyncio.run(main())
+
+
+def eventually(condition: Callable[[], bool], *, within: float = 30.0) -> bool:
+    """Whether ``condition()`` comes true within ``within`` seconds (a bound against hanging,
+    not a timing claim): for state another thread or loop settles."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def admin_routes(server: FakeClassifyServer) -> set[str]:
     """``METHOD /_fake/...`` for every admin route the app serves (HEAD is aiohttp's own)."""
     return {
@@ -253,3 +310,15 @@ def admin_routes(server: FakeClassifyServer) -> set[str]:
         and route.resource.canonical.startswith("/_fake/")
         and route.method != "HEAD"
     }
+
+
+def bash(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` run by bash as a careful user's would be (``-e -o pipefail``), its output kept."""
+    return subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )

@@ -13,8 +13,10 @@ import csv
 import io
 import json
 import os
+import pty
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,7 +28,7 @@ import pytest
 from aio_classify.cli import ExitCode, main
 from aio_classify.testing import FakeClassifyServer
 
-from helpers import ROOT, child_env, list_calls
+from helpers import ROOT, bash, child_env, list_calls
 
 
 def cli_env(server: FakeClassifyServer | None = None, **extra: str) -> dict[str, str]:
@@ -65,6 +67,11 @@ async def start(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+def unreachable_env() -> dict[str, str]:
+    """A key, and a base URL where nothing listens (port 9, discard)."""
+    return cli_env(LLAMA_CLOUD_API_KEY="k", LLAMA_CLOUD_BASE_URL="http://127.0.0.1:9")
 
 
 def assert_clean(stderr: str) -> None:
@@ -107,7 +114,7 @@ def test_a_missing_key_is_a_usage_error() -> None:
     code, _, stderr = call_main(args, cli_env(), "")
     assert code == 2
     assert stderr == (
-        "aio-classify: error: no API key: pass --api-key or set LLAMA_CLOUD_API_KEY "
+        "aio-classify list: error: no API key: pass --api-key or set LLAMA_CLOUD_API_KEY "
         "(`aio-classify demo` needs none)\n"
     )
 
@@ -150,11 +157,13 @@ async def test_a_server_refusal_exits_1_with_one_line(server: FakeClassifyServer
 
 
 async def test_an_unreachable_server_exits_1_and_debug_adds_the_traceback() -> None:
-    env = cli_env(LLAMA_CLOUD_API_KEY="k", LLAMA_CLOUD_BASE_URL="http://127.0.0.1:9")
+    env = unreachable_env()
     code, _, stderr = await run_cli("list", "--max-retries", "0", env=env)
     assert code == 1
-    assert len(stderr.splitlines()) == 1
-    assert "Cannot connect" in stderr
+    assert stderr == (
+        "aio-classify: error: GET /api/v2/classify failed: "
+        "cannot connect to http://127.0.0.1:9 (Connection refused)\n"
+    )
     code, _, stderr = await run_cli("--debug", "list", "--max-retries", "0", env=env)
     assert code == 1
     assert "Traceback" in stderr
@@ -171,6 +180,21 @@ async def test_debug_shows_each_request_with_its_request_id(server: FakeClassify
     assert len(requests) == 2  # one line per request
     assert re.search(r"-> 503 in [\d.]+ ms \(request id req-cli-1\)$", requests[0])
     assert "-> 200 in" in requests[1]
+
+
+async def test_a_refused_connection_says_so_at_once_and_names_the_url() -> None:
+    env = unreachable_env()
+    code, _, stderr = await run_cli("list", "--max-retries", "1", env=env)
+    assert code == 1
+    notice, error = stderr.splitlines()
+    found = re.fullmatch(
+        r"aio-classify: attempt 1 failed \(GET /api/v2/classify failed: cannot connect to "
+        r"http://127\.0\.0\.1:9 \(Connection refused\)\); retrying in ([\d.]+)s",
+        notice,
+    )
+    assert found is not None, notice
+    assert float(found[1]) < 1.0  # the first retry notice comes within a second
+    assert "ssl" not in error and error.endswith("(Connection refused)")
 
 
 # -- list -----------------------------------------------------------------------------------------
@@ -306,6 +330,70 @@ async def test_get_by_arguments_and_stdin(server: FakeClassifyServer) -> None:
     assert stderr == "aio-classify: not found: nope-1\n"
 
 
+async def test_get_of_an_unknown_id_prints_no_table_header(server: FakeClassifyServer) -> None:
+    code, out, stderr = await run_cli("get", "cls-nope", env=cli_env(server))
+    assert (code, out, stderr) == (1, "", "aio-classify: not found: cls-nope\n")
+
+
+def shell(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``script`` in bash (pipefail), ``aio-classify`` being this checkout's."""
+    return bash(script.replace("aio-classify", f"{sys.executable} -m aio_classify"), env, ROOT)
+
+
+async def test_ids_cut_from_real_csv_output_are_found(server: FakeClassifyServer) -> None:
+    """CSV lines end in CRLF: piped with their header into ``get -``, or cut and passed as
+    arguments, every id is still found."""
+    ids = server.seed_jobs(5)
+    env = cli_env(server)
+    listing = "aio-classify list --limit 3 --format csv --fields id"
+    piped = await asyncio.to_thread(shell, f"{listing} | aio-classify get - --format ids", env)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == "".join(f"{job_id}\n" for job_id in ids[:3])
+    cut = f"aio-classify get $({listing} | tail -n +2) --format ids"
+    assert (await asyncio.to_thread(shell, cut, env)).stdout == piped.stdout
+    xargs = f"{listing} | tail -n +2 | xargs aio-classify get --format ids"
+    assert (await asyncio.to_thread(shell, xargs, env)).stdout == piped.stdout
+
+
+async def test_format_ids_feeds_wait(server: FakeClassifyServer, tmp_path: Path) -> None:
+    server.seed_jobs(20)
+    pending = [server.add_job(status="PENDING")["id"] for _ in range(3)]
+    env = cli_env(server)
+    listed = await asyncio.to_thread(
+        shell, f"aio-classify list --status PENDING --format ids > {tmp_path / 'ids'}", env
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert (tmp_path / "ids").read_bytes() == "".join(f"{i}\n" for i in pending[::-1]).encode()
+    server.finish_later(pending, within=0.3)
+    waiting = "aio-classify wait - --poll-interval 0.1 --format csv --fields id,status"
+    script = f"{waiting} < {tmp_path / 'ids'}"
+    done = await asyncio.to_thread(shell, script, env)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout)))
+    assert rows[0] == ["id", "status"]
+    assert sorted(rows[1:]) == sorted([job_id, "COMPLETED"] for job_id in pending)
+
+
+async def test_an_inverted_date_range_is_a_usage_error(server: FakeClassifyServer) -> None:
+    args = ("list", "--created-after", "2026-02-01", "--created-before", "2026-01-01")
+    code, out, stderr = await run_cli(*args, env=cli_env(server))
+    assert (code, out) == (2, "")
+    assert stderr == (
+        "aio-classify list: error: --created-after (2026-02-01T00:00:00+00:00) is later than "
+        "--created-before (2026-01-01T00:00:00+00:00): no job can match\n"
+    )
+    assert server.requests == []
+
+
+async def test_a_usage_error_of_list_parallel_names_the_command() -> None:
+    env = unreachable_env()
+    code, _, stderr = await run_cli("list", "--parallel", "4", env=env)
+    assert code == 2
+    assert stderr == (
+        "aio-classify list: error: --parallel needs both --created-after and --created-before\n"
+    )
+
+
 async def test_wait_prints_plain_progress_lines_when_not_a_terminal(
     server: FakeClassifyServer,
 ) -> None:
@@ -376,6 +464,44 @@ async def test_fake_server_prints_url_and_key_serves_and_stops_on_ctrl_c() -> No
     assert_clean((await child.stderr.read()).decode())
 
 
+async def test_fake_server_on_a_port_in_use_suggests_port_0() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        child = await start("fake-server", "--port", port, env=cli_env())
+        _, stderr_bytes = await asyncio.wait_for(child.communicate(), 30)
+    stderr = stderr_bytes.decode()
+    assert child.returncode == 1
+    assert stderr == (
+        f"aio-classify: error: port {port} on 127.0.0.1 is already in use (another fake "
+        "server?): stop what serves it, or pass --port 0 for a free port\n"
+    )
+
+
+def test_fake_server_on_a_terminal_labels_its_url_and_key() -> None:
+    controller, terminal = pty.openpty()
+    command = [sys.executable, "-m", "aio_classify", "fake-server", "--port", "0"]
+    with subprocess.Popen(command, stdout=terminal, env=cli_env(), cwd=ROOT) as child:
+        os.close(terminal)
+        with os.fdopen(controller, "rb", buffering=0) as screen:
+            text = b""
+            while b"Ctrl-C" not in text:
+                text += screen.read(1024)
+            child.send_signal(signal.SIGINT)
+            child.wait(timeout=10)  # before the terminal closes: its last flush would fail
+    lines = text.decode().replace("\r\n", "\n").splitlines()
+    url = lines[0].removeprefix("URL      ")
+    assert url.startswith("http://127.0.0.1:")
+    assert lines[1:] == [
+        "API key  test-key",
+        "In another terminal:",
+        f"  export LLAMA_CLOUD_BASE_URL={url} LLAMA_CLOUD_API_KEY=test-key",
+        "Serving until Ctrl-C.",
+    ]
+    assert child.returncode == 0
+
+
 async def test_demo_runs_end_to_end_in_well_under_a_minute() -> None:
     started = time.monotonic()
     code, out, stderr = await run_cli("demo", env=cli_env(), seconds=60)
@@ -389,6 +515,14 @@ async def test_demo_runs_end_to_end_in_well_under_a_minute() -> None:
     assert re.search(r"polling 1->5 s +\d+ requests, each job seen \d+\.\d\d s after", out)
     assert re.search(r"events=receiver +\d+ requests, each job seen \d+\.\d\d s after", out)
     assert stderr.splitlines()[-1].startswith("wait: 300/300 finished")
+    # Nothing wraps on an 80-column terminal, the table included; "Next" is the README's own step.
+    assert [line for line in out.splitlines() if len(line) > 79] == []
+    table = out.split("the 5 newest COMPLETED jobs:\n")[1].splitlines()[:6]
+    assert table[0].split() == ["id", "type", "confidence"]
+    assert all(re.fullmatch(r" {12}cls-\w+  \S.* +\d\.\d\d", row) for row in table[1:]), table
+    suggested = re.search(r"^  (aio-classify fake-server .*)$", out, re.M)
+    assert suggested is not None
+    assert suggested[1] in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 # -- daily use: whole ids, full pages, chosen columns, create, exit status, retries shown ----------
@@ -638,3 +772,58 @@ async def test_list_parallel_usage_errors(args: tuple[str, ...]) -> None:
     code, out, err = await run_cli("list", *args, env=cli_env(None, LLAMA_CLOUD_API_KEY="k"))
     assert (code, out) == (ExitCode.USAGE, "")
     assert "--parallel" in err and len(err.splitlines()) == 1
+
+
+# -- hostile arguments: one line, never a traceback ---------------------------------------------
+
+
+@pytest.mark.parametrize("port", ["70000", "-5", "65536", "10" * 30, "eighty"])
+def test_a_port_out_of_range_is_a_usage_error(port: str) -> None:
+    code, _, stderr = call_main(("fake-server", "--port", port), cli_env(), "")
+    assert code == 2
+    assert_clean(stderr)
+    assert "port" in stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("content", "wrap"),
+    [
+        ("[" * 100_000, ""),  # deeper than Python's parser goes
+        ('{"rules": ' + "[" * 5_000, "]" * 5_000 + "}"),
+        ('{"rules": [], "parsing_configuration": ' + '{"a": ' * 5_000, "1" + "}" * 5_001),
+    ],
+    ids=["bare", "rules", "parsing_configuration"],
+)
+def test_create_with_a_rules_file_nested_very_deep_is_one_line(
+    tmp_path: Path, content: str, wrap: str
+) -> None:
+    rules = tmp_path / "rules.json"
+    rules.write_text(content + wrap)
+    env = cli_env(LLAMA_CLOUD_API_KEY="k" * 20, LLAMA_CLOUD_BASE_URL="http://127.0.0.1:9")
+    code, _, stderr = call_main(("create", "file-1", "--rules-file", str(rules)), env, "")
+    assert code == 2, stderr
+    assert_clean(stderr)
+    assert len(stderr.strip().splitlines()) == 1, stderr
+
+
+async def test_not_found_lines_escape_control_characters(server: FakeClassifyServer) -> None:
+    hostile = ["cls-\x1b[2J\x1b]0;owned\x07", "nul-\x00-del-\x7f", "csi-\x9b31m", "x" * 5_000]
+    code, _, stderr = await run_cli("get", *hostile, env=cli_env(server))
+    assert code == 1
+    assert_clean(stderr)
+    lines = stderr.splitlines()
+    assert len(lines) == len(hostile)
+    for line in lines:
+        assert line.startswith("aio-classify: not found: ")
+        assert all(char.isprintable() for char in line), repr(line)
+        assert len(line) < 300
+    assert "\\x1b[2J" in lines[0]
+
+
+@pytest.mark.parametrize("count", ["257", "100000", "10" * 30])
+def test_list_parallel_has_a_ceiling(count: str) -> None:
+    args = ("list", "--parallel", count, "--created-after", "2026-01-01")
+    code, _, stderr = call_main(args, cli_env(LLAMA_CLOUD_API_KEY="k" * 20), "")
+    assert code == 2
+    assert_clean(stderr)
+    assert "256" in stderr.strip().splitlines()[-1]

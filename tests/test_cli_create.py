@@ -43,6 +43,20 @@ def test_the_configuration_comes_from_exactly_one_option(tmp_path: Path) -> None
             configuration_from(*options)
 
 
+def test_a_rule_without_a_field_is_named_by_its_place_and_type(tmp_path: Path) -> None:
+    rules_file = tmp_path / "rules.json"
+    good = {"type": "invoice", "description": INVOICE.description}
+    rules_file.write_text(json.dumps([good, {"type": "memo"}]))
+    with pytest.raises(ValueError, match="lacks") as caught:
+        configuration_from(None, str(rules_file), None)
+    assert str(caught.value) == (
+        "configuration.rules[1] (type 'memo') lacks the field 'description'"
+    )
+    rules_file.write_text(json.dumps([good, {"description": INVOICE.description}]))
+    with pytest.raises(ValueError, match=r"^configuration.rules\[1\] lacks the field 'type'$"):
+        configuration_from(None, str(rules_file), None)
+
+
 def test_a_whole_configuration_in_the_rules_file(tmp_path: Path) -> None:
     rules_file = tmp_path / "configuration.json"
     whole = {"rules": [{"type": "invoice", "description": INVOICE.description}], "mode": "FAST"}

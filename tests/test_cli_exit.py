@@ -41,3 +41,11 @@ def test_debug_adds_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     exit_code_of(lambda: _raising(UsageError("no ids")), debug=True)
     err = capsys.readouterr().err
     assert "Traceback" in err and err.endswith("aio-classify: error: no ids\n")
+
+
+def test_a_usage_error_is_told_under_its_command(capsys: pytest.CaptureFixture[str]) -> None:
+    usage = UsageError("--parallel needs both --created-after and --created-before")
+    assert exit_code_of(lambda: _raising(usage), False, "aio-classify list") == ExitCode.USAGE
+    assert capsys.readouterr().err == f"aio-classify list: error: {usage}\n"
+    assert exit_code_of(lambda: _raising(ClassifyError("refused")), False, "aio-classify list") == 1
+    assert capsys.readouterr().err == "aio-classify: error: refused\n"

@@ -49,7 +49,11 @@ def blocks(language: str) -> list[tuple[Path, str, str | None]]:
 
 
 PYTHON = blocks("python")
-PROGRAMS = [(page, code, out) for page, code, out in PYTHON if "asyncio.run(" in code]
+PROGRAMS = [
+    (page, code, out)
+    for page, code, out in PYTHON
+    if "asyncio.run(" in code or ("aio_classify.sync" in code and "__main__" in code)
+]
 
 
 def block_id(page: Path, code: str) -> str:

@@ -25,7 +25,13 @@ import aio_classify
 
 from helpers import ROOT
 
-PUBLIC_MODULES = ["aio_classify", "aio_classify.testing", "aio_classify.pytest_plugin"]
+PUBLIC_MODULES = [
+    "aio_classify",
+    "aio_classify.testing",
+    "aio_classify.pytest_plugin",
+    "aio_classify.sync",
+    "aio_classify.redis",
+]
 OPTIONAL_MODULES = ["aio_classify.webhooks"]  # added by another change; walked once it exists
 
 

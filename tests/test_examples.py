@@ -5,11 +5,13 @@ themselves."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import importlib.util
 import warnings
 from collections.abc import AsyncIterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +29,52 @@ from helpers import API_KEY, ROOT
 EXAMPLES = ROOT / "examples"
 
 
+# -- what a reader pastes: usage lines and the dependencies they need ---------------------------
+
+#: Modules the examples use that installing aio_classify does not bring, and their pip names.
+NOT_INSTALLED_WITH_US = {
+    "fastapi": "fastapi",
+    "uvicorn": "uvicorn",
+    "llama_cloud": "llama-cloud",
+    "aio_classify.redis": "redis",  # the package's extra ``redis``
+}
+EXAMPLE_FILES = sorted(EXAMPLES.rglob("*.py"))
+
+
+def usage_lines(path: Path) -> list[str]:
+    """The indented shell lines of an example's docstring."""
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    return [line.strip() for line in doc.splitlines() if line.startswith("    ")]
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    return names | {name.split(".")[0] for name in names}
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=[p.name for p in EXAMPLE_FILES])
+def test_an_examples_usage_pastes_into_a_shell_and_installs_what_it_needs(path: Path) -> None:
+    lines = usage_lines(path)
+    assert not [line for line in lines if line.endswith("\\")]  # a continuation fails pasted
+    commands = {line.split()[0] for line in lines if line}
+    needed = {
+        pip
+        for module, pip in NOT_INSTALLED_WITH_US.items()
+        if module in imported_modules(path) | commands
+    }
+    if needed and lines:  # a program with a usage says how to install what it needs
+        installs = [line for line in lines if line.startswith("python3 -m pip install ")]
+        assert installs, lines
+        assert needed <= set(installs[0].split("#")[0].split()[4:])
+
+
 def load_example(name: str = "status_service") -> ModuleType:
     """A fresh copy of ``examples/<name>.py`` (so a fresh app each test)."""
     spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
@@ -41,6 +89,7 @@ def point_examples_at(server: FakeClassifyServer, monkeypatch: pytest.MonkeyPatc
     """The environment an example reads its service's address and key from, set to ``server``."""
     monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
     monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
+    monkeypatch.setenv("WEBHOOK_SECRET", "whsec_examples")  # as every worker reads it
 
 
 async def test_200_concurrent_requests_share_one_client_session(
@@ -160,7 +209,12 @@ async def test_fastapi_service_serves_concurrent_requests_with_one_client_sessio
                 assert app.state.classify is client
     assert client.closed
     assert len(sessions) == 1
-    assert len(server.requests) == 100 + 20
+    # The 20 batch lookups are a list call each; the 100 handlers' get_job calls, pending at
+    # once on the one client, were coalesced into batched list calls (a lone one is a GET).
+    assert len(server.requests) < 100 + 20
+    asked = {value for r in server.requests for key, value in r.query if key == "job_ids"}
+    asked |= {r.path.rsplit("/", 1)[1] for r in server.requests if r.route.endswith("{job_id}")}
+    assert set(ids[:100]) <= asked
     # Nothing of uvicorn's or of the app's client left running (the fake, still serving, has its
     # own tasks: not counted).
     leftovers = [repr(t) for t in asyncio.all_tasks() if t is not asyncio.current_task()]

@@ -20,8 +20,10 @@ PUBLIC_MODULES = (
     "aio_classify",
     "aio_classify.cli",
     "aio_classify.pytest_plugin",
+    "aio_classify.sync",
     "aio_classify.testing",
     "aio_classify.webhooks",
+    "aio_classify.redis",
 )
 #: Public by name but not for importing: ``python -m`` entry points.
 ENTRY_POINTS = ("aio_classify.__main__", "aio_classify.testing.__main__")

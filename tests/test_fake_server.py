@@ -16,8 +16,10 @@ import aiohttp
 import pytest
 
 from aio_classify._fake_server_options import INPUT_FIELD_SPELLINGS
+from aio_classify.cli import build_parser
 from aio_classify.testing import FakeClassifyServer, Lifecycle
 from aio_classify.testing._server import INPUT_FIELDS
+from aio_classify.testing._standalone import serving
 
 from helpers import LIST, child_env
 
@@ -534,6 +536,35 @@ def test_standalone_prints_url_and_stops_cleanly_on_sigint() -> None:
         _, stderr = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert "Traceback" not in stderr
+
+
+async def test_standalone_seeded_jobs_wait_for_the_first_api_request_to_start_finishing() -> None:
+    """A newcomer starts the fake, opens another terminal and lists the PENDING jobs: they are
+    still there however long that took, and finish within ``--finish-after`` of that listing."""
+    options = ["--port", "0", "--jobs", "300", "--finish-after", "0.3"]
+    args = build_parser().parse_args(["fake-server", *options])
+    async with serving(args) as server:
+        unfinished = server.unfinished_job_ids
+        assert unfinished
+        await asyncio.sleep(0.6)  # twice --finish-after, before any API request
+        async with aiohttp.ClientSession(headers={"Authorization": "Bearer test-key"}) as http:
+            async with http.get(server.url + "/_fake/faults") as admin:  # not an API request
+                assert admin.status == 200
+            await asyncio.sleep(0.6)
+            assert server.unfinished_job_ids == unfinished
+            body = {"file_input": "dfl-1.pdf", "configuration": {"rules": RULES}}
+            async with http.post(server.url + LIST, json=body) as answer:  # the first request
+                created = await answer.json()
+            pending = await get_json(http, server.url + LIST, status="PENDING")
+            assert pending["items"]
+            for _ in range(300):
+                if not server.unfinished_job_ids:
+                    break
+                await asyncio.sleep(0.1)
+        assert server.unfinished_job_ids == []
+        # The job the first request created keeps its own lifecycle: done 0.3 s after creation.
+        created_at = datetime.fromisoformat(created["created_at"]).timestamp()
+        assert server.terminal_times()[created["id"]] == pytest.approx(created_at + 0.3, abs=2e-3)
 
 
 async def _fetch(url: str, key: str) -> Any:

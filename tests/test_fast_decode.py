@@ -8,6 +8,7 @@ the same time zone), not merely ``==`` (aware datetimes in different zones compa
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -178,3 +179,38 @@ def test_a_run_of_digits_json_loads_refuses_is_found_wherever_it_lies(
     body = filler * before + b"7" * run + filler * after
     longest = sys.get_int_max_str_digits() + 1
     assert json_loads_refuses(body) == (run >= longest)
+
+
+#: JSON numbers around and beyond double range (about 1.8e308; the smallest subnormal 5e-324).
+big_numbers = st.builds(
+    "{}{}e{}".format,
+    st.sampled_from(["", "-"]),
+    st.sampled_from(["1", "1.7976931348623157", "1.8", "9.99", "4.9", "0.5"]),
+    st.integers(min_value=-420, max_value=420),
+)
+
+
+@SETTINGS
+@given(number=big_numbers, where=st.sampled_from(["confidence", "unknown"]))
+@example(number="1e999", where="confidence")
+@example(number="-1e400", where="confidence")
+def test_numbers_beyond_double_range_are_refused_like_any_wrong_value(
+    number: str, where: str
+) -> None:
+    """``json.loads`` reads ``1e999`` as infinity, which is not JSON: in a number field it is a
+    ``ResponseValidationError`` naming the field, by both paths; a record read has only finite
+    numbers, so ``to_dict()`` stays JSON-safe; under an unknown key it is skipped."""
+    job = json.loads(json.dumps(BASE_JOB))
+    if where == "confidence":
+        job["result"] = {**(job.get("result") or {}), "type": "invoice", "confidence": "@"}
+    else:
+        job["unknown"] = "@"
+    body = page_body([job], {}).replace(b'"@"', number.encode())
+    exact = exact_page(body)
+    assert_read_as_exact(body, exact)
+    if isinstance(exact, ClassifyError):
+        assert isinstance(exact, ResponseValidationError)
+        assert exact.field == "items[0].result.confidence"
+        assert where == "confidence" and not math.isfinite(float(number))
+    else:
+        json.dumps([record.to_dict() for record in exact.items], allow_nan=False)

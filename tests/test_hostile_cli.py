@@ -119,6 +119,24 @@ async def test_nan_from_the_server_never_reaches_json_output() -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("number", [b"1e999", b"-1e400"])
+async def test_a_number_beyond_double_range_is_an_api_error_with_no_dangling_output(
+    number: bytes,
+) -> None:
+    body = b'{"items": [{"id": "a", "status": "COMPLETED", "result": {"confidence": %s}}]}' % number
+
+    async def huge_page(_: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    async with scripted(huge_page) as srv:
+        code, out, err = await run_cli("list", "--format", "json", url=srv.url)
+    assert code == API_ERROR_STATUS, err
+    assert out.strip() in {b"", b"[]"}, out  # nothing, or a whole (empty) JSON document
+    assert "result.confidence" in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
 FORMULA_COLUMNS = ("document_input_value", "configuration_id", "project_id", "transaction_id")
 
 

@@ -33,6 +33,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "aio_classify.testing.",
         "aio_classify._fake_server_options",
         "aio_classify.pytest_plugin",
+        "aio_classify.sync",
+        "aio_classify._sync.",
+        "aio_classify.redis",
+        "aio_classify._redis.",
     ),
 )
 #: The fake server is an honest oracle only if it shares no wire code with the client.

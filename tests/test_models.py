@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from datetime import UTC, datetime, timedelta, timezone
+from types import MappingProxyType
 from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aio_classify import (
     ClassifyClient,
@@ -286,3 +291,113 @@ async def test_served_jobs_round_trip_through_json(
     assert len(jobs) == 150
     lines = [json.dumps(job.to_dict()) for job in jobs]
     assert [ClassifyJob.from_dict(json.loads(line)) for line in lines] == jobs
+
+
+# -- from_dict never escapes the hierarchy; frozen means frozen -------------------------------
+
+
+def nested(depth: int) -> Any:
+    """Arrays nested ``depth`` deep (built without recursion; the client's reader accepts 600)."""
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+@settings(deadline=None, max_examples=30)
+@given(
+    depth=st.integers(min_value=1, max_value=5_000),
+    where=st.sampled_from(["unknown", "result", "configuration", "usage"]),
+)
+def test_from_dict_reads_or_refuses_any_nesting_depth(depth: int, where: str) -> None:
+    data = {"id": "j", "status": "COMPLETED", where: nested(depth)}
+    if where == "unknown":
+        assert ClassifyJob.from_dict(data).id == "j"
+        return
+    with pytest.raises(ResponseValidationError) as raised:
+        ClassifyJob.from_dict(data)
+    assert raised.value.field == where
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        MappingProxyType({"a": 1}),
+        (item for item in [1, 2]),
+        {1, 2},
+        object(),
+    ],
+    ids=["mappingproxy", "generator", "set", "object"],
+)
+def test_from_dict_takes_values_no_copy_could_take(odd: object) -> None:
+    assert ClassifyJob.from_dict({"id": "j", "status": "COMPLETED", "new_key": odd}).id == "j"
+    with pytest.raises(ResponseValidationError, match="rules") as raised:
+        ClassifyConfiguration.from_dict({"rules": odd})
+    assert raised.value.field == "rules"
+
+
+def test_from_dict_never_splits_a_string_of_webhook_events() -> None:
+    with pytest.raises(ResponseValidationError, match="array of strings") as raised:
+        WebhookConfiguration.from_dict({"webhook_events": "classify.success"})
+    assert raised.value.field == "webhook_events"
+    with pytest.raises(TypeError, match="webhook_events"):
+        WebhookConfiguration(webhook_events="classify.success")  # type: ignore[arg-type]
+    read = WebhookConfiguration.from_dict({"webhook_events": ["classify.success"]})
+    assert read.webhook_events == ("classify.success",)
+
+
+def test_a_webhook_configuration_with_headers_is_hashable_and_its_headers_frozen() -> None:
+    given_headers = {"Authorization": "Bearer x"}
+    webhook = WebhookConfiguration(webhook_url="https://h.test", webhook_headers=given_headers)
+    given_headers["Authorization"] = "changed"  # the caller's dict is not the record's
+    assert webhook.webhook_headers == {"Authorization": "Bearer x"}
+    same = WebhookConfiguration(
+        webhook_url="https://h.test", webhook_headers={"Authorization": "Bearer x"}
+    )
+    assert hash(webhook) == hash(same)
+    assert len({webhook, same}) == 1
+    headers = webhook.webhook_headers
+    assert headers is not None
+    for change in (
+        lambda: headers.__setitem__("X", "y"),
+        lambda: headers.__delitem__("Authorization"),
+        lambda: headers.update(X="y"),
+        headers.clear,
+        lambda: headers.pop("Authorization"),
+        lambda: headers.setdefault("X", "y"),
+        headers.popitem,
+    ):
+        with pytest.raises(TypeError, match="cannot be changed"):
+            change()
+    assert webhook.webhook_headers == {"Authorization": "Bearer x"}
+    assert copy.deepcopy(webhook) == webhook
+    assert pickle.loads(pickle.dumps(webhook)) == webhook
+    assert json.loads(json.dumps(webhook.to_dict()))["webhook_headers"] == {
+        "Authorization": "Bearer x"
+    }
+
+
+# -- records as JSON text: to_json ------------------------------------------------------------
+
+
+def test_to_json_is_to_dict_as_compact_strict_json() -> None:
+    text = EVERY_FIELD.to_json()
+    assert json.loads(text) == EVERY_FIELD.to_dict()
+    assert ClassifyJob.from_dict(json.loads(text)) == EVERY_FIELD
+    assert ", " not in text and ": " not in text and text.isascii()
+    page = Page((EVERY_FIELD,), None, 1)
+    assert json.loads(page.to_json()) == page.to_dict()
+
+
+def test_to_json_escapes_control_and_non_ascii_characters() -> None:
+    job = ClassifyJob(id="cls-\x1b[31m", status="COMPLETED", error_message="naïve\u2028")
+    text = job.to_json()
+    assert "\x1b" not in text and "\u2028" not in text and text.isascii()
+    assert ClassifyJob.from_dict(json.loads(text)) == job
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
+def test_to_json_never_writes_nan_or_infinity(number: float) -> None:
+    result = ClassifyResult(type="invoice", confidence=number, reasoning="r")
+    with pytest.raises(ValueError, match="JSON compliant"):
+        result.to_json()

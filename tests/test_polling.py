@@ -6,6 +6,7 @@ loopback, and crafted deliveries test what a late, early, repeated or foreign ev
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from aio_classify import (
     NotFoundError,
     PollingTimeoutError,
 )
-from aio_classify._jobs.polling import PollOptions
+from aio_classify._jobs.polling import COALESCE_WINDOW, PollOptions
 from aio_classify.testing import FakeClassifyServer, RecordedRequest
 from aio_classify.testing._webhooks import DeliveryFaults, event_body
 from aio_classify.webhooks import WebhookReceiver, sign
@@ -47,7 +48,15 @@ def rounds(requests: list[RecordedRequest]) -> list[list[list[str]]]:
 
 def test_interval_grows_from_poll_interval_to_max_interval() -> None:
     next_interval = PollOptions(poll_interval=1.0, max_interval=3.0, timeout=10.0).intervals()
-    assert [next_interval() for _ in range(6)] == [1.0, 1.5, 2.25, 3.0, 3.0, 3.0]
+    assert [next_interval() for _ in range(7)] == [
+        1.0,
+        1.25,
+        1.5625,
+        1.953125,
+        2.44140625,
+        3.0,
+        3.0,
+    ]
 
 
 async def test_1000_jobs_over_several_rounds_cost_one_request_per_100_pending(
@@ -248,7 +257,7 @@ async def deliver(
     url: str, job_id: str, event_id: str, event_type: str = "classify.success"
 ) -> int:
     """One signed delivery made by hand, as the service would make it."""
-    body = event_body(event_id, event_type, job_id, 1_790_000_000.0, None)
+    body = event_body(event_id, event_type, job_id, time.time(), None)
     headers = {"Content-Type": "application/json", "LC-Signature": sign(body, WEBHOOK_SECRET)}
     async with (
         aiohttp.ClientSession() as session,
@@ -303,12 +312,11 @@ async def test_events_close_together_share_one_lookup(
     server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver
 ) -> None:
     ids = server.seed_jobs(50, statuses="RUNNING")
-    loop = asyncio.get_running_loop()
 
     def all_finish_and_announce() -> None:
         for number, job_id in enumerate(ids):
             server.complete(job_id)
-            body = event_body(f"e{number}", "classify.success", job_id, loop.time(), "json")
+            body = event_body(f"e{number}", "classify.success", job_id, time.time(), "json")
             receiver.accept(body, {"LC-Signature": sign(body, WEBHOOK_SECRET)})
 
     async def watch() -> list[str]:
@@ -466,6 +474,30 @@ async def test_bad_deliveries_during_a_wait_crash_nothing(
     assert list(done) == ids
 
 
+async def test_a_flood_of_events_makes_one_wait_look_a_few_times_not_hundreds(
+    server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
+) -> None:
+    """Signed but forged (or repeated) events naming a running job, as fast as they come: a
+    single wait looks at once, then at most once per COALESCE_WINDOW, like a batch wait."""
+    (job_id,) = hooked_jobs(server, hook_url, 1)
+    task = asyncio.create_task(client.wait_for_job(job_id, events=receiver, fallback_interval=60))
+    await until(lambda: len(server.requests) == 1 and server.in_flight == 0)
+    loop = asyncio.get_running_loop()
+    flood_started = loop.time()
+    for number in range(300):
+        body = event_body(f"forged-{number}", "classify.success", job_id, time.time(), None)
+        receiver.accept(body, {"LC-Signature": sign(body, WEBHOOK_SECRET)})
+        await asyncio.sleep(0.002)  # spread over the flood, so the wait runs between events
+    flood_lasted = loop.time() - flood_started
+    server.complete(job_id)
+    body = event_body("genuine", "classify.success", job_id, time.time(), None)
+    receiver.accept(body, {"LC-Signature": sign(body, WEBHOOK_SECRET)})
+    assert (await task).status == JobStatus.COMPLETED
+    looks = len(asked(server))
+    # The first look, one per COALESCE_WINDOW of the flood (and its edges), the one that ends it.
+    assert looks <= 1 + flood_lasted / COALESCE_WINDOW + 3, (looks, flood_lasted)
+
+
 async def test_concurrent_waits_share_one_receiver(
     server: FakeClassifyServer, client: ClassifyClient, receiver: WebhookReceiver, hook_url: str
 ) -> None:
@@ -558,3 +590,46 @@ async def test_bad_event_options_raise_before_any_request(
     with pytest.raises(error, match=message):
         client.watch_jobs(ids, **kwargs)
     assert server.requests == []
+
+
+# -- the default schedule: a lone wait against the official SDK's ------------------------------
+
+
+def first_looks(next_sleep: Callable[[], float], horizon: float = 120.0) -> list[float]:
+    """When the polls happen: at once, then after each sleep."""
+    looks = [0.0]
+    while looks[-1] < horizon:
+        looks.append(looks[-1] + next_sleep())
+    return looks
+
+
+def sdk_looks(horizon: float = 120.0) -> list[float]:
+    """``wait_for_completion``'s defaults in llama-cloud 2.19: sleep 1 s first, then one second
+    more each time (linear), at most 5 s."""
+    looks, sleep = [1.0], 1.0
+    while looks[-1] < horizon:
+        sleep = min(sleep + 1.0, 5.0)
+        looks.append(looks[-1] + sleep)
+    return looks
+
+
+def mean_delay(looks: list[float], low: float, high: float) -> tuple[float, float]:
+    """(seconds between the end and the first look after it, looks made), averaged over jobs
+    ending at moments spread evenly between ``low`` and ``high`` seconds."""
+    ends = [low + (high - low) * step / 1000 for step in range(1000)]
+    seen = [next(look for look in looks if look >= end) for end in ends]
+    delay = sum(s - e for s, e in zip(seen, ends, strict=True)) / len(ends)
+    return delay, sum(sum(look <= s for look in looks) for s in seen) / len(ends)
+
+
+def test_a_lone_wait_by_default_sees_a_job_end_no_later_than_the_official_sdk() -> None:
+    defaults = inspect.signature(ClassifyClient.wait_for_job).parameters
+    options = PollOptions.checked(
+        defaults["poll_interval"].default, defaults["max_interval"].default, 7200.0
+    )
+    ours, theirs = first_looks(options.intervals()), sdk_looks()
+    for low, high in ((1.0, 10.0), (1.0, 60.0)):  # jobs of a few seconds; of the first minute
+        our_delay, our_looks = mean_delay(ours, low, high)
+        sdk_delay, sdk_looks_made = mean_delay(theirs, low, high)
+        assert our_delay <= sdk_delay, (low, high)
+        assert our_looks <= sdk_looks_made + 3  # for at most a few requests more

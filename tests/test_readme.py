@@ -1,9 +1,10 @@
 """Every example in README.md runs, against the fake server, and prints what the README shows.
 
-Script examples run in a child process with ``LLAMA_CLOUD_*`` pointing at a fresh fake (500 jobs,
-created jobs finishing within half a second); a ```text block right after one is its expected
-output, ``...`` standing for any text. The web application examples are served and called; the
-pytest example runs under pytest; every ``aio-classify`` command line must parse.
+Script examples run in a child process with ``LLAMA_CLOUD_*`` pointing at a fresh fake started
+as the README's own walkthrough starts it (``aio-classify fake-server ... --finish-after 5``);
+a ```text block right after one is its expected output, ``...`` standing for any text. The web
+application examples are served and called; the pytest example runs under pytest; every
+``aio-classify`` command line must parse.
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from aio_classify.cli import build_parser
-from aio_classify.testing import FakeClassifyServer, Lifecycle
+from aio_classify.testing import FakeClassifyServer
+from aio_classify.testing._standalone import serving
 
 from helpers import (
-    API_KEY,
     BLOCK,
     ROOT,
     asgi_client,
+    assert_output_matches,
     assert_program_prints,
+    bash,
     child_env,
     cli_commands,
     namespace_of,
@@ -73,10 +76,15 @@ def test_the_readme_has_the_examples_it_promises() -> None:
     assert all(out is not None for _, out in SCRIPTS)
 
 
+WALKTHROUGH_MARKER = "aio-classify create dfl-invoice-1.pdf"
+
+
 @pytest.fixture
 async def readme_server() -> Iterator[FakeClassifyServer]:
-    lifecycle = Lifecycle(running_after=0.1, finish_after=0.4)
-    async with FakeClassifyServer(api_key=API_KEY, jobs=500, lifecycle=lifecycle) as server:
+    """The fake the walkthrough's first terminal starts, on a free port."""
+    server_command, _ = shell_session(WALKTHROUGH_MARKER)
+    args = build_parser().parse_args([*shlex.split(server_command)[1:], "--port", "0"])
+    async with serving(args) as server:
         yield server  # type: ignore[misc]
 
 
@@ -114,10 +122,21 @@ async def test_fastapi_example(
     job_id = readme_server.job_ids[0]
     async with asgi_client(app) as http:
         response = await http.get(f"/jobs/{job_id}")
+        unknown = await http.get("/jobs/cls-no-such-job")
     client = app.state.classify
     assert response.status_code == 200
     assert response.json() == {"id": job_id, "status": readme_server.job(job_id)["status"]}  # type: ignore[index]
+    assert unknown.status_code == 404  # not a 500 with a NotFoundError traceback
+    assert unknown.json() == {"detail": "no such job"}
     assert client.closed
+
+
+def test_examples_needing_more_than_the_package_say_how_to_install_it() -> None:
+    for code, _ in blocks("python"):
+        needs = {"fastapi": "fastapi uvicorn", "pytest": "pytest pytest-asyncio"}.get(kind(code))
+        if needs is not None:  # said in the paragraph that introduces the example
+            before = README[: README.index(code)].rsplit("```", 1)[0][-300:]
+            assert f"python3 -m pip install {needs}" in " ".join(before.split()), kind(code)
 
 
 async def test_pytest_example(tmp_path: Path) -> None:
@@ -177,14 +196,7 @@ def run_shell_session(server_command: str, script: str, tmp_path: Path) -> str:
         try:
             assert fake.stdout is not None
             assert fake.stdout.readline().strip() == f"http://127.0.0.1:{port}"
-            done = subprocess.run(
-                ["bash", "-e", "-o", "pipefail", "-c", script.replace("8787", port)],
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=tmp_path,
-                timeout=120,
-            )
+            done = bash(script.replace("8787", port), env, tmp_path)
         finally:
             fake.send_signal(signal.SIGINT)
             fake.wait(timeout=10)
@@ -218,17 +230,41 @@ def test_the_fake_server_admin_session_runs_as_written(tmp_path: Path) -> None:
 
 
 def test_the_command_line_walkthrough_runs_as_written(tmp_path: Path) -> None:
-    server_command, script = shell_session("aio-classify create dfl-invoice-1.pdf")
+    server_command, script = shell_session(WALKTHROUGH_MARKER)
     assert "--finish-after" in server_command
     output = run_shell_session(server_command, script, tmp_path).replace("\r\n", "\n")
+    # What it prints is what the README shows after it.
+    (expected,) = [out for code, out in blocks("console") if WALKTHROUGH_MARKER in code]
+    assert expected is not None
+    assert_output_matches(output, expected)
     # The last command's CSV: both new jobs waited for until they finished, and classified.
     last = output[output.rindex("id,status,type\n") :].splitlines()
     rows = [row.split(",") for row in last[1:]]
-    new_ids = (tmp_path / "new.csv").read_text().splitlines()[1:]
+    new_ids = (tmp_path / "new.txt").read_text().splitlines()
     assert sorted(job_id for job_id, _, _ in rows) == sorted(new_ids)
     assert {(status, kind) for _, status, kind in rows} == {
         ("COMPLETED", "invoice"),
         ("COMPLETED", ""),
     }
-    # The first pipeline waited for the seeded jobs that were still unfinished, and printed them.
-    assert re.search(r"^id +status ", output, re.M)
+
+
+# -- benchmark figures: one source, the last `nox -s bench` report ------------------------------
+
+NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?=x?(?!\w))")  # 1.13x counts as 1.13
+
+
+def numbers(text: str) -> set[str]:
+    return {found.replace(",", "") for found in NUMBER.findall(text)}
+
+
+def test_the_readmes_benchmark_figures_are_those_of_the_last_report() -> None:
+    """Every figure the README quotes of a benchmark is in docs/benchmarks.md, which
+    ``nox -s bench`` writes: after a new run, a stale README fails here."""
+    report = numbers((ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8"))
+    summary = README[README.index("`python3 -m nox -s bench` measures") :]
+    summary = summary[: summary.index("The official SDK's tasks each retry")]
+    webhooks = README[README.index("Measured on 5,000 jobs") :]
+    webhooks = webhooks[: webhooks.index("with few jobs")]
+    quoted = numbers(summary) | numbers(webhooks)
+    assert len(quoted) >= 20
+    assert quoted - report == set()

@@ -5,17 +5,22 @@ others, arguments checked before any request."""
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aio_classify import BadRequestError, ClassifyClient, ClassifyJob
-from aio_classify._jobs.scan import split_range
+from aio_classify._jobs.scan import scan, split_range
 from aio_classify.testing import FakeClassifyServer
 
 from helpers import serve
@@ -100,9 +105,112 @@ async def test_windows_are_adjacent_and_ask_for_a_microsecond_short_of_the_next(
     assert all(q["status"] == "COMPLETED" and q["page_size"] == "100" for q in firsts)
 
 
+#: Zones with daylight-saving changes: an hour at 2 a.m., an hour at 1 a.m., half an hour
+#: (Lord Howe), an hour at midnight (Santiago).
+DST_ZONES = ["America/New_York", "Europe/London", "Australia/Lord_Howe", "America/Santiago"]
+#: Instants (UTC) of one spring and one autumn change in each zone, 2026.
+TRANSITIONS = [
+    datetime(2026, 3, 8, 7, tzinfo=UTC),  # New York, spring forward
+    datetime(2026, 11, 1, 6, tzinfo=UTC),  # New York, fall back
+    datetime(2026, 3, 29, 1, tzinfo=UTC),  # London
+    datetime(2026, 10, 25, 1, tzinfo=UTC),
+    datetime(2026, 4, 4, 15, tzinfo=UTC),  # Lord Howe
+    datetime(2026, 10, 3, 15, 30, tzinfo=UTC),
+    datetime(2026, 4, 5, 3, tzinfo=UTC),  # Santiago
+    datetime(2026, 9, 6, 4, tzinfo=UTC),
+]
+
+
+@given(
+    zone=st.sampled_from(DST_ZONES),
+    transition=st.sampled_from(TRANSITIONS),
+    before=st.integers(min_value=0, max_value=4 * 3600 * 10**6),
+    after=st.integers(min_value=0, max_value=4 * 3600 * 10**6),
+    partitions=st.integers(min_value=1, max_value=97),
+)
+def test_windows_tile_the_range_in_absolute_time_across_dst_changes(
+    zone: str, transition: datetime, before: int, after: int, partitions: int
+) -> None:
+    start = (transition - before * US).astimezone(ZoneInfo(zone))
+    end = (transition + after * US).astimezone(ZoneInfo(zone))
+    windows = list(split_range(start, end, partitions))
+    # In UTC: Python never calls an ambiguous local time (fold=1) equal to another zone's.
+    assert windows[0].start == start.astimezone(UTC)
+    assert windows[-1].end == end.astimezone(UTC) and windows[-1].closed
+    for earlier, later in pairwise(windows):
+        assert earlier.end == later.start and not earlier.closed
+        assert earlier.start < earlier.end
+    whole = sum(((w.end - w.start) for w in windows), timedelta(0))
+    assert whole == end.astimezone(UTC) - start.astimezone(UTC)
+
+
+@pytest.mark.parametrize("transition", TRANSITIONS[:2], ids=["spring", "autumn"])
+async def test_a_scan_across_a_dst_change_yields_every_job_once(
+    server: FakeClassifyServer, client: ClassifyClient, transition: datetime
+) -> None:
+    """One job a minute for five hours around New York's change, bounds given in New York time."""
+    first = transition - timedelta(hours=2, minutes=30)
+    created = [first + timedelta(minutes=minute) for minute in range(301)]
+    ids = {server.add_job(created_at=iso(moment))["id"] for moment in created}
+    new_york = ZoneInfo("America/New_York")
+    found = await scanned(
+        client.scan_jobs(
+            created[0].astimezone(new_york),
+            created[-1].astimezone(new_york),
+            partitions=7,
+            concurrency=3,
+        )
+    )
+    assert len(found) == 301
+    assert set(found) == ids
+
+
+async def test_a_window_is_opened_only_when_its_turn_comes(
+    server: FakeClassifyServer, client: ClassifyClient
+) -> None:
+    """However many partitions, a window's pager is made only when a fetch slot is free for it."""
+    inside = seed_range(server)
+    opened: list[datetime] = []
+    opened_by_first_page: list[int] = []
+
+    def list_window(first: datetime, last: datetime) -> Any:
+        opened.append(first)
+        pager = client.list_jobs(created_at_on_or_after=first, created_at_on_or_before=last)
+        pages = pager.pages
+
+        async def noted() -> AsyncGenerator[Any, None]:
+            async with aclosing(pages()) as inner:
+                async for page in inner:
+                    opened_by_first_page.append(len(opened))
+                    yield page
+
+        pager.pages = noted  # type: ignore[method-assign]
+        return pager
+
+    found = await scanned(scan(list_window, split_range(START, END, 10_000), concurrency=4))
+    assert set(found) == inside
+    assert len(opened) == 10_000
+    assert opened_by_first_page[0] <= 5  # the four in flight, and the reader's next
+
+
+async def test_many_partitions_cost_no_memory_before_the_first_page(
+    server: FakeClassifyServer, client: ClassifyClient
+) -> None:
+    server.add_job(created_at=iso(START))
+    tracemalloc.start()
+    try:
+        pager = client.scan_jobs(START, START + timedelta(days=365), partitions=200_000)
+        async with aclosing(pager) as jobs:
+            await anext(jobs)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, peak  # it was 259 MB: every window's pager built up front
+
+
 def test_split_range_covers_every_instant_once_even_when_tiny() -> None:
-    assert len(split_range(START, START, 8)) == 1
-    three = split_range(START, START + 3 * US, 8)
+    assert len(list(split_range(START, START, 8))) == 1
+    three = list(split_range(START, START + 3 * US, 8))
     assert [(w.start, w.last) for w in three] == [
         (START, START),
         (START + US, START + US),

@@ -10,6 +10,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import aio_classify.testing
 from aio_classify import ClassifyClient
@@ -343,16 +345,102 @@ def test_fake_server_finish_after_also_moves_the_seeded_unfinished_jobs() -> Non
         assert process.stdout is not None
         url = process.stdout.readline().strip()
         try:
-            statuses = asyncio.run(_statuses_after(url, 0.5))
+            first, later = asyncio.run(_statuses_then_after(url, 0.5))
         finally:
             process.terminate()
             process.wait(timeout=10)
-    assert len(statuses) == 60
-    assert set(statuses.values()) <= {"COMPLETED", "FAILED", "CANCELLED"}
+    assert not set(first.values()) <= {"COMPLETED", "FAILED", "CANCELLED"}  # still to watch
+    assert len(later) == 60
+    assert set(later.values()) <= {"COMPLETED", "FAILED", "CANCELLED"}
 
 
-async def _statuses_after(url: str, delay: float) -> dict[str, str]:
-    """Every job's status ``delay`` seconds after the server started: what a shell user sees."""
-    await asyncio.sleep(delay)
+async def _statuses_then_after(url: str, delay: float) -> tuple[dict[str, str], ...]:
+    """Every job's status at the first request (the seeded jobs start finishing then), and
+    ``delay`` seconds later: what a shell user sees."""
     async with ClassifyClient("k", base_url=url, retry_policy=FAST_RETRIES) as client:
-        return {job.id: str(job.status) async for job in client.list_jobs(page_size=100)}
+        first = {job.id: str(job.status) async for job in client.list_jobs(page_size=100)}
+        await asyncio.sleep(delay)
+        later = {job.id: str(job.status) async for job in client.list_jobs(page_size=100)}
+    return first, later
+
+
+# -- hostile admin and create bodies, hostile fault headers -----------------------------------
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    depth=st.sampled_from([2, 900, 1_200, 50_000]),
+    route=st.sampled_from(["/_fake/seed", "/_fake/fail-next", "/api/v2/classify"]),
+    opener=st.sampled_from(["[", '{"a":']),
+)
+def test_a_body_nested_to_any_depth_is_a_422_never_a_500(
+    depth: int, route: str, opener: str
+) -> None:
+    closer = "]" if opener == "[" else "}"
+    body = opener * depth + "1" + closer * depth
+
+    async def post() -> tuple[int, str]:
+        async with (
+            FakeClassifyServer(api_key=API_KEY) as server,
+            aiohttp.ClientSession(
+                server.url, headers={"Authorization": f"Bearer {API_KEY}"}
+            ) as http,
+            http.post(route, data=body, headers={"Content-Type": "application/json"}) as resp,
+        ):
+            return resp.status, resp.content_type
+
+    status, content_type = asyncio.run(post())
+    assert (status, content_type) == (422, "application/json")
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "field"),
+    [
+        ("fail-next", {"status": 503, "headers": {"X-A": "nul\x00"}}, "headers"),
+        ("fail-next", {"status": 503, "headers": {"X-A": "esc\x1b[2J"}}, "headers"),
+        ("fail-next", {"status": 503, "headers": {"X-A": "del\x7f"}}, "headers"),
+        ("fail-next", {"status": 503, "headers": {"X-A": "cr\r\nX-B: 1"}}, "headers"),
+        ("fail-next", {"status": 503, "headers": {"X A": "space in the name"}}, "headers"),
+        ("fail-next", {"status": 503, "headers": {"X-\x00": "nul in the name"}}, "headers"),
+        ("fail-next", {"status": 503, "retry_after": "1\x00"}, "retry_after"),
+        ("malformed-next", {"content_type": "text/plain\r\nX-Injected: 1"}, "content_type"),
+        ("malformed-next", {"content_type": "text/plain\x1b"}, "content_type"),
+    ],
+)
+async def test_fault_headers_with_control_characters_are_refused(
+    server: FakeClassifyServer,
+    http: aiohttp.ClientSession,
+    route: str,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    async with http.post("/_fake/" + route, json=body) as resp:
+        assert resp.status == 422, await resp.text()
+        (error,) = (await resp.json())["detail"]
+    assert error["loc"] == ["body", field]
+    assert len(server.faults) == 0
+    assert await status_of(http) == 200  # the next answer is a plain, healthy one
+
+
+async def test_a_tab_in_a_fault_header_value_is_fine(
+    server: FakeClassifyServer, http: aiohttp.ClientSession
+) -> None:
+    await admin(http, "fail-next", {"status": 503, "headers": {"X-A": "a\tb"}})
+    async with http.get(LIST) as resp:
+        assert resp.status == 503
+        assert resp.headers["X-A"] == "a\tb"
+
+
+async def test_an_ipv6_server_url_has_brackets_and_our_client_uses_it() -> None:
+    try:
+        server = FakeClassifyServer(api_key=API_KEY, host="::1")
+        await server.start()
+    except OSError:  # no IPv6 loopback on this machine: nothing to test here
+        pytest.skip("no IPv6 loopback")
+    try:
+        assert server.url.startswith("http://[::1]:")
+        server.seed_jobs(3)
+        async with ClassifyClient(API_KEY, base_url=server.url, retry_policy=FAST_RETRIES) as c:
+            assert len([job async for job in c.list_jobs()]) == 3
+    finally:
+        await server.close()

@@ -8,16 +8,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp import web
 
-from aio_classify import ClassifyClient, ClassifyError, RateLimitError
+from aio_classify import ClassifyClient, ClassifyError, ClassifyJob, RateLimitError, RetryPolicy
 from aio_classify._http.throttle import INITIAL_WINDOW, AdaptiveLimiter, Outcome, in_turn
 from aio_classify.testing import FakeClassifyServer
 
-from helpers import API_KEY, CONFIG, FAST_RETRIES
+from helpers import API_KEY, CONFIG, FAST_RETRIES, scripted
 
 
 def client_for(server: FakeClassifyServer, **options: Any) -> ClassifyClient:
@@ -153,7 +155,7 @@ async def test_throttling_and_recovery_are_logged_once_each(
     slow_server.set_rate_limit("get", 10, burst=2, hint="none")
     (job_id,) = slow_server.seed_jobs(1)
     caplog.set_level(logging.INFO, logger="aio_classify")
-    async with client_for(slow_server, max_retries=20) as client:
+    async with client_for(slow_server, max_retries=20, coalesce=False) as client:
         await asyncio.gather(*(client.get_job(job_id) for _ in range(30)))
         assert throttled(slow_server, "get") > 1
         slow_server.set_rate_limit("get", None)
@@ -273,3 +275,116 @@ async def test_in_turn_reports_what_each_answer_says_about_the_rate(
             await in_turn(recorder, lambda: client.list_jobs().first_page())
         assert await in_turn(recorder, lambda: client.list_jobs().first_page())
     assert recorder.reports == [(outcome, hint), (Outcome.SUCCESS, None)]
+
+
+# -- one client, several event loops at once (threads) ----------------------------------------
+
+
+@pytest.mark.parametrize("round_number", range(3))
+def test_one_client_used_from_two_event_loops_at_once_finishes_every_call(
+    round_number: int,
+) -> None:
+    """The issue's case: 20 gets warm the client, then 60 gets on a worker thread's own loop
+    while 80 run on the main loop. Before, the worker's gets often never finished (their
+    futures were set from the main loop's thread, which does not wake the worker's loop) and the
+    main loop's queued behind them for ever; a race, so it runs three times."""
+    worker_done = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    async def main() -> None:
+        async with FakeClassifyServer(api_key=API_KEY) as server:
+            ids = server.seed_jobs(20)
+            async with client_for(server) as client:
+                await asyncio.gather(*(client.get_job(job_id) for job_id in ids))
+
+                def on_the_worker_thread() -> None:
+                    async def sixty() -> list[Any]:
+                        calls = (client.get_job(ids[n % 20]) for n in range(60))
+                        return await asyncio.gather(*calls, return_exceptions=True)
+
+                    try:
+                        outcome["worker"] = asyncio.run(sixty())
+                    finally:
+                        worker_done.set()
+
+                threading.Thread(target=on_the_worker_thread, daemon=True).start()
+                calls = (client.get_job(ids[n % 20]) for n in range(80))
+                async with asyncio.timeout(60):  # a guard against the wedge, not a timing
+                    outcome["main"] = await asyncio.gather(*calls, return_exceptions=True)
+                    while not worker_done.is_set():
+                        await asyncio.sleep(0.01)
+
+    asyncio.run(main())
+    for side, count in (("main", 80), ("worker", 60)):
+        results = outcome[side]
+        assert len(results) == count
+        assert all(isinstance(job, ClassifyJob) for job in results), [
+            repr(result) for result in results if not isinstance(result, ClassifyJob)
+        ][:3]
+
+
+def test_a_limiter_shared_by_three_threads_loops_hands_turns_to_every_one() -> None:
+    """Turns handed between loops in three threads (one limiter, its slow-start window full at
+    first, so turns pass from loop to loop): every acquire gets its turn, none waits on another
+    loop's future."""
+    limiter = AdaptiveLimiter("get", cap=None, adaptive=True)
+    finished: list[int] = []
+    together = threading.Barrier(3)
+
+    def thread_main(number: int) -> None:
+        together.wait(30)
+
+        async def many() -> int:
+            async def one(index: int) -> None:
+                turn = await limiter.acquire()
+                await asyncio.sleep(0.001)
+                limiter.report(turn, Outcome.SUCCESS if index % 7 else Outcome.INCONCLUSIVE)
+
+            await asyncio.gather(*(one(index) for index in range(300)))
+            return number
+
+        finished.append(asyncio.run(many()))
+
+    threads = [threading.Thread(target=thread_main, args=(n,), daemon=True) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)  # a guard against the wedge, not a timing
+    assert sorted(finished) == [0, 1, 2]
+    assert limiter.in_flight == 0
+
+
+# -- bounded throttling waits ------------------------------------------------------------------
+
+
+def test_a_call_waits_for_turns_at_most_max_throttle_wait_by_default() -> None:
+    assert RetryPolicy().max_throttle_wait == 300.0
+    assert RetryPolicy(max_throttle_wait=None).max_throttle_wait is None
+    with pytest.raises(ValueError, match="max_throttle_wait"):
+        RetryPolicy(max_throttle_wait=-1.0)
+
+
+async def test_against_a_server_that_always_throttles_no_call_waits_unboundedly() -> None:
+    """Every answer a 429 without a hint: the adaptive rate sinks to its floor, and without an
+    allowance 30 gathered calls with 4 attempts each would queue for minutes (120 sends at
+    0.5/s). Each call now gives up once it has waited ``max_throttle_wait`` for turns."""
+
+    async def always_throttled(_: web.Request) -> web.Response:
+        return web.json_response({"detail": "slow down"}, status=429)
+
+    policy = RetryPolicy(
+        max_retries=3, initial_backoff=0.001, max_backoff=0.001, jitter=0.0, max_throttle_wait=0.5
+    )
+    async with (
+        scripted(always_throttled) as srv,
+        ClassifyClient(API_KEY, base_url=srv.url, retry_policy=policy) as client,
+    ):
+        async with asyncio.timeout(120):  # a guard against the wedge, not a timing
+            results = await asyncio.gather(
+                *(client.get_job(f"cls-{n}") for n in range(30)), return_exceptions=True
+            )
+    assert all(isinstance(result, RateLimitError) for result in results)
+    gave_up = [r for r in results if "max_throttle_wait" in str(r)]
+    assert gave_up, "no call gave up waiting for a turn"
+    assert all(r.should_retry is False for r in gave_up)
+    assert len(srv.requests) < 30 * 4  # calls that gave up sent fewer than all their attempts

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from aiohttp import web
 from yarl import URL
 
 from aio_classify import (
+    APIConnectionError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -141,6 +143,29 @@ async def test_one_client_shared_by_many_tasks(server: FakeClassifyServer) -> No
         jobs = await asyncio.gather(*(client.get_job(job_id) for job_id in ids))
     assert [job.id for job in jobs] == ids
     assert server.max_in_flight <= 5
+
+
+async def test_a_refused_connection_names_the_url_in_plain_words() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with ClassifyClient(API_KEY, base_url=f"http://127.0.0.1:{port}", max_retries=0) as c:
+        with pytest.raises(APIConnectionError) as caught:
+            await c.get_job("cls-1")
+    assert str(caught.value) == (
+        f"GET /api/v2/classify/cls-1 failed: cannot connect to http://127.0.0.1:{port} "
+        "(Connection refused)"
+    )
+
+
+async def test_an_unknown_host_names_the_url_without_aiohttps_ssl_default() -> None:
+    url = "https://no-such-host.invalid"
+    async with ClassifyClient(API_KEY, base_url=url, max_retries=0) as client:
+        with pytest.raises(APIConnectionError) as caught:
+            await client.get_job("cls-1")
+    message = str(caught.value)
+    assert message.startswith(f"GET /api/v2/classify/cls-1 failed: cannot connect to {url} (")
+    assert "ssl:default" not in message
 
 
 # -- above the seam, without a socket -----------------------------------------------------------

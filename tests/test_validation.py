@@ -3,13 +3,16 @@ name the argument the caller passed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from aio_classify import ClassifyConfiguration, ClassifyRule, JobStatus
+from aio_classify import ClassifyClient, ClassifyConfiguration, ClassifyRule, JobStatus, RetryPolicy
 from aio_classify._validation import (
     check_api_key,
     check_base_url,
@@ -26,6 +29,7 @@ from aio_classify._validation import (
     check_text,
     iso_datetime,
 )
+from aio_classify.webhooks import WebhookReceiver
 
 
 @pytest.mark.parametrize(
@@ -138,3 +142,42 @@ def test_a_rate_limit_caps_every_call_kind_or_those_named() -> None:
     assert check_rate_limit(None) == {}
     assert check_rate_limit(2) == dict.fromkeys(["list", "get", "create", "cancel", "delete"], 2.0)
     assert check_rate_limit({"create": 10, "list": 0.5}) == {"create": 10.0, "list": 0.5}
+
+
+#: Numbers a float cannot hold, or holds only as an infinity: every one is a ValueError.
+beyond_double = st.one_of(
+    st.integers(min_value=309, max_value=2000).map(lambda exponent: 10**exponent),
+    st.integers(min_value=309, max_value=2000).map(lambda exponent: -(10**exponent)),
+    st.sampled_from([float("inf"), float("-inf"), float("nan")]),
+)
+
+
+@settings(max_examples=40)
+@given(
+    number=beyond_double,
+    argument=st.sampled_from(
+        [
+            "rate_limit",
+            "rate_limit_kind",
+            "timeout",
+            "initial_backoff",
+            "max_backoff",
+            "jitter",
+            "max_retry_after",
+            "tolerance",
+            "body_timeout",
+        ]
+    ),
+)
+def test_numbers_beyond_double_range_are_value_errors(number: float, argument: str) -> None:
+    """Never an ``OverflowError`` from ``float(10**400)``: out of range like any bad value."""
+    makers: dict[str, Callable[[], object]] = {
+        "rate_limit": lambda: ClassifyClient("k" * 20, rate_limit=number),
+        "rate_limit_kind": lambda: ClassifyClient("k" * 20, rate_limit={"get": number}),
+        "timeout": lambda: ClassifyClient("k" * 20, timeout=number),
+        "tolerance": lambda: WebhookReceiver(secret="s", tolerance=number),
+        "body_timeout": lambda: WebhookReceiver(secret="s", body_timeout=number),
+    }
+    make = makers.get(argument, lambda: RetryPolicy(**{argument: number}))
+    with pytest.raises(ValueError, match=argument.removesuffix("_kind")):
+        make()

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import threading
+import time
 from datetime import UTC, datetime
 
 import aiohttp
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aio_classify.testing._webhooks import event_body
 from aio_classify.webhooks import (
     MAX_BODY_BYTES,
+    TOLERANCE,
     WebhookEvent,
     WebhookReceiver,
     WebhookSignatureError,
@@ -27,6 +32,7 @@ from aio_classify.webhooks import (
 from helpers import WEBHOOK_SECRET
 
 BODY = b'{"event_id": "e-1"}'
+NOW = 1_790_000_000.0
 DIGEST = hmac.new(b"k", BODY, hashlib.sha256).hexdigest()
 
 
@@ -36,9 +42,11 @@ def delivery(
     job_id: str = "cls-1",
     output_format: str | None = None,
     secret: str | None = WEBHOOK_SECRET,
+    timestamp: float | None = None,
 ) -> tuple[bytes, dict[str, str]]:
-    """A body and headers as the service sends them."""
-    body = event_body(event_id, event_type, job_id, 1_790_000_000.5, output_format)
+    """A body and headers as the service sends them (stamped now unless ``timestamp``)."""
+    at = time.time() if timestamp is None else timestamp
+    body = event_body(event_id, event_type, job_id, at, output_format)
     headers = {"Content-Type": "application/json", "X-Webhook-Event-ID": event_id}
     if secret is not None:
         headers["LC-Signature"] = sign(body, secret)
@@ -99,7 +107,7 @@ def test_bad_secret_or_body_types_are_errors() -> None:
 
 @pytest.mark.parametrize("output_format", ["string", "json", None])
 def test_both_output_formats_give_the_same_event(output_format: str | None) -> None:
-    body, headers = delivery(output_format=output_format)
+    body, headers = delivery(output_format=output_format, timestamp=1_790_000_000.5)
     event = parse_event(body, headers)
     assert event == WebhookEvent(
         event_id="evt-1",
@@ -145,12 +153,12 @@ def test_is_terminal(event_type: str, terminal: bool) -> None:
 
 
 def test_an_event_is_frozen_and_its_data_read_only() -> None:
-    event = parse_event(*delivery())
+    event = parse_event(*delivery(timestamp=NOW))
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         event.job_id = "other"  # type: ignore[misc]
     with pytest.raises(TypeError):
         event.data["job_id"] = "other"  # type: ignore[index]
-    assert hash(event) == hash(parse_event(*delivery()))
+    assert hash(event) == hash(parse_event(*delivery(timestamp=NOW)))
 
 
 @pytest.mark.parametrize(
@@ -229,14 +237,80 @@ def test_accept_refuses_unsigned_and_wrongly_signed_deliveries(receiver: Webhook
     assert receiver.accept(*delivery()) is not None
 
 
-def test_accept_without_a_secret_takes_unsigned_deliveries() -> None:
+def test_without_a_secret_every_delivery_is_refused_by_default() -> None:
     receiver = WebhookReceiver()
+    for body, headers in (delivery(secret=None), delivery(secret="anything")):
+        with pytest.raises(WebhookSignatureError, match="allow_unsigned"):
+            receiver.accept(body, headers)
+    assert "refuses all" in repr(receiver)
+
+
+def test_allow_unsigned_takes_unsigned_deliveries() -> None:
+    receiver = WebhookReceiver(allow_unsigned=True)
     assert receiver.accept(*delivery(secret=None)) is not None
     assert receiver.accept(*delivery(event_id="evt-2", secret="anything")) is not None
+    # No signature covers the timestamp: freshness is not checked.
+    assert receiver.accept(*delivery(event_id="evt-3", secret=None, timestamp=1.0)) is not None
+
+
+def test_a_delivery_signed_with_any_secret_of_a_rotation_is_accepted() -> None:
+    receiver = WebhookReceiver(secret=["whsec_new", b"whsec_old"])
+    assert receiver.accept(*delivery("e1", secret="whsec_new")) is not None
+    assert receiver.accept(*delivery("e2", secret="whsec_old")) is not None
+    with pytest.raises(WebhookSignatureError, match="does not match"):
+        receiver.accept(*delivery("e3", secret="whsec_other"))
+    assert "whsec" not in repr(receiver)
+
+
+@given(offset=st.floats(min_value=-10 * TOLERANCE, max_value=10 * TOLERANCE))
+def test_a_signed_delivery_is_accepted_only_within_tolerance(offset: float) -> None:
+    receiver = WebhookReceiver(secret=WEBHOOK_SECRET, clock=lambda: NOW)
+    body, headers = delivery(timestamp=NOW + offset)
+    if abs(offset) <= TOLERANCE:
+        assert receiver.accept(body, headers) is not None
+    else:
+        with pytest.raises(ValueError, match="stale") as raised:
+            receiver.accept(body, headers)
+        assert not isinstance(raised.value, WebhookSignatureError)
+        # With the check turned off the same delivery is accepted.
+        relaxed = WebhookReceiver(secret=WEBHOOK_SECRET, tolerance=None, clock=lambda: NOW)
+        assert relaxed.accept(body, headers) is not None
+
+
+def test_a_stale_delivery_is_not_remembered_as_seen() -> None:
+    receiver = WebhookReceiver(secret=WEBHOOK_SECRET, tolerance=10.0)
+    with pytest.raises(ValueError, match="old"):
+        receiver.accept(*delivery("e1", timestamp=time.time() - 60))
+    with pytest.raises(ValueError, match="in the future"):
+        receiver.accept(*delivery("e1", timestamp=time.time() + 60))
+    assert receiver.accept(*delivery("e1")) is not None
+
+
+def test_a_header_event_id_naming_another_event_is_refused() -> None:
+    body, headers = delivery("evt-1")
+    with pytest.raises(ValueError, match="X-Webhook-Event-ID"):
+        parse_event(body, {**headers, "X-Webhook-Event-ID": "evt-2"})
+    with pytest.raises(ValueError, match="another event"):
+        WebhookReceiver(secret=WEBHOOK_SECRET).accept(
+            body, {**headers, "x-webhook-event-id": "evt-2"}
+        )
+
+
+def test_max_body_bytes_above_the_default_is_honoured_by_the_parser_too() -> None:
+    event = json.loads(event_body("big", "classify.success", "cls-1", time.time(), "json"))
+    event["data"]["padding"] = "x" * (3 * MAX_BODY_BYTES)
+    body = json.dumps(event).encode()
+    receiver = WebhookReceiver(secret=WEBHOOK_SECRET, max_body_bytes=4 * MAX_BODY_BYTES)
+    accepted = receiver.accept(body, {"LC-Signature": sign(body, WEBHOOK_SECRET)})
+    assert accepted is not None
+    assert accepted.event_id == "big"
+    assert parse_event(body, max_body_bytes=len(body)).event_id == "big"
+    with pytest.raises(ValueError, match="bytes"):
+        parse_event(body)  # the default limit still holds for a bare parse
 
 
 def test_repeats_are_remembered_with_bounded_memory() -> None:
-    receiver = WebhookReceiver(remember=3)
+    receiver = WebhookReceiver(remember=3, allow_unsigned=True)
     for number in range(4):
         assert receiver.accept(*delivery(event_id=f"e{number}", secret=None)) is not None
     assert receiver.accept(*delivery(event_id="e3", secret=None)) is None
@@ -251,6 +325,14 @@ def test_repeats_are_remembered_with_bounded_memory() -> None:
     [
         ({"secret": ""}, ValueError),
         ({"secret": 5}, TypeError),
+        ({"secret": []}, ValueError),
+        ({"secret": ["ok", ""]}, ValueError),
+        ({"secret": ["ok", 5]}, TypeError),
+        ({"tolerance": 0}, ValueError),
+        ({"tolerance": float("inf")}, ValueError),
+        ({"tolerance": "300"}, TypeError),
+        ({"allow_unsigned": "yes"}, TypeError),
+        ({"body_timeout": 0}, ValueError),
         ({"remember": 0}, ValueError),
         ({"max_body_bytes": 0}, ValueError),
         ({"max_body_bytes": "1"}, TypeError),
@@ -290,7 +372,9 @@ async def test_handle_answers_401_for_a_missing_or_wrong_signature(hook_url: str
     assert await post(hook_url, *delivery()) == 204  # then the genuine one goes through
 
 
-@pytest.mark.parametrize("receiver", [WebhookReceiver(secret=WEBHOOK_SECRET), WebhookReceiver()])
+@pytest.mark.parametrize(
+    "receiver", [WebhookReceiver(secret=WEBHOOK_SECRET), WebhookReceiver(allow_unsigned=True)]
+)
 async def test_handle_answers_400_for_a_body_that_is_not_an_event(hook_url: str) -> None:
     for body in (b"", b"hello", b'{"event_id": "x"}', b"\xff" * 100, b'"{\\"a\\": 1}"'):
         headers = {"LC-Signature": sign(body, WEBHOOK_SECRET)}
@@ -311,6 +395,59 @@ async def test_handle_refuses_oversized_bodies_unread(hook_url: str) -> None:
         session.post(hook_url, data=chunks(), headers=headers) as response,
     ):
         assert response.status == 413
+    assert await post(hook_url, *delivery()) == 204  # the server is still fine
+
+
+@pytest.mark.parametrize("receiver", [WebhookReceiver()])
+async def test_handle_refuses_every_delivery_without_a_secret(hook_url: str) -> None:
+    assert await post(hook_url, *delivery(secret=None)) == 401
+    assert await post(hook_url, *delivery(secret=WEBHOOK_SECRET)) == 401
+
+
+async def test_handle_answers_400_for_a_stale_or_mismatched_delivery(hook_url: str) -> None:
+    assert await post(hook_url, *delivery("old", timestamp=time.time() - 3600)) == 400
+    assert await post(hook_url, *delivery("future", timestamp=time.time() + 3600)) == 400
+    body, headers = delivery("evt-1")
+    assert await post(hook_url, body, {**headers, "X-Webhook-Event-ID": "evt-2"}) == 400
+    assert await post(hook_url, body, headers) == 204
+
+
+@pytest.mark.parametrize(
+    "receiver", [WebhookReceiver(secret=WEBHOOK_SECRET, max_body_bytes=4 * MAX_BODY_BYTES)]
+)
+async def test_handle_takes_bodies_up_to_a_raised_max_body_bytes(hook_url: str) -> None:
+    event = json.loads(event_body("big", "classify.success", "cls-1", time.time(), "json"))
+    event["data"]["padding"] = "x" * (3 * MAX_BODY_BYTES)
+    body = json.dumps(event).encode()
+    assert await post(hook_url, body, {"LC-Signature": sign(body, WEBHOOK_SECRET)}) == 204
+    too_big = b" " * (4 * MAX_BODY_BYTES + 1)
+    assert await post(hook_url, too_big, {"LC-Signature": sign(too_big, WEBHOOK_SECRET)}) == 413
+
+
+@pytest.mark.parametrize("receiver", [WebhookReceiver(secret=WEBHOOK_SECRET, body_timeout=0.5)])
+async def test_a_trickling_sender_gets_408_instead_of_holding_the_handler(hook_url: str) -> None:
+    host, port = hook_url.removeprefix("http://").split("/")[0].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST /hooks HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
+
+    async def trickle() -> None:  # a byte every 50 ms: minutes for the whole body
+        while True:
+            writer.write(b" ")
+            await writer.drain()
+            await asyncio.sleep(0.05)
+
+    sender = asyncio.create_task(trickle())
+    try:
+        async with asyncio.timeout(60):  # the test's own guard; the receiver answers far sooner
+            status_line = await reader.readline()
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+            await sender
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+    assert status_line.split()[1] == b"408"
     assert await post(hook_url, *delivery()) == 204  # the server is still fine
 
 
@@ -362,7 +499,7 @@ async def test_deliveries_accepted_on_another_thread_reach_the_wait(
 
 
 def test_one_receiver_serves_one_event_loop_after_another() -> None:
-    receiver = WebhookReceiver()  # made outside any loop
+    receiver = WebhookReceiver(secret=WEBHOOK_SECRET)  # made outside any loop
 
     async def one_wait(number: int) -> list[str]:
         loop = asyncio.get_running_loop()

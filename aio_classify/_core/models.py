@@ -6,6 +6,7 @@ plain ``str``, which is why those fields are typed ``JobStatus | str``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -93,6 +94,15 @@ class Record:
         strings with their UTC offset, enums as plain strings, tuples as lists, so
         ``json.dumps(record.to_dict())`` works."""
         return _installed().to_dict(self)
+
+    def to_json(self) -> str:
+        """``to_dict()`` as compact, strict JSON text (like pydantic's ``model_dump_json()``):
+        non-ASCII characters escaped, and never ``NaN`` or ``Infinity``.
+
+        A record read from the service never holds a non-finite number; one built by hand with
+        ``float("nan")`` raises ``ValueError`` rather than print what JSON readers refuse.
+        """
+        return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -244,8 +254,26 @@ ClassifyListResponse = ClassifyJob
 """The official SDK's name for ``ClassifyJob``: the same class."""
 
 
+class _FrozenHeaders(dict[str, str]):
+    """A dict that cannot change and hashes by its items: a frozen record's headers must be
+    neither changed in place nor make the record unhashable. Still a ``dict`` for JSON and
+    ``isinstance`` checks."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("webhook_headers of a frozen WebhookConfiguration cannot be changed")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+    def __reduce__(self) -> tuple[type[_FrozenHeaders], tuple[dict[str, str]]]:
+        return type(self), (dict(self),)
+
+
 def _headers_copy(headers: Mapping[str, str] | None) -> dict[str, str] | None:
-    return None if headers is None else dict(headers)
+    return None if headers is None else _FrozenHeaders(headers)
 
 
 def _events_tuple(events: Iterable[str] | None) -> tuple[str, ...] | None:
@@ -274,7 +302,7 @@ class WebhookConfiguration(Record):
 
     Attributes:
         webhook_url: Where the service POSTs the events.
-        webhook_headers: Headers sent with every delivery (str to str).
+        webhook_headers: Headers sent with every delivery (str to str); a read-only dict.
         webhook_events: The event types to deliver, e.g. ``("classify.success",
             "classify.error")``; None means every event.
         webhook_output_format: ``"string"`` (the service's default: the JSON body encoded once

@@ -15,7 +15,7 @@ error message. The two give identical records (tests/test_fast_decode.py).
 
 from __future__ import annotations
 
-import copy
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -84,7 +84,11 @@ converter.register_unstructure_hook(datetime, lambda value: to_utc(value).isofor
 def _kind(value: Any) -> str:
     """A JSON value's type, as a message names it."""
     names = {type(None): "null", bool: "a boolean", str: "a string", dict: "an object"}
-    return names.get(type(value), "an array" if isinstance(value, list) else "a number")
+    if type(value) in names:
+        return names[type(value)]
+    if isinstance(value, list):
+        return "an array"
+    return "a number" if type(value) in {int, float} else f"a {type(value).__name__}"
 
 
 def is_text(value: str) -> bool:
@@ -121,8 +125,14 @@ def _optional_int(value: Any, _: Any = None) -> int | None:
 
 
 def _optional_number(value: Any, _: Any = None) -> float | None:
-    if value is None or type(value) is float or type(value) is int:
+    """A JSON number; ``json.loads`` reads one beyond double range (``1e999``) as an infinity,
+    which is not JSON, so it is refused like any value of the wrong type (as msgspec does)."""
+    if value is None or type(value) is int:
         return value
+    if type(value) is float:
+        if math.isfinite(value):
+            return value
+        raise TypeError(f"expected a finite number, got {value!r}")
     raise _wrong(value, "a number")
 
 
@@ -216,12 +226,12 @@ _INPUT_FIELDS = ("file_input", "document_input_value")
 def _structure_job(data: Any, _: type) -> ClassifyJob:
     if not isinstance(data, dict):
         raise TypeError(f"expected an object, got {_kind(data)}")
-    first, second = _INPUT_FIELDS
+    first, second = _INPUT_FIELDS  # filled in a copy: the caller's dict is never changed
     if data.get(first) is None:
         if data.get(second) is not None:
-            data[first] = data[second]
+            data = {**data, first: data[second]}
     elif data.get(second) is None:
-        data[second] = data[first]
+        data = {**data, second: data[first]}
     return _structure_job_fields(data, ClassifyJob)
 
 
@@ -352,7 +362,9 @@ def structure_page(data: Any) -> Page:
 
 
 def structure_configuration(data: dict[str, Any]) -> ClassifyConfiguration:
-    """A configuration given as a plain dict; a wrong shape is the caller's ``ValueError``."""
+    """A configuration given as a plain dict; a wrong shape is the caller's ``ValueError``, a
+    missing field named with its rule (``configuration.rules[1] lacks the field ...``)."""
+    _check_rule_fields(data.get("rules"))
     try:
         return converter.structure(data, ClassifyConfiguration)
     except KeyError as exc:
@@ -361,8 +373,29 @@ def structure_configuration(data: dict[str, Any]) -> ClassifyConfiguration:
         raise ValueError(f"configuration is not a valid configuration: {exc}") from None
 
 
+def _check_rule_fields(rules: Any) -> None:
+    for index, rule in enumerate(rules if isinstance(rules, list) else ()):
+        for name in ("type", "description"):
+            if isinstance(rule, dict) and name not in rule:
+                kind = rule.get("type")
+                which = f" (type {shorten(kind, 50)!r})" if isinstance(kind, str) else ""
+                raise ValueError(f"configuration.rules[{index}]{which} lacks the field {name!r}")
+
+
 # Event names go out as a JSON array, as record tuples do.
 converter.register_unstructure_hook_func(lambda type_: type_ == tuple[str, ...], list)
+
+
+def _optional_texts(value: Any, _: Any = None) -> tuple[str, ...] | None:
+    """An array of strings: a lone string is not split into one-letter names."""
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple):
+        raise _wrong(value, "an array of strings")
+    return tuple(_text(item) for item in value)
+
+
+converter.register_structure_hook(tuple[str, ...] | None, _optional_texts)
 _WEBHOOK_FIELDS = frozenset(attribute.name for attribute in WebhookConfiguration.__attrs_attrs__)
 
 
@@ -448,10 +481,11 @@ def record_to_dict(record: Record) -> dict[str, Any]:
 
 
 def record_from_dict(cls: type[_RecordT], data: Mapping[str, Any]) -> _RecordT:
-    """Read ``cls`` from a dict as tolerantly as from a response; ``data`` is left untouched."""
-    # A copy all the way down: reading a job fills in its missing input-field spelling in place.
-    owned = copy.deepcopy(dict(data)) if isinstance(data, Mapping) else data
-    return _structure(owned, cls, cls.__name__)
+    """Read ``cls`` from a dict as tolerantly as from a response; ``data`` is left untouched
+    (reading never changes what it reads, so nothing is copied: a value no copy could take, a
+    generator, a mappingproxy, JSON nested a thousand deep under an unknown key, is simply
+    read or refused like any other)."""
+    return _structure(dict(data) if isinstance(data, Mapping) else data, cls, cls.__name__)
 
 
 class _RecordDicts:

@@ -12,6 +12,8 @@ since its start says what went wrong.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -72,7 +74,8 @@ async def send_request(
     except TimeoutError:
         error = APITimeoutError(f"{label} timed out after {client_timeout.total}s")
     except aiohttp.ClientError as exc:
-        error = APIConnectionError(f"{label} failed: {redact(str(exc), secret)}")
+        reason = _cannot_connect(exc, url) or str(exc)
+        error = APIConnectionError(f"{label} failed: {redact(reason, secret)}")
     if error is not None:
         raise detached(error)
     if not complete and 200 <= status < 300:
@@ -84,6 +87,20 @@ async def send_request(
         )
     # An error status keeps its meaning (and its retry) with the start of its body.
     return status, answer_headers, b"".join(chunks)
+
+
+def _cannot_connect(exc: aiohttp.ClientError, url: URL) -> str | None:
+    """A refused connection or an unknown host in plain words, naming the URL's origin; None
+    for any other failure. aiohttp's own text (``Cannot connect to host 127.0.0.1:8788
+    ssl:default [Connect call failed ...]``) speaks of ssl even for plain http."""
+    if not isinstance(exc, aiohttp.ClientConnectorError) or isinstance(exc, aiohttp.ClientSSLError):
+        return None
+    os_error = exc.os_error
+    if os_error.errno and not isinstance(os_error, socket.gaierror):
+        reason = os.strerror(os_error.errno)  # "Connection refused", not the call that failed
+    else:
+        reason = os_error.strerror or str(os_error) or type(os_error).__name__
+    return f"cannot connect to {url.origin()} ({reason})"
 
 
 async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> tuple[list[bytes], bool]:

@@ -25,11 +25,21 @@ __all__ = ["RetryPolicy"]
 
 _T = TypeVar("_T")
 
+MAX_THROTTLE_WAIT = 300.0
+"""Seconds one call may wait for turns by default: a well-paced queue of a few thousand gathered
+calls fits (3,000 at 10/s), a server that throttles whatever the rate cannot hold a call for
+ever (at the adaptive rate's floor of 0.5/s, 300 s is 150 turns)."""
+
 
 def _finite_non_negative(_: Any, attribute: Attribute[Any], value: Any) -> None:
     check_number(
         value, attribute.name, what="a number", wanted="a finite number >= 0", low_allowed=True
     )
+
+
+def _no_limit_or_finite_non_negative(instance: Any, attribute: Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _finite_non_negative(instance, attribute, value)
 
 
 @frozen(kw_only=True)
@@ -46,6 +56,10 @@ class RetryPolicy:
         max_backoff: The longest backoff, in seconds.
         jitter: Up to this many random seconds added to each backoff.
         max_retry_after: The longest a server's ``Retry-After`` may make the client wait.
+        max_throttle_wait: The longest one call may wait, over all its attempts, for turns
+            of the client's rate limiter (``None``: no limit); past it the call raises a
+            ``RateLimitError``, not retried. Waiting for a turn is not an attempt, so neither
+            ``max_retries`` nor ``timeout`` bounds it.
     """
 
     max_retries: int = field(default=5, validator=ge(0))
@@ -53,6 +67,9 @@ class RetryPolicy:
     max_backoff: float = field(default=8.0, validator=_finite_non_negative)
     jitter: float = field(default=0.5, validator=_finite_non_negative)
     max_retry_after: float = field(default=60.0, validator=_finite_non_negative)
+    max_throttle_wait: float | None = field(
+        default=MAX_THROTTLE_WAIT, validator=_no_limit_or_finite_non_negative
+    )
 
     async def call(
         self,

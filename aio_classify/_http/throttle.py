@@ -37,12 +37,15 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import math
+import threading
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .._core.call_kinds import CALL_KINDS, CallKind
+from .._core.errors import RateLimitError
 from .answers import Outcome, classify
 from .pacer import REAL_CLOCK, Clock, Pacer
 from .rate_curve import Cut, SendMeter, climb, cut
@@ -51,6 +54,7 @@ __all__ = [
     "AdaptiveLimiter",
     "Limiter",
     "Outcome",
+    "TurnBudget",
     "build_limiters",
     "in_turn",
 ]
@@ -68,19 +72,25 @@ INITIAL_WINDOW = 2
 PAUSE_HINT = 1.0
 
 T = TypeVar("T")
+TurnT = TypeVar("TurnT")
 
 
-class Limiter(Protocol):
+class Limiter(Protocol[TurnT]):
     """What the transport needs from a limiter: a turn before each request is sent, and the
-    request's outcome once it has ended (exactly one ``report`` per ``acquire``)."""
+    request's outcome once it has ended (exactly one ``report`` per ``acquire``). A limiter
+    shared between processes (``coordination.Coordinator``) implements it too."""
 
-    async def acquire(self) -> float:
-        """Wait for a turn; return its time (``time.monotonic()``), to pass to ``report``."""
+    async def acquire(self) -> TurnT:
+        """Wait for a turn; return it (opaque to the caller), to pass to ``report``."""
         ...
 
-    def report(self, turn: float, outcome: Outcome, retry_after: float | None = None) -> None:
+    def report(self, turn: TurnT, outcome: Outcome, retry_after: float | None = None) -> None:
         """The request sent at ``turn`` ended with ``outcome``; ``retry_after`` is the server's
         hint in seconds (``Retry-After`` / ``retry-after-ms``) when it sent one."""
+        ...
+
+    async def aclose(self) -> None:
+        """The client is closing: finish what ``report`` left in the background."""
         ...
 
 
@@ -114,6 +124,10 @@ class AdaptiveLimiter:
         self._meter = SendMeter()
         self._queue: collections.deque[asyncio.Future[None]] = collections.deque()
         self._freed: asyncio.Future[None] | None = None
+        #: One client may be used from several event loops at once, each in its own thread:
+        #: every read and change of the state above is made under this lock (never across an
+        #: ``await``), and a waiter is woken on its own loop (``_resolve``).
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (
@@ -124,41 +138,52 @@ class AdaptiveLimiter:
     # -- turns -----------------------------------------------------------------------------
 
     async def acquire(self) -> float:
-        """Wait in line (first come, first served); only the head of the line watches the
-        clock, the others sleep on their own future until the one before them has gone."""
+        """Wait in line (first come, first served, whatever loop or thread each waiter runs
+        on); only the head of the line watches the clock, the others sleep on their own future
+        until the one before them has gone."""
         loop = asyncio.get_running_loop()
         me: asyncio.Future[None] = loop.create_future()
-        self._queue.append(me)
+        with self._lock:
+            self._queue.append(me)
+            first = self._queue[0] is me
         try:
-            if self._queue[0] is not me:
+            if not first:
                 await me
             while True:
-                now = self._clock.now()
-                wait = self._wait_time(now)
-                if wait == 0.0:
-                    self._take(now)
-                    return now
+                with self._lock:
+                    now = self._clock.now()
+                    wait = self._wait_time(now)
+                    if wait == 0.0:
+                        self._take(now)
+                        return now
+                    if wait is None:
+                        freed = self._freed = loop.create_future()
                 if wait is None:
-                    self._freed = loop.create_future()
-                    await self._freed
+                    await freed
                 else:
                     await self._clock.sleep(wait)
         finally:
-            was_head = self._queue[0] is me
-            self._queue.remove(me)
-            if was_head:
-                self._wake_head()
+            with self._lock:
+                was_head = self._queue[0] is me
+                self._queue.remove(me)
+                head = self._live_head() if was_head else None
+            if head is not None:
+                _resolve(head)
 
     def report(self, turn: float, outcome: Outcome, retry_after: float | None = None) -> None:
-        now = self._clock.now()
-        self.in_flight -= 1
-        if outcome is Outcome.SUCCESS:
-            self._on_success(now)
-        elif outcome is Outcome.THROTTLED:
-            self._on_throttle(turn, now, retry_after)
-        if self._freed is not None:
-            _resolve(self._freed)
-            self._freed = None
+        with self._lock:
+            now = self._clock.now()
+            self.in_flight -= 1
+            if outcome is Outcome.SUCCESS:
+                self._on_success(now)
+            elif outcome is Outcome.THROTTLED:
+                self._on_throttle(turn, now, retry_after)
+            freed, self._freed = self._freed, None
+        if freed is not None:
+            _resolve(freed)
+
+    async def aclose(self) -> None:
+        """Nothing to finish: a local limiter keeps no background work."""
 
     def _wait_time(self, now: float) -> float | None:
         """Seconds until the head may go (0: now); ``None`` while the window is full."""
@@ -172,11 +197,11 @@ class AdaptiveLimiter:
             self._meter.record(now)
         self._pacer.sent(now, min(self.cap or math.inf, self.rate or math.inf))
 
-    def _wake_head(self) -> None:
+    def _live_head(self) -> asyncio.Future[None] | None:
+        """The new head of the line (under the lock), skipping waiters of loops that are gone."""
         while self._queue and self._queue[0].get_loop().is_closed():
-            self._queue.popleft()  # a waiter of a loop that is gone
-        if self._queue:
-            _resolve(self._queue[0])
+            self._queue.popleft()
+        return self._queue[0] if self._queue else None
 
     # -- learning the rate -----------------------------------------------------------------
 
@@ -217,14 +242,71 @@ class AdaptiveLimiter:
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done() and not future.get_loop().is_closed():
+    """Wake a waiter on its own loop: directly from that loop's thread, else through
+    ``call_soon_threadsafe`` (a future set from another thread would not wake its loop)."""
+    loop = future.get_loop()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        _set(future)
+        return
+    with contextlib.suppress(RuntimeError):  # its loop closed meanwhile: nobody waits
+        loop.call_soon_threadsafe(_set, future)
+
+
+def _set(future: asyncio.Future[None]) -> None:
+    if not future.done():
         future.set_result(None)
 
 
-async def in_turn(limiter: Limiter, send: Callable[[], Awaitable[T]]) -> T:
-    """``send()`` once the limiter gives a turn, then report what its answer says about the
-    rate (``answers.classify``)."""
-    turn = await limiter.acquire()
+class TurnBudget:
+    """One call's allowance of time spent waiting for turns, over all its attempts.
+
+    Why: waiting for a turn is not an attempt, so neither ``max_retries`` nor ``timeout``
+    bounds it; against a server that throttles whatever the rate, the adaptive rate sinks to its
+    floor and a call could wait for many minutes. Past ``seconds`` (``None``: no limit) the call
+    ends with a ``RateLimitError`` that is not retried.
+    """
+
+    def __init__(self, seconds: float | None, kind: str) -> None:
+        self._left = seconds
+        self._kind = kind
+
+    async def spend(self, acquire: Awaitable[TurnT]) -> TurnT:
+        """``await acquire``, for no longer than what is left of the allowance."""
+        if self._left is None:
+            return await acquire
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        scope = asyncio.timeout(self._left)
+        try:
+            async with scope:
+                return await acquire
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            raise self._exceeded() from None
+        finally:
+            self._left = max(0.0, self._left - (loop.time() - started))
+
+    def _exceeded(self) -> RateLimitError:
+        message = (
+            f"gave up on a {self._kind!r} call: it waited its whole allowance for a turn while "
+            "the server throttled (RetryPolicy.max_throttle_wait)"
+        )
+        body = {"detail": message}
+        return RateLimitError(message, status_code=429, body=body, headers={}, should_retry=False)
+
+
+async def in_turn(
+    limiter: Limiter[Any], send: Callable[[], Awaitable[T]], budget: TurnBudget | None = None
+) -> T:
+    """``send()`` once the limiter gives a turn (within ``budget``, if any), then report what
+    its answer says about the rate (``answers.classify``)."""
+    acquire = limiter.acquire()
+    turn = await (acquire if budget is None else budget.spend(acquire))
     failure: BaseException | None = None
     try:
         return await send()
@@ -238,7 +320,7 @@ async def in_turn(limiter: Limiter, send: Callable[[], Awaitable[T]]) -> T:
 
 def build_limiters(
     caps: Mapping[CallKind, float], adaptive: bool, *, max_pause: float
-) -> dict[CallKind, Limiter]:
+) -> dict[CallKind, AdaptiveLimiter]:
     """A limiter for each call kind that needs one: every kind when ``adaptive``, else the kinds
     ``caps`` (requests per second, checked by ``validation.check_rate_limit``) names; none
     pauses longer than ``max_pause`` seconds on a server's hint."""

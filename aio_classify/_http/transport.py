@@ -25,7 +25,7 @@ from .exchange import Reply, Send, send_request
 from .protocol import Query, decode_response
 from .retry import RetryPolicy
 from .sessions import LoopSessions, check_session_loop
-from .throttle import Limiter, in_turn
+from .throttle import Limiter, TurnBudget, in_turn
 
 __all__ = ["Transport"]
 
@@ -44,7 +44,7 @@ class Transport:
         retry_policy: RetryPolicy,
         max_connections: int,
         session: aiohttp.ClientSession | None,
-        limiters: Mapping[CallKind, Limiter],
+        limiters: Mapping[CallKind, Limiter[Any]],
         max_response_bytes: int = 32 * 2**20,
         send: Send | None = None,
         telemetry: Telemetry | None = None,
@@ -91,7 +91,11 @@ class Transport:
         watch = self.telemetry.request(method, url, kind, params)
         send = partial(self._send_once, watch, method, url, params, json, decode)
         limiter = self._limiters.get(kind)  # each attempt is sent in its turn, if it has one
-        attempt = send if limiter is None else partial(in_turn, limiter, send)
+        if limiter is None:
+            attempt = send
+        else:  # one allowance of waiting for turns for the whole call, all attempts together
+            budget = TurnBudget(self.retry_policy.max_throttle_wait, kind)
+            attempt = partial(in_turn, limiter, send, budget)
         result: _T = await self.retry_policy.call(attempt, before_retry=watch.retrying)
         return result
 
@@ -139,8 +143,11 @@ class Transport:
         return await self._sessions.current()
 
     async def close(self) -> None:
-        """Close the sessions we created; a caller's session is left open."""
+        """Finish the limiters' background reports, close the sessions we created; a caller's
+        session is left open."""
         if self._closed:
             return
         self._closed = True
+        for limiter in self._limiters.values():
+            await limiter.aclose()
         await self._sessions.close()

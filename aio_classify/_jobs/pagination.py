@@ -73,15 +73,24 @@ class JobPager:
         return self._items()
 
     async def _items(self) -> AsyncGenerator[ClassifyJob, None]:
+        async with aclosing(self._item_batches()) as batches:
+            async for batch in batches:
+                for job in batch:
+                    yield job
+
+    async def _item_batches(self) -> AsyncGenerator[Sequence[ClassifyJob], None]:
+        """The jobs page by page, the last page cut at ``limit``: what ``async for`` yields,
+        grouped as fetched (the sync client hands a page across threads at once)."""
         remaining = self._limit
         async with aclosing(self.pages()) as pages:
             async for page in pages:
-                for job in page.items:
-                    yield job
-                    if remaining is not None:
-                        remaining -= 1
-                        if remaining == 0:
-                            return
+                if remaining is None:
+                    yield page.items
+                    continue
+                yield page.items[:remaining]
+                remaining -= len(page.items)
+                if remaining <= 0:
+                    return
 
     async def pages(self) -> AsyncGenerator[Page, None]:
         """Whole pages, up to the one holding the ``limit``-th job."""

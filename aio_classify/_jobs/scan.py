@@ -12,18 +12,23 @@ last one is closed at the range's end: each window asks the service for up to on
 ``created_at`` falls outside its window is dropped, so even a server that rounds the bounds
 cannot hand a boundary job to two windows.
 
+Absolute time: the range is cut in UTC. Python's arithmetic on two datetimes of one time zone
+is wall-clock arithmetic, so windows cut in, say, America/New_York would overlap across the
+autumn fall-back (jobs repeated) and skip an hour's worth across the spring gap.
+
 Each window is an ordinary ``JobPager`` (the same query building, validation and loop
-detection as ``list_jobs``). ``batching.fan_out`` fetches one page per task, at most
-``concurrency`` at once, and asks a window for its next page only once its last one arrived, so
-memory stays at about ``concurrency`` pages however big the range. A failing window raises and
-cancels the others; closing or cancelling the scan cancels and awaits every fetch.
+detection as ``list_jobs``), made only when the window's turn comes: windows are computed one at
+a time, and ``batching.fan_out`` fetches one page per task, at most ``concurrency`` at once, and
+asks a window for its next page only once its last one arrived, so memory stays at about
+``concurrency`` pages however big the range and however many partitions. A failing window raises
+and cancels the others; closing or cancelling the scan cancels and awaits every fetch.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from contextlib import aclosing
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from attrs import frozen
 
@@ -58,20 +63,22 @@ class TimeWindow:
         return created is None or self.start <= created <= self.last
 
 
-def split_range(start: datetime, end: datetime, partitions: int) -> list[TimeWindow]:
+def split_range(start: datetime, end: datetime, partitions: int) -> Iterator[TimeWindow]:
     """``[start, end]`` (aware datetimes, ``start <= end``) as at most ``partitions`` windows of
-    equal length, each at least a microsecond long; together they hold every instant once."""
-    span = (end - start) // _ONE_MICROSECOND
+    equal length in absolute time (UTC), each at least a microsecond long; together they hold
+    every instant once. Made one at a time, as they are asked for."""
+    first, last = start.astimezone(UTC), end.astimezone(UTC)
+    span = (last - first) // _ONE_MICROSECOND
     count = max(1, min(partitions, span))
-    bounds = [start + _ONE_MICROSECOND * (span * index // count) for index in range(count)]
-    bounds.append(end)
-    return [
-        TimeWindow(bounds[index], bounds[index + 1], closed=index == count - 1)
-        for index in range(count)
-    ]
+
+    def bound(index: int) -> datetime:
+        return last if index == count else first + _ONE_MICROSECOND * (span * index // count)
+
+    for index in range(count):
+        yield TimeWindow(bound(index), bound(index + 1), closed=index == count - 1)
 
 
-@frozen
+@frozen(eq=False)
 class _Window:
     """A window and its pages, fetched one at a time."""
 
@@ -86,16 +93,26 @@ class _Fetched:
 
 
 async def scan(
-    list_window: ListWindow, windows: list[TimeWindow], *, concurrency: int
+    list_window: ListWindow, windows: Iterable[TimeWindow], *, concurrency: int
 ) -> AsyncGenerator[ClassifyJob, None]:
-    """Every job of every window, once, as pages arrive (the order is not kept)."""
-    open_windows = [
-        _Window(bounds, list_window(bounds.start, bounds.last).pages()) for bounds in windows
-    ]
+    """Every job of every window, once, as pages arrive (the order is not kept). A window's
+    pager is made when its turn comes, and forgotten when its last page came."""
+    open_windows: set[_Window] = set()
+
+    async def opened() -> AsyncGenerator[_Window, None]:
+        for bounds in windows:
+            window = _Window(bounds, list_window(bounds.start, bounds.last).pages())
+            open_windows.add(window)
+            yield window
+
+    def follow_up(fetched: _Fetched) -> _Window | None:
+        if fetched.page is None:
+            open_windows.discard(fetched.window)
+            return None
+        return fetched.window
+
     try:
-        fetched = fan_out(
-            _each(open_windows), _next_page, max_tasks=concurrency, follow_up=_continue
-        )
+        fetched = fan_out(opened(), _next_page, max_tasks=concurrency, follow_up=follow_up)
         async with aclosing(fetched) as results:
             async for result in results:
                 if result.page is not None:
@@ -108,14 +125,5 @@ async def scan(
             await window.pages.aclose()
 
 
-async def _each(windows: list[_Window]) -> AsyncGenerator[_Window, None]:
-    for window in windows:
-        yield window
-
-
 async def _next_page(window: _Window) -> _Fetched:
     return _Fetched(window, await anext(window.pages, None))
-
-
-def _continue(fetched: _Fetched) -> _Window | None:
-    return fetched.window if fetched.page is not None else None

@@ -232,9 +232,9 @@ class TimedLimiter:
         self._limiter = limiter
         self._attributes = {CALL_KIND: kind}
 
-    async def acquire(self) -> float:
+    async def acquire(self) -> Any:
         started, started_ns = time.perf_counter(), time.time_ns()
-        turn: float = await self._limiter.acquire()
+        turn = await self._limiter.acquire()
         waited = time.perf_counter() - started
         self._telemetry.throttle_wait.record(waited, self._attributes)
         if waited >= MIN_VISIBLE_WAIT:
@@ -246,5 +246,8 @@ class TimedLimiter:
             span.end(end_time=started_ns + int(waited * 1e9))
         return turn
 
-    def report(self, turn: float, outcome: Any, retry_after: float | None = None) -> None:
+    def report(self, turn: Any, outcome: Any, retry_after: float | None = None) -> None:
         self._limiter.report(turn, outcome, retry_after)
+
+    async def aclose(self) -> None:
+        await self._limiter.aclose()

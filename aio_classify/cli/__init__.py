@@ -84,4 +84,4 @@ def main(argv: list[str] | None = None) -> int:
         with notices:
             return asyncio.run(handler(args))
 
-    return exit_code_of(run, debug)
+    return exit_code_of(run, debug, usage_prog=f"{PROG} {args.command}")

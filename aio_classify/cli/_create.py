@@ -69,6 +69,8 @@ def configuration_from(
         return check_configuration(configuration, configuration_id)
     except (TypeError, ValueError, ClassifyError) as exc:
         raise ValueError(str(exc)) from None
+    except RecursionError:
+        raise ValueError("the configuration nests too deep to be one") from None
 
 
 def _read_rules_file(path: str) -> dict[str, Any]:
@@ -78,6 +80,8 @@ def _read_rules_file(path: str) -> dict[str, Any]:
         raise ValueError(f"cannot read the rules file: {exc.strerror}: {path}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"the rules file is not JSON: {exc}") from None
+    except RecursionError:  # deeper than Python's parser goes: no rules file nests like that
+        raise ValueError("the rules file nests too deep to be a configuration") from None
     if isinstance(data, list):
         return {"rules": data}
     if isinstance(data, dict) and "rules" in data:

@@ -12,6 +12,7 @@ import asyncio
 import io
 import random
 import sys
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -20,14 +21,20 @@ from typing import TextIO
 
 from .._client import ClassifyClient
 from .._core.models import ClassifyConfiguration, ClassifyJob, ClassifyRule
+from .._core.sanitize import one_line
 from ..testing import FakeClassifyServer
 from ._demo_webhooks import compare_waits
-from ._output import TableWriter
+from ._output import NO_RULE_MATCHED, TableWriter
 from ._progress import watch_with_progress
 
 __all__ = ["run"]
 
 Say = Callable[[str], None]
+
+#: Every line the demo prints fits an 80-column terminal.
+WIDTH = 79
+#: Where the text of a step starts: after ``  list      ``.
+INDENT = " " * 12
 
 DEMO_KEY = "demo-key"
 SAVED_CONFIGURATION = "cfg-demo-invoices"
@@ -53,7 +60,7 @@ async def run(
         out.write(text + "\n")
         out.flush()
 
-    say("aio-classify demo: a fake LlamaCloud Classify server on this machine; no key, no network.")
+    say("aio-classify demo: a fake Classify server on this machine; no key, no network.")
     say()
     async with FakeClassifyServer(api_key=DEMO_KEY, seed=seed, latency=LATENCY) as server:
         saved = jobs // 6
@@ -76,20 +83,27 @@ async def run(
         most_in_flight = server.max_in_flight
     say()
     say("Summary")
-    say(f"  new jobs by status   {_counts(str(job.status) for job in finished.values())}")
+    summary = "  {:<21}{}".format
+    say(summary("new jobs by status", _counts(str(job.status) for job in finished.values())))
     types = (_type_of(job) for job in finished.values() if job.result is not None)
-    say(f"  new jobs by type     {_counts(types)}")
+    wrapped(say, summary("new jobs by type", _counts(types)), indent=23)
     requests = sum(routes.values())
-    say(
-        f"  requests made        {requests:,} ({_format(routes)}), at most {most_in_flight} at once"
-    )
-    say(f"  time taken           {time.monotonic() - started:.1f} s")
+    made = f"{requests:,} ({_format(routes)}), at most {most_in_flight} at once"
+    wrapped(say, summary("requests made", made), indent=23)
+    say(summary("time taken", f"{time.monotonic() - started:.1f} s"))
     say()
-    say(
-        "Next: `aio-classify fake-server --jobs 1000 --finish-after 3` serves the fake until "
-        "Ctrl-C;\nset LLAMA_CLOUD_BASE_URL and LLAMA_CLOUD_API_KEY to the URL and key it prints, "
-        "then try `aio-classify list`."
-    )
+    say("Next, as the README's walkthrough does: serve the fake until Ctrl-C with")
+    say("  aio-classify fake-server --port 8787 --jobs 1000 --finish-after 5")
+    say("then, in another terminal, point the command line at it and try it:")
+    say("  export LLAMA_CLOUD_BASE_URL=http://127.0.0.1:8787")
+    say("  export LLAMA_CLOUD_API_KEY=test-key")
+    say("  aio-classify list --limit 5")
+
+
+def wrapped(say: Say, text: str, *, indent: int = len(INDENT)) -> None:
+    """``text`` in lines of at most ``WIDTH``, the later ones indented by ``indent``."""
+    for line in textwrap.wrap(text, WIDTH, subsequent_indent=" " * indent, drop_whitespace=True):
+        say(line)
 
 
 async def _list_everything(client: ClassifyClient, say: Say) -> None:
@@ -115,21 +129,21 @@ async def _filters(client: ClassifyClient, say: Say) -> None:
     recent = [job async for job in client.list_jobs(created_at_on_or_after=week_ago)]
     saved = client.list_jobs(configuration_id=SAVED_CONFIGURATION, page_size=100)
     saved_count = sum([len(page.items) async for page in saved.pages()])
-    reasons = Counter(job.error_message for job in failed)
-    say(
-        f"  filter    status=FAILED: {len(failed)} "
-        f"(most often: {reasons.most_common(1)[0][0] if reasons else '-'})"
-    )
+    reasons = Counter(job.error_message or "-" for job in failed)
+    say(f"  filter    status=FAILED: {len(failed)}, most often because:")
+    reason = reasons.most_common(1)[0][0] if reasons else "-"
+    say(INDENT + one_line(reason, WIDTH - len(INDENT)))
     say(f"            created in the last 7 days: {len(recent)}")
     say(f"            configuration_id={SAVED_CONFIGURATION}: {saved_count}")
     say("            the 5 newest COMPLETED jobs:")
     page = await client.list_jobs(status="COMPLETED", page_size=5).first_page()
     rendered = io.StringIO()
-    table = TableWriter(rendered, width=92)
+    table = TableWriter(rendered, width=WIDTH - len(INDENT), fields=("id", "type", "confidence"))
     for job in page.items:
         table.write(job)
+    table.finish()
     for line in rendered.getvalue().splitlines():
-        say(" " * 12 + line)
+        say(INDENT + line)
 
 
 async def _create(client: ClassifyClient, count: int, seed: int, say: Say) -> list[str]:
@@ -154,7 +168,7 @@ async def _create(client: ClassifyClient, count: int, seed: int, say: Say) -> li
 
 
 def _type_of(job: ClassifyJob) -> str:
-    return (job.result.type if job.result is not None else None) or "(no rule matched)"
+    return (job.result.type if job.result is not None else None) or NO_RULE_MATCHED
 
 
 def _counts(names: Iterable[str]) -> str:

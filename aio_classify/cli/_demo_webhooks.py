@@ -47,8 +47,8 @@ async def compare_waits(
         polled = await _create(client, configuration, count, None)
         evented = await _create(client, configuration, count, hook)
         server.finish_later([*polled, *evented], within=FINISH_WITHIN, seed=1)
-        say(f"  compare   {count} jobs waited for by polling, {count} by webhook events, at once,")
-        say(f"            all finishing within {FINISH_WITHIN:.0f} s:")
+        say(f"  compare   {count} jobs waited for by polling, {count} by webhook events,")
+        say(f"            at once, all finishing within {FINISH_WITHIN:.0f} s:")
         seen_polled, seen_evented = await asyncio.gather(
             _seen(client.watch_jobs(polled)), _seen(client.watch_jobs(evented, events=receiver))
         )
@@ -63,8 +63,9 @@ async def compare_waits(
         delay = statistics.mean(seen[job_id] - finished[job_id] for job_id in ids)
         line = f"{name:<16}{asked:>4} requests, each job seen {delay:.2f} s after it ended"
         say(" " * 12 + line)
-    say("            (events: a lookup per 100 events, or per 0.2 s when fewer come; polling:")
-    say("            a round per interval. With thousands of jobs ending, events cost fewer.)")
+    say("            (events: a lookup per 100 events, or per 0.2 s when fewer")
+    say("            come; polling: a round per interval. With thousands of jobs")
+    say("            ending, events cost fewer.)")
 
 
 async def _create(

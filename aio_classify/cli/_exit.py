@@ -46,9 +46,10 @@ class UsageError(Exception):
     """Bad input found after parsing (no key, a refused URL, no ids): exit code 2."""
 
 
-def exit_code_of(command: Callable[[], int], debug: bool) -> int:
+def exit_code_of(command: Callable[[], int], debug: bool, usage_prog: str = PROG) -> int:
     """Run ``command`` and return its exit code, or the code of the failure that ended it (told
-    on stderr in one line; ``debug`` adds the traceback)."""
+    on stderr in one line; ``debug`` adds the traceback). A usage error is told under
+    ``usage_prog`` (``aio-classify list``), as argparse tells its own."""
     try:
         return command()
     except KeyboardInterrupt:
@@ -56,11 +57,11 @@ def exit_code_of(command: Callable[[], int], debug: bool) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except UsageError as exc:
-        return _fail(ExitCode.USAGE, exc, debug)
+        return _fail(ExitCode.USAGE, exc, debug, usage_prog)
     except ClassifyError as exc:
         return _fail(ExitCode.FAILED, exc, debug)
     except ValueError as exc:  # an argument the library refused (bytes that are not UTF-8...)
-        return _fail(ExitCode.USAGE, exc, debug)
+        return _fail(ExitCode.USAGE, exc, debug, usage_prog)
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, and let Python's own flush at exit
         # write to /dev/null instead of raising a second time.
@@ -71,10 +72,10 @@ def exit_code_of(command: Callable[[], int], debug: bool) -> int:
         return _fail(ExitCode.FAILED, exc, debug)
 
 
-def _fail(code: ExitCode, exc: BaseException, debug: bool) -> ExitCode:
+def _fail(code: ExitCode, exc: BaseException, debug: bool, prog: str = PROG) -> ExitCode:
     if debug:
         traceback.print_exception(exc)
     # One line, whatever the text: a ClassifyError's message is already safe; others may hold
     # a server's or a file's text too.
-    print(f"{PROG}: error: {message(str(exc))}", file=sys.stderr)
+    print(f"{prog}: error: {message(str(exc))}", file=sys.stderr)
     return code

@@ -8,6 +8,7 @@ import contextlib
 import sys
 from datetime import datetime
 
+from .._core.dates import parse_iso_datetime
 from .._core.models import JobStatus
 from .._validation import check_int
 from ._command import Command
@@ -23,6 +24,15 @@ PAGE_SIZE = 100
 _page_size = checked(int, lambda value: check_int(value, "it", low=1, high=100), "a whole number")
 
 
+MAX_PARALLEL = 256
+"""``--parallel``'s ceiling: as many requests in flight as windows, so a typo such as
+``--parallel 100000`` must not open a hundred thousand connections."""
+
+_parallel_count = checked(
+    int, lambda value: check_int(value, "it", low=1, high=MAX_PARALLEL), "a whole number"
+)
+
+
 def _status(text: str) -> JobStatus:
     try:
         return JobStatus(text.upper())
@@ -33,7 +43,7 @@ def _status(text: str) -> JobStatus:
 
 def _iso_datetime(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text)
+        return parse_iso_datetime(text)  # naive means UTC
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"not an ISO 8601 date or date-time: {text!r} (e.g. 2026-01-31 or 2026-01-31T12:00Z)"
@@ -68,14 +78,25 @@ def add_arguments(listing: argparse.ArgumentParser) -> None:
     listing.add_argument("--page-token", help="resume from a page's next_page_token")
     listing.add_argument(
         "--parallel",
-        type=positive_int,
+        type=_parallel_count,
         metavar="N",
         help="with both date bounds: cut the range into N windows listed side by side "
-        "(scan_jobs); rows come in no set order",
+        f"(scan_jobs), at most {MAX_PARALLEL}; rows come in no set order",
     )
 
 
+def check_date_range(args: argparse.Namespace) -> None:
+    """An inverted range would list nothing and succeed: say so instead."""
+    after, before = args.created_after, args.created_before
+    if after is not None and before is not None and after > before:
+        raise UsageError(
+            f"--created-after ({after.isoformat()}) is later than --created-before "
+            f"({before.isoformat()}): no job can match"
+        )
+
+
 async def run_list(args: argparse.Namespace) -> int:
+    check_date_range(args)
     if args.parallel is not None:
         return await run_scan(args)
     async with make_client(args) as client:

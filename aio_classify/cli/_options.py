@@ -108,8 +108,8 @@ def output_options() -> CliParser:
         "--format",
         choices=FORMATS,
         default="table",
-        help="table (fits the terminal; ids are never cut), json, jsonl or csv; jsonl and csv "
-        "stream",
+        help="table (fits the terminal; ids are never cut), json, jsonl, csv, or ids (one a "
+        "line, for | get - or | wait -); jsonl, csv and ids stream",
     )
     options.add_argument(
         "--fields",
@@ -162,36 +162,55 @@ def make_client(args: argparse.Namespace) -> ClassifyClient:
         raise UsageError(str(exc)) from None
 
 
-def output_writer(args: argparse.Namespace) -> JobWriter:
-    """The writer the output options ask for, on stdout."""
-    return make_writer(args.format, sys.stdout, args.fields, csv_formulas=args.csv_formulas)
+def output_writer(args: argparse.Namespace, *, header_when_empty: bool = True) -> JobWriter:
+    """The writer the output options ask for, on stdout; what a table leaves out is said on
+    stderr. ``header_when_empty=False``: a table with no job prints nothing."""
+    return make_writer(
+        args.format,
+        sys.stdout,
+        args.fields,
+        csv_formulas=args.csv_formulas,
+        notice=lambda text: print(f"{PROG}: {text}", file=sys.stderr),
+        header_when_empty=header_when_empty,
+    )
 
 
 def read_ids(arguments: Sequence[str], stdin: Iterable[str], what: str = "job ids") -> list[str]:
-    """Ids from the arguments, ``-`` standing for one id per line of stdin (blank lines skipped);
-    duplicates are dropped, the first order kept. An empty stdin is no ids, so nothing to do (a
-    pipeline whose first command found nothing succeeds); no ids and no ``-`` is a usage error."""
+    """Ids from the arguments, ``-`` standing for one id per line of stdin (blank lines and a
+    first line ``id``, a CSV's header, skipped). Surrounding whitespace is dropped, CR included,
+    so ids cut from CSV (whose lines end in CRLF) work. Duplicates are dropped, the first order
+    kept. An empty stdin is no ids, so nothing to do (a pipeline whose first command found
+    nothing succeeds); no ids and no ``-`` is a usage error."""
     ids: list[str] = []
     for argument in arguments:
         if argument == "-":
             ids.extend(_stdin_ids(stdin))
-        elif argument:
-            ids.append(argument)
+        elif argument.strip():
+            ids.append(argument.strip())
     if not ids and "-" not in arguments:
         raise UsageError(f"no {what} given")
     return list(dict.fromkeys(ids))
 
 
+#: A first line of stdin that names the column instead of holding an id (``--format csv
+#: --fields id``): skipped.
+ID_HEADER = "id"
+
+
 def _stdin_ids(stdin: Iterable[str]) -> list[str]:
-    """One id per non-blank line. Bytes that are not UTF-8 are a usage error, whether the
-    stream refuses them or (the POSIX locale's ``surrogateescape``) lets them through."""
+    """One id per non-blank line, stripped; a first line ``id`` is a header. Bytes that are not
+    UTF-8 are a usage error, whether the stream refuses them or (the POSIX locale's
+    ``surrogateescape``) lets them through."""
     ids: list[str] = []
     number = 1
+    header_possible = True
     try:
         for line in stdin:
-            if line.strip():
-                ids.append(line.strip())
-                line.encode("utf-8")
+            text = line.strip()
+            if text and not (header_possible and text == ID_HEADER):
+                text.encode("utf-8")
+                ids.append(text)
+            header_possible = header_possible and not text
             number += 1
     except (UnicodeDecodeError, UnicodeEncodeError):
         raise UsageError(

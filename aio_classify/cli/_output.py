@@ -1,8 +1,9 @@
-"""Job writers for the command line: table, json, jsonl and csv, one row at a time.
+"""Job writers for the command line: table, json, jsonl, csv and ids, one row at a time.
 
-Every writer streams: a row is written as soon as its job arrives and nothing is kept, so a
-listing of any length prints its first rows at once and runs in flat memory. JSON values come
-from the one cattrs converter, so the command line prints exactly what the library reads.
+Every writer streams: a row is written as soon as its job arrives, so a listing of any length
+runs in flat memory. The table alone holds its first ``TABLE_SAMPLE`` rows, to size its columns
+to their content. JSON values come from the one cattrs converter, so the command line prints
+exactly what the library reads.
 
 What the server sent is untrusted (``sanitize``): the table shows control characters as visible
 escapes, so no escape sequence reaches the terminal; CSV cells that a spreadsheet would run as a
@@ -12,9 +13,8 @@ formula get a leading ``'`` unless asked not to; JSON is strict (no ``NaN``); an
 from __future__ import annotations
 
 import csv
-import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -22,9 +22,9 @@ from .._core.models import ClassifyJob
 from .._core.sanitize import printable, spreadsheet_safe
 from .._decode.conversion import converter
 
-__all__ = ["FIELDS", "FORMATS", "JobWriter", "make_writer"]
+__all__ = ["FIELDS", "FORMATS", "NO_RULE_MATCHED", "JobWriter", "make_writer"]
 
-FORMATS = ("table", "json", "jsonl", "csv")
+FORMATS = ("table", "json", "jsonl", "csv", "ids")
 
 CSV_COLUMNS = (
     "id",
@@ -43,29 +43,25 @@ CSV_COLUMNS = (
 #: Every field a table or CSV can show (``--fields``), in the CSV's default order.
 FIELDS = CSV_COLUMNS
 TABLE_FIELDS = ("id", "status", "type", "confidence", "created_at")
-#: Width the id column takes before any id is seen (a UUID's length).
-ID_WIDTH = 36
-#: (preferred, minimum) width of each table column but the id, which is never cut.
-TABLE_WIDTHS: dict[str, tuple[int, int]] = {
-    "status": (9, 9),
-    "type": (16, 6),
-    "confidence": (10, 10),  # a cut header would say less than leaving the column out
-    "created_at": (19, 10),
-    "updated_at": (19, 10),
-    "document_input_type": (13, 6),
-    "document_input_value": (32, 10),
-    "configuration_id": (36, 8),
-    "project_id": (36, 8),
-    "error_message": (40, 10),
-    "transaction_id": (36, 8),
+#: The narrowest each table column but the id (never cut) may shrink to.
+MIN_WIDTHS: dict[str, int] = {
+    "status": 9,
+    "type": 6,
+    "confidence": 10,  # a cut header would say less than leaving the column out
+    "created_at": 10,  # the date alone
+    "updated_at": 10,
+    "document_input_type": 6,
+    "document_input_value": 10,
+    "configuration_id": 8,
+    "project_id": 8,
+    "error_message": 10,
+    "transaction_id": 8,
 }
+#: Rows a table holds before printing, to size its columns to their content.
+TABLE_SAMPLE = 100
+#: What a table shows as the type of a COMPLETED job that no rule matched (the demo says so too).
+NO_RULE_MATCHED = "(no rule matched)"
 DATETIME_FIELDS = frozenset({"created_at", "updated_at"})
-
-
-def job_json(job: ClassifyJob) -> str:
-    # JSON's own escapes make any string safe to print; allow_nan=False keeps it strict JSON
-    # (decoding already refuses NaN, so a record never holds one).
-    return json.dumps(converter.unstructure(job), separators=(",", ":"), allow_nan=False)
 
 
 def flat_record(job: ClassifyJob) -> dict[str, Any]:
@@ -104,7 +100,7 @@ class JobWriter:
 
 class JsonLinesWriter(JobWriter):
     def write(self, job: ClassifyJob) -> None:
-        self.stream.write(job_json(job) + "\n")
+        self.stream.write(job.to_json() + "\n")  # strict JSON: its escapes are safe to print
 
 
 class JsonWriter(JobWriter):
@@ -116,7 +112,7 @@ class JsonWriter(JobWriter):
         stream.write("[")
 
     def write(self, job: ClassifyJob) -> None:
-        self.stream.write(self._separator + job_json(job))
+        self.stream.write(self._separator + job.to_json())
         self._separator = ",\n"
 
     def finish(self) -> None:
@@ -140,75 +136,129 @@ class CsvWriter(JobWriter):
         self._csv.writerow(csv_row(job, self._fields, formulas=self._formulas))
 
 
-class TableWriter(JobWriter):
-    """Columns sized to the terminal; the job id is never cut, so it can be pasted into ``get``
-    or ``wait``: the other columns shrink, from the right, down to their minimum widths, then the
-    rightmost ones are left out.
+class IdsWriter(JobWriter):
+    """One id a line (LF), for ``| aio-classify get -`` or ``wait -``."""
 
-    Widths are decided at the first row, not measured over all rows, so the table can stream:
-    the id column is as wide as the first job's id, and a longer id later is still printed whole.
+    def write(self, job: ClassifyJob) -> None:
+        self.stream.write(printable(job.id) + "\n")
+
+
+class TableWriter(JobWriter):
+    """Columns sized to their content and the terminal; the job id is never cut, so it can be
+    pasted into ``get`` or ``wait``.
+
+    The first ``TABLE_SAMPLE`` rows are held to measure: each column is as wide as its widest
+    value when the terminal has room; otherwise the widest columns give way first, down to their
+    minimum widths, then the rightmost are left out, and ``notice`` is told which, once. Later
+    rows keep those widths (a longer value is cut with a mark; a longer id is printed whole).
+    ``header_when_empty=False`` prints nothing at all when no job came.
     """
 
     def __init__(
-        self, stream: TextIO, width: int | None = None, fields: Sequence[str] = TABLE_FIELDS
+        self,
+        stream: TextIO,
+        width: int | None = None,
+        fields: Sequence[str] = TABLE_FIELDS,
+        *,
+        notice: Callable[[str], None] | None = None,
+        header_when_empty: bool = True,
     ) -> None:
         super().__init__(stream)
         self._width = width or shutil.get_terminal_size((120, 24)).columns
         self._fields = fields
+        self._notice = notice
+        self._header_when_empty = header_when_empty
+        self._held: list[list[str]] = []
         self._columns: list[tuple[str, int]] | None = None
 
     def write(self, job: ClassifyJob) -> None:
-        columns = self._columns or self._start(len(job.id))
-        record = flat_record(job)
-        self._line([_table_cell(job, record, name, size) for name, size in columns])
+        cells = table_cells(job, self._fields)
+        if self._columns is not None:
+            self._row(cells)
+            return
+        self._held.append(cells)
+        if len(self._held) >= TABLE_SAMPLE:
+            self._print_held()
 
     def finish(self) -> None:
-        if self._columns is None:  # no job at all: the header still says what would be shown
-            self._start(ID_WIDTH)
+        if self._columns is None and (self._held or self._header_when_empty):
+            self._print_held()
         super().finish()
 
-    def _start(self, id_width: int) -> list[tuple[str, int]]:
-        """Fit the columns and print the header."""
-        self._columns = fit_columns(self._fields, self._width, id_width)
+    def _print_held(self) -> None:
+        """Fit the columns to the rows held, print the header and those rows."""
+        self._columns = fit_columns(self._fields, self._width, self._held)
+        left_out = [name for name in self._fields if name not in dict(self._columns)]
+        if left_out and self._notice is not None:
+            self._notice(
+                f"the table leaves out {', '.join(left_out)}: it is {self._width} columns wide "
+                "(a wider terminal, fewer --fields or --format csv shows them)"
+            )
         self._line([_fit(name, size) for name, size in self._columns])
-        return self._columns
+        for cells in self._held:
+            self._row(cells)
+        self._held = []
+
+    def _row(self, cells: list[str]) -> None:
+        assert self._columns is not None
+        by_field = dict(zip(self._fields, cells, strict=True))
+        self._line([_cell(name, by_field[name], size) for name, size in self._columns])
 
     def _line(self, cells: list[str]) -> None:
         self.stream.write("  ".join(cells).rstrip() + "\n")
 
 
-def fit_columns(fields: Sequence[str], width: int, id_width: int) -> list[tuple[str, int]]:
-    """(field, width) for each column that fits in ``width``, the id at its full width."""
-    columns = [(name, id_width if name == "id" else TABLE_WIDTHS[name][0]) for name in fields]
-    excess = sum(size for _, size in columns) + 2 * (len(columns) - 1) - width
-    for index in reversed(range(len(columns))):  # shrink from the right
-        name, size = columns[index]
-        if excess <= 0:
+def fit_columns(
+    fields: Sequence[str], width: int, rows: Sequence[Sequence[str]]
+) -> list[tuple[str, int]]:
+    """(field, width) for each column that fits in ``width``: as wide as its header and values
+    when there is room, the widest giving way first, the id never cut."""
+    names = list(fields)
+    sizes = [max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(names)]
+    excess = sum(sizes) + 2 * (len(sizes) - 1) - width
+    while excess > 0:  # narrow the widest column that may still shrink, one character a step
+        shrinkable = [
+            i for i, name in enumerate(names) if name != "id" and sizes[i] > MIN_WIDTHS[name]
+        ]
+        if not shrinkable:
             break
-        if name != "id":
-            smaller = max(TABLE_WIDTHS[name][1], size - excess)
-            excess -= size - smaller
-            columns[index] = (name, smaller)
+        sizes[max(shrinkable, key=sizes.__getitem__)] -= 1
+        excess -= 1
     # Then leave columns out from the right: never the id, and never the last one.
-    while excess > 0 and len(columns) > 1 and any(name != "id" for name, _ in columns):
-        index = max(i for i, (name, _) in enumerate(columns) if name != "id")
-        excess -= columns.pop(index)[1] + 2
-    return columns
+    while excess > 0 and len(names) > 1 and any(name != "id" for name in names):
+        index = max(i for i, name in enumerate(names) if name != "id")
+        names.pop(index)
+        excess -= sizes.pop(index) + 2
+    return list(zip(names, sizes, strict=True))
 
 
-def _table_cell(job: ClassifyJob, record: dict[str, Any], name: str, size: int) -> str:
+def table_cells(job: ClassifyJob, fields: Sequence[str]) -> list[str]:
+    """Each field's whole text, printable: what a column as wide as its content shows."""
+    record = flat_record(job)
+    return [printable(_text(job, record, name)) for name in fields]
+
+
+def _text(job: ClassifyJob, record: dict[str, Any], name: str) -> str:
     if name == "id":
-        return printable(job.id).ljust(size)
+        return job.id
     value = getattr(job, name) if name in DATETIME_FIELDS else record.get(name)
+    if name == "type" and value is None and job.status == "COMPLETED":
+        return NO_RULE_MATCHED
     if value is None:
-        text = "-"
-    elif isinstance(value, datetime):
-        text = value.strftime("%Y-%m-%d %H:%M:%S" if size >= 19 else "%Y-%m-%d")
-    elif name == "confidence":
-        text = _number(value)
-    else:
-        text = str(value)
-    return _fit(printable(text), size)
+        return "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if name == "confidence":
+        return _number(value)
+    return str(value)
+
+
+def _cell(name: str, text: str, size: int) -> str:
+    if name == "id":
+        return text.ljust(size)
+    if name in DATETIME_FIELDS and len(text) > size:
+        text = text[:10]  # the date alone when the time does not fit
+    return _fit(text, size)
 
 
 def _number(value: Any) -> str:
@@ -229,13 +279,24 @@ def make_writer(
     fields: Sequence[str] | None = None,
     *,
     csv_formulas: bool = False,
+    notice: Callable[[str], None] | None = None,
+    header_when_empty: bool = True,
 ) -> JobWriter:
     """A writer for ``output_format``; ``fields`` chooses the columns of a table or CSV;
-    ``csv_formulas`` writes CSV cells as sent, even those a spreadsheet would run."""
+    ``csv_formulas`` writes CSV cells as sent, even those a spreadsheet would run; ``notice``
+    is told which columns a table leaves out; ``header_when_empty=False``: a table with no job
+    prints nothing."""
     if output_format == "table":
-        return TableWriter(stream, fields=fields or TABLE_FIELDS)
+        return TableWriter(
+            stream,
+            fields=fields or TABLE_FIELDS,
+            notice=notice,
+            header_when_empty=header_when_empty,
+        )
     if output_format == "csv":
         return CsvWriter(stream, fields or CSV_COLUMNS, formulas=csv_formulas)
     if fields is not None:
         raise ValueError("fields apply to the table and csv formats only")
+    if output_format == "ids":
+        return IdsWriter(stream)
     return JsonWriter(stream) if output_format == "json" else JsonLinesWriter(stream)

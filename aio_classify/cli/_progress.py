@@ -2,7 +2,8 @@
 
 On a terminal the bar is redrawn in place (``\\r``) a few times a second, so elapsed time and
 rate move even while no job finishes. Anywhere else (a pipe, a CI log) it prints one plain line
-per interval when the counts changed, and always a last line, so logs stay short and readable.
+at the start and one per interval when the counts changed (the last counts included), so logs
+stay short and readable.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class Progress:
             width = shutil.get_terminal_size().columns - 1
             text = self.line()[:width]
             self._stream.write("\r" + text + "\x1b[K" + ("\n" if final else ""))
-        elif final or counts != self._last_printed:
+        elif counts != self._last_printed:  # the last line too: never the same counts twice
             self._stream.write(self.line() + "\n")
         self._last_printed = counts
         self._stream.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,9 +30,22 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""A header name, as RFC 9110 spells a token."""
+
+
 def _header_safe(value: object) -> bool:
-    """A string aiohttp can send as a header name or value (it refuses line breaks)."""
-    return isinstance(value, str) and bool(value) and "\r" not in value and "\n" not in value
+    """A string that can go out as a header value: no control character but tab (NUL, ESC, DEL,
+    CR and LF would break the answer inside aiohttp, or split it)."""
+    return (
+        isinstance(value, str)
+        and bool(value)
+        and not any((ord(char) < 32 and char != "\t") or ord(char) == 127 for char in value)
+    )
+
+
+def _header_name(value: object) -> bool:
+    return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
 
 
 def _invalid(loc: tuple[str, ...], message: str, kind: str) -> Invalid:
@@ -56,7 +70,7 @@ class Fields:
             return cls({})
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # nested deeper than Python's parser goes: 422 too
             raise Invalid([error(("body", 0), "JSON decode error", "json_invalid")]) from None
         if not isinstance(body, dict):
             raise Invalid([error(("body",), "Input should be a valid dictionary", "dict_type")])
@@ -176,10 +190,12 @@ class NullableNumber(Arg):
 
 @attrs.frozen
 class Text(Arg):
-    """A non-empty string; ``default`` when absent, unless ``required``."""
+    """A non-empty string; ``default`` when absent, unless ``required``. With ``header``, it is
+    sent as a header value, so no control character is allowed."""
 
     default: str | None = None
     required: bool = False
+    header: bool = False
 
     def read(self, fields: Fields) -> str | None:
         value = fields.value(self.name)
@@ -187,6 +203,9 @@ class Text(Arg):
             return self.default
         if not isinstance(value, str) or not value:
             raise self.refuse("Input should be a non-empty string", "string_type")
+        if self.header and not _header_safe(value):
+            message = "Input should be a header value (no control characters)"
+            raise self.refuse(message, "header_value")
         return value
 
     def facts(self) -> list[str]:
@@ -223,7 +242,7 @@ class AnyJson(Arg):
 
 @attrs.frozen
 class HeaderValue(Arg):
-    """A header's value: a string without line breaks, or a number (sent as its text)."""
+    """A header's value: a string without control characters, or a number (sent as its text)."""
 
     def read(self, fields: Fields) -> str | None:
         value = fields.value(self.name)
@@ -231,20 +250,28 @@ class HeaderValue(Arg):
             return None
         if _header_safe(value) or _is_number(value):
             return str(value)
-        message = "Input should be a number or a string (no line breaks)"
+        message = "Input should be a number or a string (no control characters)"
         raise self.refuse(message, "header_value")
 
 
 @attrs.frozen
 class HeaderMap(Arg):
-    """An object of header names and values (no line breaks); ``{}`` when absent."""
+    """An object of header names (tokens) and values (no control characters); ``{}`` when
+    absent."""
 
     def read(self, fields: Fields) -> dict[str, str]:
         value = fields.value(self.name)
         if value is None:
             return {}
-        if not isinstance(value, dict) or not all(map(_header_safe, [*value, *value.values()])):
-            message = "Input should be an object of header names and values (no line breaks)"
+        if not (
+            isinstance(value, dict)
+            and all(map(_header_name, value))
+            and all(map(_header_safe, value.values()))
+        ):
+            message = (
+                "Input should be an object of header names (tokens) and values "
+                "(no control characters)"
+            )
             raise self.refuse(message, "dict_type")
         return value
 

@@ -176,7 +176,7 @@ def known_job(request: web.Request) -> Job:
 async def json_body(request: web.Request) -> Any:
     try:
         return await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than Python's parser goes: 422 too
         raise Invalid([error(("body", 0), "JSON decode error", "json_invalid")]) from None
 
 

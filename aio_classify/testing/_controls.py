@@ -342,7 +342,7 @@ CONTROLS: tuple[Control, ...] = (
             COUNT,
             RawText("body"),
             Integer("status", 200, minimum=100, maximum=599),
-            Text("content_type", default="application/json"),
+            Text("content_type", default="application/json", header=True),
             *TARGET,
         ),
         answer=_pending_faults,

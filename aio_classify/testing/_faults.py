@@ -6,6 +6,7 @@ a given method and/or path), so a test can script "two drops, then a 503, then s
 
 from __future__ import annotations
 
+import asyncio
 import collections
 from collections.abc import Iterator, Mapping
 from typing import Literal
@@ -90,8 +91,11 @@ class Stats:
     requests: list[RecordedRequest] = attrs.field(factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    #: Set by the first API request served (admin requests do not count).
+    first_request: asyncio.Event = attrs.field(factory=asyncio.Event)
 
     def enter(self, request: RecordedRequest) -> None:
+        self.first_request.set()
         self.requests.append(request)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)

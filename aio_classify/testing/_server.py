@@ -126,7 +126,8 @@ class FakeClassifyServer:
         """
         if self._runner is None:
             raise RuntimeError("the fake server is not running; call start() first")
-        return f"http://{self.host}:{self._port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal
+        return f"http://{host}:{self._port}"
 
     async def start(self) -> None:
         """Start serving (``async with`` does this); a second call does nothing.

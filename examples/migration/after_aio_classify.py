@@ -4,8 +4,8 @@ It classifies four files, waits for all of them, prints each outcome, and export
 COMPLETED job of the project to ``completed.jsonl``. Try it against the fake server:
 
     aio-classify fake-server --finish-after 1 --fail-ratio 0.25     # in another shell
-    LLAMA_CLOUD_BASE_URL=http://127.0.0.1:8787 LLAMA_CLOUD_API_KEY=test-key \\
-        python examples/migration/after_aio_classify.py
+    export LLAMA_CLOUD_BASE_URL=http://127.0.0.1:8787 LLAMA_CLOUD_API_KEY=test-key
+    python examples/migration/after_aio_classify.py
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import logging
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -160,7 +161,7 @@ async def test_a_wait_with_webhook_events(
     server.set_status(ids[2], "CANCELLED")
     kinds = ["classify.success", "classify.error", "classify.cancelled"]
     for number, (job_id, kind) in enumerate(zip(ids, kinds, strict=True)):
-        body = event_body(f"e{number}", kind, job_id, 0.0, "json")
+        body = event_body(f"e{number}", kind, job_id, time.time(), "json")
         receiver.accept(body, {"LC-Signature": sign(body, WEBHOOK_SECRET)})
     receiver.accept(body, {"LC-Signature": sign(body, WEBHOOK_SECRET)})  # a repeat
     with pytest.raises(ValueError, match="LC-Signature does not match"):
@@ -247,7 +248,11 @@ async def test_a_throttling_wait_is_a_span_of_its_own(
 ) -> None:
     ids = server.seed_jobs(3)
     async with ClassifyClient(
-        API_KEY, base_url=server.url, rate_limit={"get": 20.0}, tracer_provider=otel.tracer_provider
+        API_KEY,
+        base_url=server.url,
+        rate_limit={"get": 20.0},
+        coalesce=False,  # three GETs, not one batched lookup
+        tracer_provider=otel.tracer_provider,
     ) as client:
         await asyncio.gather(*(client.get_job(job_id) for job_id in ids))
     waits = otel.spans("aio_classify throttle wait")
@@ -281,7 +286,7 @@ async def test_no_key_bearer_or_webhook_secret_is_ever_recorded(
             webhook_url="https://hooks.example/x", webhook_signing_secret=WEBHOOK_SECRET
         )
         await client.create_job("dfl-1", configuration_id="cfg-1", webhook_configurations=[hook])
-    body = event_body("e1", "classify.success", ids[0], 0.0, "json")
+    body = event_body("e1", "classify.success", ids[0], time.time(), "json")
     receiver.accept(body, {"LC-Signature": sign(body, WEBHOOK_SECRET)})
     logged = "\n".join(json.dumps(vars(record), default=str) for record in caplog.records)
     exported = otel.everything()

@@ -72,15 +72,19 @@ def otel() -> Iterator[Recorded]:
     recorded.meter_provider.shutdown()
 
 
-@pytest.fixture
-async def traced(server: FakeClassifyServer, otel: Recorded) -> AsyncIterator[ClassifyClient]:
-    async with ClassifyClient(
-        API_KEY,
+def recording_client(server: FakeClassifyServer, otel: Recorded, key: str) -> ClassifyClient:
+    return ClassifyClient(
+        key,
         base_url=server.url,
         retry_policy=FAST_RETRIES,
         tracer_provider=otel.tracer_provider,
         meter_provider=otel.meter_provider,
-    ) as client:
+    )
+
+
+@pytest.fixture
+async def traced(server: FakeClassifyServer, otel: Recorded) -> AsyncIterator[ClassifyClient]:
+    async with recording_client(server, otel, API_KEY) as client:
         yield client
 
 
@@ -270,13 +274,7 @@ async def test_no_key_bearer_or_webhook_secret_is_ever_recorded(
     server.api_key = key
     receiver = WebhookReceiver(WEBHOOK_SECRET, meter_provider=otel.meter_provider)
     server.fail_next(503, headers={"x-request-id": f"echo {key}"})  # a server echoing the key
-    async with ClassifyClient(
-        key,
-        base_url=server.url,
-        retry_policy=FAST_RETRIES,
-        tracer_provider=otel.tracer_provider,
-        meter_provider=otel.meter_provider,
-    ) as client:
+    async with recording_client(server, otel, key) as client:
         ids = server.seed_jobs(3, statuses="COMPLETED")
         await client.get_jobs(ids)
         await client.wait_for_jobs(ids, events=receiver)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from types import TracebackType
+from contextlib import nullcontext
 from typing import Any, Literal, Protocol, TypeVar
 
 from tenacity import RetryCallState
@@ -86,7 +86,7 @@ class RoundScope(CallScope, Protocol):
 
 
 class _NoScope:
-    """The scope of a call nobody traces: it notes nothing, and is its own context manager."""
+    """The scope of a call or round nobody traces: it notes nothing."""
 
     __slots__ = ()
 
@@ -96,19 +96,9 @@ class _NoScope:
     def run(self, step: Awaitable[_T]) -> Awaitable[_T]:
         return step
 
-    def __enter__(self) -> CallScope:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        pass
-
-
-_NO_SCOPE = _NoScope()
+#: Stateless, so one instance serves every call at once.
+_NO_SCOPE = nullcontext(_NoScope())
 
 
 class Telemetry:

@@ -59,7 +59,7 @@ def external(
 
 BENCHMARKS: dict[str, Callable[[], Section | str]] = {
     "bench_list": lambda: bench_list.measure(jobs=10_000, big=100_000, rounds=7),
-    "bench_otel": lambda: bench_otel.measure(jobs=10_000, rounds=7),
+    "bench_otel": lambda: bench_otel.measure(jobs=10_000, rounds=15),
     "bench_batch": lambda: asyncio.run(
         bench_batch.collect(jobs=10_000, concurrency=8, latency=0.005, rounds=5)
     ),

@@ -220,7 +220,9 @@ async def test_tenacity_is_built_only_after_a_retryable_failure(
 ) -> None:
     built = []
     original = RetryPolicy.retrying
-    monkeypatch.setattr(RetryPolicy, "retrying", lambda self: built.append(1) or original(self))
+    monkeypatch.setattr(
+        RetryPolicy, "retrying", lambda self, *hook: built.append(1) or original(self, *hook)
+    )
     for _ in range(failures):
         mocked.get(JOB_URL, status=503, payload={"detail": "busy"})
     mocked.get(JOB_URL, payload=JOB)

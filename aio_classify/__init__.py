@@ -10,8 +10,6 @@ tree under ``ClassifyError``. Three neighbours are imported on purpose, by name:
 ``aio_classify.cli`` (``aio-classify``).
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from ._client import DEFAULT_BASE_URL, ClassifyClient
 from ._core.errors import (
     APIConnectionError,
@@ -45,14 +43,12 @@ from ._core.models import (
     Usage,
     WebhookConfiguration,
 )
+from ._core.version import VERSION
 from ._http.retry import RetryPolicy
 from ._jobs.pagination import JobPager
 
-try:
-    __version__ = version("aio-classify")
-    """The installed distribution's version (from its metadata, so never out of step)."""
-except PackageNotFoundError:  # imported from a source tree that was never installed
-    __version__ = "0+unknown"
+__version__ = VERSION
+"""The installed distribution's version (from its metadata, so never out of step)."""
 
 __all__ = [
     "DEFAULT_BASE_URL",

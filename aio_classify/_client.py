@@ -4,15 +4,16 @@ check arguments (``validation``), build the request (``protocol``) and hand it t
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from contextlib import aclosing
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, Unpack
 
 import aiohttp
-from attrs import evolve
+from attrs import frozen
 
 from ._core.call_kinds import CallKind
 from ._core.errors import BadRequestError, ConflictError, JobFailedError, NotFoundError
@@ -29,6 +30,8 @@ from ._http.protocol import (
     page_query,
     scope_query,
 )
+from ._http.proxies import choose_proxy
+from ._http.request_options import CallOptions, CallOverrides
 from ._http.retry import RetryPolicy
 from ._http.throttle import Limiter, build_limiters
 from ._http.transport import Transport
@@ -51,12 +54,13 @@ from ._validation import (
     check_create,
     check_datetime,
     check_given_ids,
+    check_headers,
     check_int,
     check_iterable,
     check_job_id,
     check_optional_str,
+    check_proxy,
     check_rate_limit,
-    check_seconds,
     check_session,
     check_status,
     check_str_list,
@@ -70,6 +74,18 @@ __all__ = ["DEFAULT_BASE_URL", "ClassifyClient"]
 DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai"
 """Where the client sends requests without ``base_url=`` or ``LLAMA_CLOUD_BASE_URL``."""
 
+
+@frozen
+class _LookScope:
+    """A coalesced look's scope: the project / organization query and the options of the view
+    that asked; looks share a request only when both are equal."""
+
+    options: CallOptions
+    query: tuple[tuple[str, str], ...]
+
+
+_Key = TypeVar("_Key")
+_Found = TypeVar("_Found")
 _PageT = TypeVar("_PageT", bound=AnyPage)
 _Item = TypeVar("_Item", ClassifyJob, ClassifyJob | Running)
 
@@ -90,6 +106,13 @@ class ClassifyClient:
     ``max_response_bytes`` caps what one response may occupy, counted after decompression: a
     bigger answer is a ``ResponseValidationError`` and nothing past the cap is read. See
     SECURITY.md for every guarantee against a hostile server.
+
+    ``total_timeout`` bounds each request as a whole: attempts, backoff, ``Retry-After`` waits
+    and waits for a throttling turn (``None``: no bound beyond ``timeout`` per attempt and the
+    retry count). ``default_headers`` go on every request, over our ``User-Agent`` (never
+    ``Authorization``). Proxies: ``proxy=`` (an http(s) URL), else ``HTTPS_PROXY`` /
+    ``HTTP_PROXY`` / ``NO_PROXY`` as they are when the client is made. ``with_options`` makes
+    views with other per-call options over the same connections.
 
     ``coalesce`` (on by default) lets independent callers share requests: ``get_job`` calls
     pending at the same time go out as batched lookups, and every ``wait_for_job`` joins one
@@ -118,6 +141,9 @@ class ClassifyClient:
         rate_limit: float | Mapping[str, float] | None = None,
         adaptive_throttling: bool = True,
         max_response_bytes: int = 32 * 2**20,
+        total_timeout: float | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        proxy: str | None = None,
         coalesce: bool = True,
         coordinator: Coordinator | None = None,
         tracer_provider: Any = None,
@@ -127,17 +153,20 @@ class ClassifyClient:
             api_key if api_key is not None else os.environ.get("LLAMA_CLOUD_API_KEY")
         )
         url = check_base_url(base_url or os.environ.get("LLAMA_CLOUD_BASE_URL") or DEFAULT_BASE_URL)
-        check_int(max_retries, "max_retries", low=0)
         check_int(max_connections, "max_connections", low=1)
         check_int(max_response_bytes, "max_response_bytes", low=1)
         self.project_id = check_optional_str(project_id, "project_id")
         self.organization_id = check_optional_str(organization_id, "organization_id")
-        # ``max_retries`` always sets the count; ``retry_policy`` only the timing.
-        policy = evolve(retry_policy or RetryPolicy(), max_retries=max_retries)
+        options = CallOptions.checked(
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            total_timeout=total_timeout,
+        )
         local = build_limiters(
             check_rate_limit(rate_limit),
             check_bool(adaptive_throttling, "adaptive_throttling"),
-            max_pause=policy.max_retry_after,
+            max_pause=options.retry_policy.max_retry_after,
         )
         limiters: Mapping[CallKind, Limiter[Any]] = local
         if coordinator is not None:
@@ -147,22 +176,79 @@ class ClassifyClient:
         self._transport = Transport(
             base_url=url,
             api_key=api_key,
-            timeout=check_seconds(timeout, "timeout"),
-            retry_policy=policy,
+            options=options,
             max_connections=max_connections,
             session=check_session(session),
             limiters=limiters,
             max_response_bytes=max_response_bytes,
+            default_headers=check_headers(default_headers, "default_headers"),
+            proxy=choose_proxy(url, check_proxy(proxy)),
             telemetry=build_telemetry(tracer_provider, meter_provider, secret=api_key),
         )
         self._telemetry = self._transport.telemetry
         self._coalesce = check_bool(coalesce, "coalesce")
-        self._gets: Coalescer[ClassifyJob] = Coalescer(
-            self._get_one, self._get_many, self._not_found, window=GET_WINDOW
+        # Shared by every view: a look carries its caller's options in its scope (``_LookScope``)
+        # and goes out through a view with them, so views with equal options share requests.
+        self._gets: Coalescer[_LookScope, ClassifyJob] = Coalescer(
+            self._in_scope(ClassifyClient._get_one),
+            self._in_scope(ClassifyClient._get_many),
+            self._not_found,
+            window=GET_WINDOW,
         )
-        self._looks: Coalescer[ClassifyJob | Running] = Coalescer(
-            self._get_one, self._look_many, self._not_found, window=WAIT_WINDOW
+        self._looks: Coalescer[_LookScope, ClassifyJob | Running] = Coalescer(
+            self._in_scope(ClassifyClient._get_one),
+            self._in_scope(ClassifyClient._look_many),
+            self._not_found,
+            window=WAIT_WINDOW,
         )
+
+    def with_options(self, **overrides: Unpack[CallOverrides]) -> Self:
+        """A client for the same service that differs only in the options given (``timeout``,
+        ``max_retries``, ``retry_policy``, ``total_timeout``, ``extra_headers``,
+        ``extra_query``, ``project_id``, ``organization_id``): same connections, limiters and
+        every other shared state, so making one per request is fine. An option given replaces
+        the view's own (``extra_headers={}`` drops them). Closing the view never closes the
+        parent's sessions. An unknown name is a ``TypeError``; values are checked as the
+        constructor checks them.
+
+        A view is a shallow copy: all the state set in ``__init__`` is shared by reference, so
+        state meant to be shared must be an object made there, never a value rebound later.
+        """
+        unknown = sorted(set(overrides) - CallOverrides.__optional_keys__)
+        if unknown:
+            raise TypeError(
+                f"with_options() got unknown option(s) {', '.join(map(repr, unknown))}; "
+                f"the options are {', '.join(sorted(CallOverrides.__optional_keys__))}"
+            )
+        view = self._sending_with(self._transport.options.updated(overrides))
+        if "project_id" in overrides:
+            view.project_id = check_optional_str(overrides["project_id"], "project_id")
+        if "organization_id" in overrides:
+            view.organization_id = check_optional_str(
+                overrides["organization_id"], "organization_id"
+            )
+        return view
+
+    def _sending_with(self, options: CallOptions) -> Self:
+        """A view of this client whose requests go out with ``options``."""
+        view = copy.copy(self)
+        view._transport = self._transport.with_options(options)
+        return view
+
+    def _look_scope(self, scope: Query) -> _LookScope:
+        """What a coalesced look of this view is batched by: its scope and its options."""
+        self._transport.check_open()  # the shared coalescer sends through a fresh view
+        return _LookScope(self._transport.options, tuple(scope))
+
+    def _in_scope(
+        self, fetch: Callable[[ClassifyClient, Query, _Key], Awaitable[_Found]]
+    ) -> Callable[[_LookScope, _Key], Awaitable[_Found]]:
+        """``fetch`` made through a view with the look scope's options, in its query."""
+
+        def fetch_in_scope(scope: _LookScope, key: _Key) -> Awaitable[_Found]:
+            return fetch(self._sending_with(scope.options), scope.query, key)
+
+        return fetch_in_scope
 
     def __repr__(self) -> str:
         return (
@@ -192,7 +278,8 @@ class ClassifyClient:
         await self.close()
 
     async def close(self) -> None:
-        """Close the session the client created (if any); idempotent."""
+        """Close the session the client created (if any); idempotent. Closing a view
+        (``with_options``) closes only the view."""
         await self._transport.close()
 
     def _scope(self, project_id: str | None, organization_id: str | None) -> Query:
@@ -331,7 +418,7 @@ class ClassifyClient:
         scope = self._scope(project_id, organization_id)
         with self._telemetry.call("get_job", "get"):
             if self._coalesce and not expanded:
-                return await self._gets.look(scope, checked_id)
+                return await self._gets.look(self._look_scope(scope), checked_id)
             return await self._get_one([*scope, *expanded], checked_id)
 
     async def _get_one(self, params: Query, job_id: str) -> ClassifyJob:
@@ -479,7 +566,7 @@ class ClassifyClient:
 
         def look(due: float) -> Awaitable[ClassifyJob | Running]:
             if self._coalesce:
-                return self._looks.look(scope, checked_id, due)
+                return self._looks.look(self._look_scope(scope), checked_id, due)
             return look_when_due(lambda: self._get_one(scope, checked_id), due)
 
         with self._telemetry.call("wait_for_job", "get"):

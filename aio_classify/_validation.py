@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -38,12 +39,16 @@ __all__ = [
     "check_create",
     "check_datetime",
     "check_given_ids",
+    "check_headers",
     "check_int",
     "check_iterable",
     "check_job_id",
     "check_number",
+    "check_optional_seconds",
     "check_optional_str",
     "check_poll_timing",
+    "check_proxy",
+    "check_query",
     "check_rate_limit",
     "check_seconds",
     "check_session",
@@ -105,6 +110,76 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+#: What an HTTP header name may hold (RFC 9110 ``token``).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: Control characters a header value must not hold (CR and LF would start a new header).
+_HEADER_VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def check_headers(headers: Any, name: str) -> dict[str, str]:
+    """Headers to send on every request: str names (HTTP tokens) and str values with no CR,
+    LF or other control character, never ``Authorization`` (the client's key)."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise TypeError(f"{name} must be a mapping of str to str, not {type(headers).__name__}")
+    checked: dict[str, str] = {}
+    for header, value in headers.items():
+        if not isinstance(header, str) or not isinstance(value, str):
+            raise TypeError(
+                f"{name} must map str to str; got {type(header).__name__} to {type(value).__name__}"
+            )
+        if not _HEADER_NAME.fullmatch(header):
+            raise ValueError(f"{name} has a header name that is not an HTTP token: {header!r}")
+        if header.lower() == "authorization":
+            raise ValueError(
+                f"{name} must not set {header!r}: the client sends its own Authorization "
+                "(the API key)"
+            )
+        if _HEADER_VALUE_CONTROL.search(value):
+            raise ValueError(f"{name}[{header!r}] holds a control character (CR, LF, ...); refused")
+        checked[header] = value
+    return checked
+
+
+def check_query(query: Any, name: str, *, reserved: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """Query parameters to add to every request: str names and values, none of ``reserved``
+    (the parameters the client sends itself)."""
+    if query is None:
+        return ()
+    if not isinstance(query, Mapping):
+        raise TypeError(f"{name} must be a mapping of str to str, not {type(query).__name__}")
+    for parameter, value in query.items():
+        if not isinstance(parameter, str) or not isinstance(value, str):
+            raise TypeError(
+                f"{name} must map str to str; got {type(parameter).__name__} "
+                f"to {type(value).__name__}"
+            )
+        if not parameter:
+            raise ValueError(f"{name} has an empty parameter name")
+        if parameter in reserved:
+            raise ValueError(
+                f"{name} must not set {parameter!r}: the client sends that parameter itself"
+            )
+    return tuple(query.items())
+
+
+def check_proxy(proxy: Any) -> URL | None:
+    """A proxy URL, http:// or https:// with a host. The messages never repeat the URL: it
+    may hold a password."""
+    if proxy is None:
+        return None
+    if not isinstance(proxy, str | URL):
+        raise TypeError(f"proxy must be a URL str, not {type(proxy).__name__}")
+    try:
+        url: URL | None = URL(proxy)
+    except (ValueError, TypeError):
+        url = None
+    if url is None or url.scheme not in {"http", "https"} or not url.host:
+        raise ValueError("proxy must be an http:// or https:// URL with a host")
+    return url
 
 
 def check_session(session: Any) -> aiohttp.ClientSession | None:
@@ -200,6 +275,11 @@ def check_seconds(value: Any, name: str) -> float:
     return check_number(
         value, name, what="a number of seconds", wanted="a positive number of seconds"
     )
+
+
+def check_optional_seconds(value: Any, name: str) -> float | None:
+    """``None`` (no limit) or a positive, finite number of seconds."""
+    return None if value is None else check_seconds(value, name)
 
 
 def check_bool(value: Any, name: str) -> bool:

@@ -2,7 +2,8 @@
 (``docs/images/*.png``). ``nox -s bench`` runs this; matplotlib is installed there only.
 
     python benchmarks/report.py [bench_list bench_otel bench_batch bench_poll bench_handlers
-                                 bench_scan bench_create bench_webhooks bench_sync bench_workers]
+                                 bench_scan bench_create bench_webhooks bench_sync bench_workers
+                                 bench_options]
 
 Naming some benchmarks runs only those, and the page then holds only their sections. Each
 benchmark keeps its contenders in one process run, interleaved, and reports ratios within that
@@ -81,6 +82,7 @@ BENCHMARKS: dict[str, Callable[[], Section | str]] = {
     "bench_webhooks": external("bench_webhooks", "Waiting with webhook events", table=False),
     "bench_sync": lambda: bench_sync.measure(jobs=10_000, rounds=7, calls=2000),
     "bench_workers": external("bench_workers", "Many workers, one service", table=True),
+    "bench_options": external("bench_options", "What a per-call view costs", table=True),
 }
 
 

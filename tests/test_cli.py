@@ -193,7 +193,8 @@ async def test_a_refused_connection_says_so_at_once_and_names_the_url() -> None:
         notice,
     )
     assert found is not None, notice
-    assert float(found[1]) < 1.0  # the first retry notice comes within a second
+    # The notice comes as the attempt fails; its retry is due within a second (0.5 s + jitter).
+    assert float(found[1]) <= 1.0
     assert "ssl" not in error and error.endswith("(Connection refused)")
 
 

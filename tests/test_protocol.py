@@ -13,6 +13,7 @@ from aio_classify import (
     ResponseValidationError,
 )
 from aio_classify._http.protocol import (
+    CLIENT_QUERY_NAMES,
     decode_response,
     job_path,
     list_query,
@@ -124,3 +125,46 @@ def test_page_query_adds_the_token_only_after_the_first_page() -> None:
     assert page_query(query, None) == query
     assert page_query(query, "tok") == [("status", "FAILED"), ("page_token", "tok")]
     assert query == [("status", "FAILED")]  # the listing's own query is left as it was
+
+
+def test_every_parameter_the_client_sends_is_reserved_from_extra_query() -> None:
+    sent = [
+        *list_query(
+            scope_query("prj", "org"),
+            status="FAILED",
+            configuration_id="cfg",
+            created_at_on_or_after="a",
+            created_at_on_or_before="b",
+            page_size=5,
+            job_ids=["j"],
+        ),
+        *page_query([], "tok"),
+        ("expand", "usage"),  # get_job's
+    ]
+    assert {name for name, _ in sent} == CLIENT_QUERY_NAMES
+
+
+def test_a_status_error_carries_the_request_id_and_ends_its_message_with_it() -> None:
+    with pytest.raises(NotFoundError) as caught:
+        decode_response(
+            404, {"x-request-id": "req_abc"}, b'{"detail": "Job not found"}', request="GET /x"
+        )
+    assert caught.value.request_id == "req_abc"
+    assert str(caught.value) == "GET /x answered 404: Job not found (request id req_abc)"
+
+
+def test_no_request_id_is_none_and_leaves_the_message_alone() -> None:
+    with pytest.raises(NotFoundError) as caught:
+        decode_response(404, {}, b'{"detail": "Job not found"}', request="GET /x")
+    assert caught.value.request_id is None
+    assert str(caught.value) == "GET /x answered 404: Job not found"
+
+
+def test_a_hostile_request_id_is_escaped_and_clipped_in_the_message() -> None:
+    hostile = "\x1b[31mreq\r\nFAKE LOG LINE" + "z" * 5000
+    with pytest.raises(InternalServerError) as caught:
+        decode_response(500, {"x-request-id": hostile}, b"{}", request="GET /x")
+    message = str(caught.value)
+    assert "\x1b" not in message and "\r" not in message and "\n" not in message
+    assert "\\x1b[31mreq\\r\\nFAKE" in message and len(message) < 300
+    assert caught.value.request_id == hostile  # the full value stays on the attribute

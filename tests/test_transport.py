@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 import socket
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -28,6 +30,7 @@ from aio_classify import (
 from aio_classify._http.answers import Outcome
 from aio_classify._http.exchange import Reply
 from aio_classify._http.protocol import Query
+from aio_classify._http.request_options import CallOptions
 from aio_classify._http.throttle import AdaptiveLimiter
 from aio_classify._http.transport import Transport
 from aio_classify.testing import FakeClassifyServer
@@ -191,8 +194,7 @@ def transport_for(script: Script, **limiters: AdaptiveLimiter) -> Transport:
     return Transport(
         base_url=URL("https://cloud.example/base/"),
         api_key=LONG_KEY,
-        timeout=5.0,
-        retry_policy=FAST_RETRIES,
+        options=CallOptions.checked(timeout=5.0, max_retries=5, retry_policy=FAST_RETRIES),
         max_connections=1,
         session=None,
         limiters=limiters,  # type: ignore[arg-type]
@@ -252,3 +254,29 @@ async def test_a_closed_transport_sends_nothing() -> None:
     with pytest.raises(RuntimeError, match="closed"):
         await transport.request("GET", "/x", kind="get", decode=json.loads)
     assert script.sent == []
+
+
+async def test_a_status_error_carries_the_fakes_request_id_and_the_debug_log_too(
+    server: FakeClassifyServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="aio_classify")
+    async with ClassifyClient(API_KEY, base_url=server.url, retry_policy=FAST_RETRIES) as client:
+        with pytest.raises(NotFoundError) as caught:
+            await client.get_job("cls-missing")
+    request_id = caught.value.request_id
+    assert request_id is not None and re.fullmatch(r"req_[0-9a-f]{24}", request_id)
+    assert str(caught.value).endswith(f"(request id {request_id})")
+    (line,) = [r for r in caplog.records if "-> 404" in r.getMessage()]
+    assert line.getMessage().endswith(f"(request id {request_id})")
+    assert line.request_id == request_id  # type: ignore[attr-defined]
+
+
+async def test_the_fake_sends_a_fresh_request_id_with_every_answer(
+    server: FakeClassifyServer, http: aiohttp.ClientSession
+) -> None:
+    (job_id,) = server.seed_jobs(1)
+    ids = set()
+    for path in (f"/api/v2/classify/{job_id}", "/api/v2/classify/nope", "/no/route"):
+        async with http.get(path) as response:
+            ids.add(response.headers["x-request-id"])
+    assert len(ids) == 3

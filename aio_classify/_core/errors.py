@@ -51,7 +51,9 @@ class APIStatusError(APIError):
     """The service answered with a non-2xx status.
 
     ``retry_after`` and ``should_retry`` are the server's own hints, read from the response
-    headers; the retry policy consults them.
+    headers; the retry policy consults them. ``request_id`` is the service's id for the request
+    (its ``x-request-id`` header; ``None`` when it sent none): quote it to support. The message
+    ends with it.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class APIStatusError(APIError):
         headers: Mapping[str, str],
         retry_after: float | None = None,
         should_retry: bool | None = None,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -70,6 +73,7 @@ class APIStatusError(APIError):
         self.headers = headers
         self.retry_after = retry_after
         self.should_retry = should_retry
+        self.request_id = request_id
 
 
 class BadRequestError(APIStatusError):
@@ -109,7 +113,8 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    """One attempt took longer than the client's ``timeout``."""
+    """One attempt took longer than the client's ``timeout``, or the call ran out of its
+    ``total_timeout``."""
 
 
 class ResponseValidationError(APIError):

@@ -23,6 +23,7 @@ from yarl import URL
 from .._core.errors import APIConnectionError, APIError, APITimeoutError, ResponseValidationError
 from .._core.sanitize import detached, redact
 from .protocol import Query
+from .proxies import Proxy
 
 __all__ = ["ERROR_BODY_BYTES", "Reply", "Send", "send_request"]
 
@@ -46,11 +47,14 @@ async def send_request(
     client_timeout: aiohttp.ClientTimeout,
     max_response_bytes: int,
     secret: str,
+    proxy: Proxy | None = None,
 ) -> Reply:
-    """Send one request on ``session``; its status, headers and body (``max_response_bytes`` at
-    most, after decompression). No answer raises ``APIConnectionError`` (``APITimeoutError``
-    past ``client_timeout``), with ``secret`` taken out of the message; a 2xx body over the cap
-    raises ``ResponseValidationError``."""
+    """Send one request on ``session`` (through ``proxy``, if any); its status, headers and
+    body (``max_response_bytes`` at most, after decompression). No answer raises
+    ``APIConnectionError`` (``APITimeoutError`` past ``client_timeout``), with ``secret`` and
+    the proxy's password taken out of the message; a 2xx body over the cap raises
+    ``ResponseValidationError``. (The debug line of each attempt, with the service's request id,
+    is ``_observe``'s.)"""
     label = f"{method} {url.path}"
     # Errors are built inside the handlers but raised outside them, with no chain: the
     # aiohttp exceptions hold the request, Authorization header included.
@@ -65,6 +69,8 @@ async def send_request(
             timeout=client_timeout,
             allow_redirects=False,  # never carry the Authorization header elsewhere
             raise_for_status=False,  # even on a caller's session: statuses are ours to map
+            proxy=None if proxy is None else proxy.url,
+            proxy_headers=None if proxy is None else proxy.connect_headers,
         ) as response:
             status, answer_headers = response.status, response.headers
             limit = max_response_bytes
@@ -74,8 +80,10 @@ async def send_request(
     except TimeoutError:
         error = APITimeoutError(f"{label} timed out after {client_timeout.total}s")
     except aiohttp.ClientError as exc:
-        reason = _cannot_connect(exc, url) or str(exc)
-        error = APIConnectionError(f"{label} failed: {redact(reason, secret)}")
+        reason = redact(_cannot_connect(exc, url, proxy) or str(exc), secret)
+        error = APIConnectionError(
+            f"{label} failed: {reason if proxy is None else proxy.scrub(reason)}"
+        )
     if error is not None:
         raise detached(error)
     if not complete and 200 <= status < 300:
@@ -89,10 +97,11 @@ async def send_request(
     return status, answer_headers, b"".join(chunks)
 
 
-def _cannot_connect(exc: aiohttp.ClientError, url: URL) -> str | None:
-    """A refused connection or an unknown host in plain words, naming the URL's origin; None
-    for any other failure. aiohttp's own text (``Cannot connect to host 127.0.0.1:8788
-    ssl:default [Connect call failed ...]``) speaks of ssl even for plain http."""
+def _cannot_connect(exc: aiohttp.ClientError, url: URL, proxy: Proxy | None) -> str | None:
+    """A refused connection or an unknown host in plain words, naming the URL's origin (or the
+    proxy's, when the proxy could not be reached; its URL holds no credentials); None for any
+    other failure. aiohttp's own text (``Cannot connect to host 127.0.0.1:8788 ssl:default
+    [Connect call failed ...]``) speaks of ssl even for plain http."""
     if not isinstance(exc, aiohttp.ClientConnectorError) or isinstance(exc, aiohttp.ClientSSLError):
         return None
     os_error = exc.os_error
@@ -100,6 +109,8 @@ def _cannot_connect(exc: aiohttp.ClientError, url: URL) -> str | None:
         reason = os.strerror(os_error.errno)  # "Connection refused", not the call that failed
     else:
         reason = os_error.strerror or str(os_error) or type(os_error).__name__
+    if proxy is not None and isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return f"cannot connect to the proxy {proxy.url.origin()} ({reason})"
     return f"cannot connect to {url.origin()} ({reason})"
 
 

@@ -19,16 +19,18 @@ from urllib.parse import quote
 from multidict import CIMultiDict
 
 from .._core.errors import APIStatusError, ResponseValidationError, status_error_class
-from .._core.sanitize import detached, redact, redact_bytes, shorten
+from .._core.sanitize import detached, one_line, redact, redact_bytes, shorten
 from .._decode.strict_json import NOT_JSON, BodyNotJSONError, json_body, parse_json
 
 __all__ = [
+    "CLIENT_QUERY_NAMES",
     "JOBS_PATH",
     "Query",
     "decode_response",
     "job_path",
     "list_query",
     "page_query",
+    "request_id",
     "retry_after",
     "scope_query",
     "server_says_retry",
@@ -38,6 +40,22 @@ JOBS_PATH = "/api/v2/classify"
 
 #: Query parameters in order; a name may repeat (``job_ids``).
 Query = Sequence[tuple[str, str]]
+
+#: Every query parameter the client itself sends: ``extra_query`` may not replace one.
+CLIENT_QUERY_NAMES = frozenset(
+    {
+        "organization_id",
+        "project_id",
+        "status",
+        "configuration_id",
+        "created_at_on_or_after",
+        "created_at_on_or_before",
+        "page_size",
+        "job_ids",
+        "page_token",
+        "expand",
+    }
+)
 
 
 def scope_query(project_id: str | None, organization_id: str | None) -> list[tuple[str, str]]:
@@ -137,14 +155,23 @@ def _status_error(
     if payload is NOT_JSON:
         payload = body.decode("utf-8", "replace")
     detail = payload.get("detail", payload) if isinstance(payload, dict) else payload
+    service_id = request_id(headers)
+    quoted = "" if service_id is None else f" (request id {one_line(service_id, 100)})"
     return status_error_class(status)(
-        f"{request} answered {status}: {redact(_start(detail), secret)}",
+        f"{request} answered {status}: {redact(_start(detail), secret)}{quoted}",
         status_code=status,
         body=payload,
         headers=headers,
         retry_after=retry_after(headers),
         should_retry=server_says_retry(headers),
+        request_id=service_id,
     )
+
+
+def request_id(headers: Mapping[str, str]) -> str | None:
+    """The service's id for the request (``x-request-id``), to quote to support; ``None``
+    when absent. Server text: escape and clip it (``sanitize.one_line``) before showing it."""
+    return headers.get("x-request-id")
 
 
 def retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:

@@ -6,11 +6,15 @@ is a fresh ``AsyncRetrying`` built (one per request: it keeps its attempt state 
 shared between concurrent tasks would mix their attempts up), and that failure is replayed to it as
 its first attempt, so counting, waits and logging are tenacity's, unchanged (the log record
 of a retry is ``_observe.plain.log_retry``'s).
+
+With a ``Deadline`` (``total_timeout``), each attempt runs under it and retrying stops, with the
+last error, as soon as the next wait would leave no time for another attempt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from attrs import Attribute, field, frozen
@@ -20,6 +24,7 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exp
 from .._observe.plain import log_retry
 from .._validation import check_number
 from .answers import classify
+from .deadline import Deadline
 
 __all__ = ["RetryPolicy"]
 
@@ -74,12 +79,16 @@ class RetryPolicy:
     async def call(
         self,
         attempt: Callable[[], Awaitable[_T]],
+        deadline: Deadline | None = None,
         *,
         before_retry: Callable[[RetryCallState], None] = log_retry,
     ) -> _T:
         """``await attempt()``, retried per this policy; ``max_retries`` counts after the first.
-        ``before_retry`` is told of each failed attempt that will be retried (tenacity's
-        ``before_sleep``): it logs (``log_retry``; the transport's ``RequestWatch.retrying``)."""
+        With a ``deadline``, no attempt or wait runs past it. ``before_retry`` is told of each
+        failed attempt that will be retried (tenacity's ``before_sleep``): it logs
+        (``log_retry``; the transport's ``RequestWatch.retrying``)."""
+        if deadline is not None:
+            attempt = partial(deadline.run, attempt)
         try:
             return await attempt()
         except Exception as exc:
@@ -94,12 +103,25 @@ class RetryPolicy:
                 raise failure
             return await attempt()
 
-        return await self.retrying(before_retry)(replay_then_attempt)
+        return await self.retrying(deadline, before_retry)(replay_then_attempt)
 
-    def retrying(self, before_retry: Callable[[RetryCallState], None] = log_retry) -> AsyncRetrying:
-        """A fresh tenacity ``AsyncRetrying`` for one request (never share one between tasks)."""
+    def retrying(
+        self,
+        deadline: Deadline | None = None,
+        before_retry: Callable[[RetryCallState], None] = log_retry,
+    ) -> AsyncRetrying:
+        """A fresh tenacity ``AsyncRetrying`` for one request (never share one between tasks);
+        with a ``deadline``, it stops when the next wait leaves no time for an attempt."""
+        attempts = stop_after_attempt(self.max_retries + 1)
+
+        def stop(state: RetryCallState) -> bool:
+            # tenacity has computed the wait (``upcoming_sleep``) when it asks whether to stop.
+            return attempts(state) or (
+                deadline is not None and not deadline.leaves_time_after(state.upcoming_sleep)
+            )
+
         return AsyncRetrying(
-            stop=stop_after_attempt(self.max_retries + 1),
+            stop=stop,
             wait=self._wait,
             retry=self._should_retry,
             before_sleep=before_retry,

@@ -65,6 +65,8 @@ class LoopSessions:
     def __init__(self, max_connections: int) -> None:
         self._max_connections = max_connections
         self._by_loop: dict[asyncio.AbstractEventLoop, _Owned] = {}
+        #: True once ``close()`` has run: the client that made them is closed.
+        self.closed = False
 
     async def current(self) -> aiohttp.ClientSession:
         """The running loop's session, made on first use."""
@@ -82,6 +84,7 @@ class LoopSessions:
 
     async def close(self) -> None:
         """Close this loop's session; abandon those of loops already gone."""
+        self.closed = True
         owned = self._by_loop.pop(asyncio.get_running_loop(), None)
         self._forget_gone()
         for other_loop, other in list(self._by_loop.items()):

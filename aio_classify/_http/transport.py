@@ -12,6 +12,7 @@ client serves ``asyncio.run`` after ``asyncio.run``; see ``sessions.LoopSessions
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, TypeVar
@@ -21,9 +22,11 @@ from yarl import URL
 
 from .._core.call_kinds import CallKind
 from .._observe import RequestWatch, Telemetry
+from .deadline import Deadline
 from .exchange import Reply, Send, send_request
 from .protocol import Query, decode_response
-from .retry import RetryPolicy
+from .proxies import Proxy
+from .request_options import CallOptions, base_headers
 from .sessions import LoopSessions, check_session_loop
 from .throttle import Limiter, TurnBudget, in_turn
 
@@ -40,37 +43,53 @@ class Transport:
         *,
         base_url: URL,
         api_key: str,
-        timeout: float,
-        retry_policy: RetryPolicy,
+        options: CallOptions,
         max_connections: int,
         session: aiohttp.ClientSession | None,
         limiters: Mapping[CallKind, Limiter[Any]],
         max_response_bytes: int = 32 * 2**20,
+        default_headers: Mapping[str, str] | None = None,
+        proxy: Proxy | None = None,
         send: Send | None = None,
         telemetry: Telemetry | None = None,
     ) -> None:
         self.base_url = base_url
         self._prefix = str(base_url).rstrip("/")
         self._api_key = api_key
-        self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self.retry_policy = retry_policy
+        self._base_headers = base_headers(api_key, default_headers or {})
+        self._base_headers.update(proxy.request_headers if proxy else {})
         self._max_response_bytes = max_response_bytes
+        self._proxy = proxy
         self._session = session  # the caller's, if any
         self._sessions = LoopSessions(max_connections)  # ours, one per event loop
         #: What each request reports (logs; spans and metrics with OpenTelemetry).
         self.telemetry = telemetry or Telemetry(api_key)
         self._limiters = self.telemetry.limiters(limiters)
-        self._closed = False
         #: How each attempt is sent: over aiohttp unless a test gives another ``Send``.
-        self._send: Send = send or self._send_with_aiohttp
+        self._custom_send = send
+        self._owns_sessions = True
+        self._closed = False  # this view's own state; ``_sessions.closed`` is everyone's
+        self._use(options)
+
+    def _use(self, options: CallOptions) -> None:
+        self.options = options
+        self._timeout = aiohttp.ClientTimeout(total=options.timeout)
+        self._headers = options.headers(self._base_headers)
+
+    def with_options(self, options: CallOptions) -> Transport:
+        """A view sending with ``options`` over this transport's sessions and limiters."""
+        view = copy.copy(self)
+        view._use(options)
+        view._owns_sessions = False
+        view._closed = False
+        return view
 
     def __repr__(self) -> str:
         return f"Transport(base_url={str(self.base_url)!r})"
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._closed or self._sessions.closed
 
     async def request(
         self,
@@ -87,6 +106,9 @@ class Transport:
         ``path`` must already be percent-encoded (see ``protocol.job_path``); ``kind`` picks
         the limiter that gives each attempt its turn (see ``throttle``).
         """
+        options = self.options
+        if options.extra_query:
+            params = [*params, *options.extra_query]
         url = self.url(path)
         watch = self.telemetry.request(method, url, kind, params)
         send = partial(self._send_once, watch, method, url, params, json, decode)
@@ -94,10 +116,18 @@ class Transport:
         if limiter is None:
             attempt = send
         else:  # one allowance of waiting for turns for the whole call, all attempts together
-            budget = TurnBudget(self.retry_policy.max_throttle_wait, kind)
+            budget = TurnBudget(options.retry_policy.max_throttle_wait, kind)
             attempt = partial(in_turn, limiter, send, budget)
-        result: _T = await self.retry_policy.call(attempt, before_retry=watch.retrying)
+        deadline = None
+        if options.total_timeout is not None:
+            deadline = Deadline(options.total_timeout, f"{method} {url.path}")
+        result: _T = await options.retry_policy.call(attempt, deadline, before_retry=watch.retrying)
         return result
+
+    def check_open(self) -> None:
+        """Raise ``RuntimeError`` once this view (or the client it belongs to) is closed."""
+        if self.closed:
+            raise RuntimeError("this ClassifyClient is closed; create a new one")
 
     def url(self, path: str) -> URL:
         """``base_url`` joined with an already percent-encoded ``path``."""
@@ -112,9 +142,9 @@ class Transport:
         json: Any,
         decode: Callable[[bytes], Any],
     ) -> Any:
-        if self._closed:
-            raise RuntimeError("this ClassifyClient is closed; create a new one")
-        status, headers, body = await watch.exchange(partial(self._send, method, url, params, json))
+        self.check_open()
+        send = partial(self._custom_send or self._send_with_aiohttp, method, url, params, json)
+        status, headers, body = await watch.exchange(send)
         return decode_response(
             status,
             headers,
@@ -135,6 +165,7 @@ class Transport:
             client_timeout=self._timeout,
             max_response_bytes=self._max_response_bytes,
             secret=self._api_key,
+            proxy=self._proxy,
         )
 
     async def _get_session(self) -> aiohttp.ClientSession:
@@ -143,11 +174,13 @@ class Transport:
         return await self._sessions.current()
 
     async def close(self) -> None:
-        """Finish the limiters' background reports, close the sessions we created; a caller's
-        session is left open."""
-        if self._closed:
+        """Finish the limiters' background reports, close the sessions we created (a caller's
+        session is left open); a view only marks itself closed."""
+        if self.closed:
             return
         self._closed = True
+        if not self._owns_sessions:
+            return
         for limiter in self._limiters.values():
             await limiter.aclose()
         await self._sessions.close()

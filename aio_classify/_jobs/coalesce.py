@@ -2,7 +2,9 @@
 share batched ``list`` calls (the DataLoader pattern of GraphQL servers, applied to polling too).
 
 A look is one job id and the loop time it falls due. A ``Coalescer`` keeps, per event loop and
-per project / organization scope, the looks not yet made; when the earliest falls due, every look
+per scope, the looks not yet made (a scope is any hashable value the fetch functions read: the
+client's holds the project / organization query and the options its requests go out with, so
+only looks that would make the same request share one); when the earliest falls due, every look
 due within ``window`` seconds of it goes out with it, as one request of at most ``batch_size``
 ids (so a look may be made up to ``window`` early, never late). At most ``max_in_flight``
 requests run at once per loop and scope; looks that fall due meanwhile wait for a slot and go
@@ -28,16 +30,15 @@ import asyncio
 import heapq
 import itertools
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Generic, TypeVar
 
 from attrs import define, field
 
-from .._http.protocol import Query
-
 __all__ = ["GET_WINDOW", "MAX_BATCH", "MAX_IN_FLIGHT", "WAIT_WINDOW", "Coalescer"]
 
 _Item = TypeVar("_Item")
+_Scope = TypeVar("_Scope", bound=Hashable)
 
 GET_WINDOW = 0.0
 """``get_job`` calls are batched only when they are pending at the same time: no added delay."""
@@ -53,9 +54,9 @@ MAX_BATCH = 100
 MAX_IN_FLIGHT = 8
 """Requests in flight at once per loop and scope (``get_jobs``' default concurrency)."""
 
-FetchOne = Callable[[Query, str], Awaitable[_Item]]
+FetchOne = Callable[[_Scope, str], Awaitable[_Item]]
 """One ``GET`` of a job in a scope."""
-FetchMany = Callable[[Query, list[str]], Awaitable[Mapping[str, _Item]]]
+FetchMany = Callable[[_Scope, list[str]], Awaitable[Mapping[str, _Item]]]
 """A batched lookup of ids in a scope: the records the service returned, by id."""
 
 
@@ -68,11 +69,11 @@ class _Look(Generic[_Item]):
 
 
 @define(eq=False)
-class _Queue(Generic[_Item]):
+class _Queue(Generic[_Scope, _Item]):
     """One loop's looks not yet made, and requests in flight, for one scope."""
 
     loop: asyncio.AbstractEventLoop
-    scope: Query
+    scope: _Scope
     heap: list[tuple[float, int, _Look[_Item]]] = field(factory=list)
     waiting: int = 0  # looks in ``heap`` whose caller still waits
     direct: int = 0  # looks made by their caller, in flight
@@ -88,13 +89,13 @@ class _Queue(Generic[_Item]):
         return self.waiting == 0 and self.in_flight == 0
 
 
-class Coalescer(Generic[_Item]):
+class Coalescer(Generic[_Scope, _Item]):
     """Batches the looks of independent callers of one client; see the module's docs."""
 
     def __init__(
         self,
-        fetch_one: FetchOne[_Item],
-        fetch_many: FetchMany[_Item],
+        fetch_one: FetchOne[_Scope, _Item],
+        fetch_many: FetchMany[_Scope, _Item],
         not_found: Callable[[str], Exception],
         *,
         window: float,
@@ -109,11 +110,9 @@ class Coalescer(Generic[_Item]):
         self._batch_size = batch_size
         self._counter = itertools.count()
         self._lock = threading.Lock()  # loops in other threads add their own entries
-        self._by_loop: dict[
-            asyncio.AbstractEventLoop, dict[tuple[tuple[str, str], ...], _Queue[_Item]]
-        ] = {}
+        self._by_loop: dict[asyncio.AbstractEventLoop, dict[_Scope, _Queue[_Scope, _Item]]] = {}
 
-    async def look(self, scope: Query, job_id: str, due: float | None = None) -> _Item:
+    async def look(self, scope: _Scope, job_id: str, due: float | None = None) -> _Item:
         """The record of ``job_id``, looked at no earlier than ``window`` before loop time
         ``due`` (default: now)."""
         loop = asyncio.get_running_loop()
@@ -137,25 +136,24 @@ class Coalescer(Generic[_Item]):
         with self._lock:
             return len(self._by_loop.get(asyncio.get_running_loop(), {}))
 
-    def _queue(self, loop: asyncio.AbstractEventLoop, scope: Query) -> _Queue[_Item]:
-        key = tuple(scope)
+    def _queue(self, loop: asyncio.AbstractEventLoop, scope: _Scope) -> _Queue[_Scope, _Item]:
         with self._lock:
             queues = self._by_loop.setdefault(loop, {})
-            queue = queues.get(key)
+            queue = queues.get(scope)
             if queue is None:
-                queue = queues[key] = _Queue(loop, key)
+                queue = queues[scope] = _Queue(loop, scope)
         return queue
 
-    def _forget_if_idle(self, queue: _Queue[_Item]) -> None:
+    def _forget_if_idle(self, queue: _Queue[_Scope, _Item]) -> None:
         if queue.idle and queue.timer is None:
             with self._lock:
                 queues = self._by_loop.get(queue.loop, {})
-                if queues.get(tuple(queue.scope)) is queue:
-                    del queues[tuple(queue.scope)]
+                if queues.get(queue.scope) is queue:
+                    del queues[queue.scope]
                 if not queues:
                     self._by_loop.pop(queue.loop, None)
 
-    async def _look_alone(self, queue: _Queue[_Item], job_id: str) -> _Item:
+    async def _look_alone(self, queue: _Queue[_Scope, _Item], job_id: str) -> _Item:
         queue.direct += 1
         try:
             return await self._fetch_one(queue.scope, job_id)
@@ -164,7 +162,7 @@ class Coalescer(Generic[_Item]):
             self._arm(queue)
             self._forget_if_idle(queue)
 
-    def _arm(self, queue: _Queue[_Item]) -> None:
+    def _arm(self, queue: _Queue[_Scope, _Item]) -> None:
         """Have the earliest look sent when it falls due, if a request slot is free."""
         while queue.heap and queue.heap[0][2].future.done():  # dropped by its caller
             heapq.heappop(queue.heap)
@@ -176,7 +174,7 @@ class Coalescer(Generic[_Item]):
         if queue.heap and queue.in_flight < self._max_in_flight:
             queue.timer = queue.loop.call_at(queue.heap[0][0], self._send_due, queue)
 
-    def _send_due(self, queue: _Queue[_Item]) -> None:
+    def _send_due(self, queue: _Queue[_Scope, _Item]) -> None:
         """Send every look due within ``window`` of now, a batch per free slot."""
         queue.timer = None
         horizon = queue.loop.time() + self._window
@@ -195,7 +193,9 @@ class Coalescer(Generic[_Item]):
         self._arm(queue)
         self._forget_if_idle(queue)
 
-    def _start_request(self, queue: _Queue[_Item], batch: dict[str, list[_Look[_Item]]]) -> None:
+    def _start_request(
+        self, queue: _Queue[_Scope, _Item], batch: dict[str, list[_Look[_Item]]]
+    ) -> None:
         request = queue.loop.create_task(self._request(queue.scope, batch))
         looks = [look for looks in batch.values() for look in looks]
         for look in looks:
@@ -211,7 +211,7 @@ class Coalescer(Generic[_Item]):
 
         request.add_done_callback(finished)
 
-    async def _request(self, scope: Query, batch: dict[str, list[_Look[_Item]]]) -> None:
+    async def _request(self, scope: _Scope, batch: dict[str, list[_Look[_Item]]]) -> None:
         try:
             if len(batch) == 1:
                 (job_id,) = batch
@@ -239,7 +239,7 @@ class Coalescer(Generic[_Item]):
                 else:
                     look.future.set_result(record)
 
-    def _drop(self, queue: _Queue[_Item], look: _Look[_Item]) -> None:
+    def _drop(self, queue: _Queue[_Scope, _Item], look: _Look[_Item]) -> None:
         """A caller was cancelled: forget its look; cancel its request if nobody else waits."""
         if look.future.done() and not look.future.cancelled():
             look.future.exception()  # retrieved: it came as the caller was cancelled

@@ -69,9 +69,13 @@ class LoopThread:
         pending = _Call(coro)
         try:
             loop = self._live_loop()
-            loop.call_soon_threadsafe(pending.start, loop)
         except BaseException:
             coro.close()  # never scheduled: no "never awaited" warning
+            raise
+        try:
+            loop.call_soon_threadsafe(pending.start, loop)
+        except BaseException:  # the loop closed, or Ctrl-C landed just here
+            pending.abandon(loop)
             raise
         return pending.wait(loop)
 
@@ -162,7 +166,7 @@ class _Call(Generic[_T]):
     listing crosses threads once per page, so this is on its hot path.
     """
 
-    __slots__ = ("_coro", "_done", "_error", "_result", "_task")
+    __slots__ = ("_abandoned", "_coro", "_done", "_error", "_result", "_state", "_task")
 
     def __init__(self, coro: Coroutine[Any, Any, _T]) -> None:
         self._coro = coro
@@ -171,11 +175,36 @@ class _Call(Generic[_T]):
         self._error: BaseException | None = None
         self._done = threading.Lock()
         self._done.acquire()
+        # Guards the hand-over between the caller (abandon) and the loop (start): the
+        # coroutine is closed or cancelled by whichever side holds it, never run by both.
+        self._state = threading.Lock()
+        self._abandoned = False
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the loop: run the coroutine as a task."""
-        self._task = loop.create_task(self._coro)
+        """On the loop: run the coroutine as a task (or close it, if the caller has gone)."""
+        with self._state:
+            if self._abandoned:
+                self._coro.close()
+                return
+            self._task = loop.create_task(self._coro)
         self._task.add_done_callback(self._finish)
+
+    def abandon(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The caller has stopped waiting (Ctrl-C, or the loop closed): cancel the task if it
+        runs; a coroutine not yet started is closed where it is, never while it executes."""
+        with self._state:
+            self._abandoned = True
+            task = self._task
+        try:
+            loop.call_soon_threadsafe(task.cancel if task is not None else self._close_unstarted)
+        except RuntimeError:  # the loop is closed: ``start`` can no longer run
+            if task is None:
+                self._coro.close()
+
+    def _close_unstarted(self) -> None:
+        with self._state:
+            if self._task is None:
+                self._coro.close()
 
     def _finish(self, task: asyncio.Task[_T]) -> None:
         if task.cancelled():
@@ -192,19 +221,13 @@ class _Call(Generic[_T]):
         try:
             while not self._done.acquire(timeout=_WAIT_SLICE):
                 if loop.is_closed():  # stopped before the task could start
-                    self._coro.close()
                     raise RuntimeError(CLOSED_MESSAGE)
         except BaseException:
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._cancel)
+            self.abandon(loop)
             raise
         if self._error is not None:
             raise self._error
         return self._result  # type: ignore[return-value]
-
-    def _cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
 
 
 def _stop_soon(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:

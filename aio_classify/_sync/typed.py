@@ -14,9 +14,10 @@ from __future__ import annotations
 import aiohttp
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, Self, Unpack
 from aio_classify._core.models import ClassifyConfiguration, ClassifyJob, JobStatus, Page, WebhookConfiguration
 from aio_classify._http.coordination import Coordinator
+from aio_classify._http.request_options import CallOverrides
 from aio_classify._http.retry import RetryPolicy
 from aio_classify._jobs.batching import JobIds
 from aio_classify._sync.iterators import LazyIterator
@@ -36,7 +37,8 @@ class ClassifyClient:
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc_info: object) -> None: ...
-    def __init__(self, api_key: str | None = None, *, base_url: str | None = None, project_id: str | None = None, organization_id: str | None = None, timeout: float = 60.0, max_retries: int = 5, max_connections: int = 100, session: aiohttp.ClientSession | None = None, retry_policy: RetryPolicy | None = None, rate_limit: float | Mapping[str, float] | None = None, adaptive_throttling: bool = True, max_response_bytes: int = 33554432, coalesce: bool = True, coordinator: Coordinator | None = None, tracer_provider: Any = None, meter_provider: Any = None) -> None: ...
+    def __init__(self, api_key: str | None = None, *, base_url: str | None = None, project_id: str | None = None, organization_id: str | None = None, timeout: float = 60.0, max_retries: int = 5, max_connections: int = 100, session: aiohttp.ClientSession | None = None, retry_policy: RetryPolicy | None = None, rate_limit: float | Mapping[str, float] | None = None, adaptive_throttling: bool = True, max_response_bytes: int = 33554432, total_timeout: float | None = None, default_headers: Mapping[str, str] | None = None, proxy: str | None = None, coalesce: bool = True, coordinator: Coordinator | None = None, tracer_provider: Any = None, meter_provider: Any = None) -> None: ...
+    def with_options(self, **overrides: Unpack[CallOverrides]) -> ClassifyClient: ...
     @property
     def base_url(self) -> str: ...
     @property

@@ -2,15 +2,17 @@
 
 The middleware does, in order: record the request and count it in flight, sleep the injected
 latency, apply the next matching fault, check the bearer token, apply the route's rate limit
-(``ratelimit``). Admin routes (``/_fake/...``, made in ``_admin.py`` from the table in
-``_controls.py``) only check the token, so controlling the server never disturbs what a
-benchmark measures.
+(``ratelimit``). Every answer carries an ``x-request-id`` (a fresh random id, as the service
+sends one), unless a scripted fault set its own. Admin routes (``/_fake/...``, made in
+``_admin.py`` from the table in ``_controls.py``) only check the token, so controlling the server
+never disturbs what a benchmark measures.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
@@ -231,8 +233,13 @@ async def delete_job(request: web.Request) -> web.Response:
     return web.json_response({"id": job.key[1], "project_id": job.data.get("project_id")})
 
 
+async def _add_request_id(_: web.Request, response: web.StreamResponse) -> None:
+    response.headers.setdefault("x-request-id", f"req_{secrets.token_hex(12)}")
+
+
 def build_app(server: ServedState) -> web.Application:
     app = web.Application(middlewares=[middleware])
+    app.on_response_prepare.append(_add_request_id)
     app[SERVER] = server
     app.router.add_get("/api/v2/classify", list_jobs)
     app.router.add_post("/api/v2/classify", create_job)

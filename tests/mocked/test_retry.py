@@ -221,7 +221,9 @@ async def test_tenacity_is_built_only_after_a_retryable_failure(
     built = []
     original = RetryPolicy.retrying
     monkeypatch.setattr(
-        RetryPolicy, "retrying", lambda self, *hook: built.append(1) or original(self, *hook)
+        RetryPolicy,
+        "retrying",
+        lambda self, *args: built.append(1) or original(self, *args),
     )
     for _ in range(failures):
         mocked.get(JOB_URL, status=503, payload={"detail": "busy"})

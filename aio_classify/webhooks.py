@@ -43,6 +43,7 @@ from attrs import field, frozen
 from ._core.dates import to_utc
 from ._core.sanitize import shorten
 from ._http.coordination import Coordinator, EventBus, check_coordinator
+from ._observe import build_telemetry
 from ._validation import check_bool, check_int, check_seconds
 
 __all__ = [
@@ -200,6 +201,8 @@ class WebhookReceiver:
     forgotten first). ``max_body_bytes``: bigger deliveries are refused unread. ``body_timeout``:
     seconds ``handle`` waits for a whole body. ``coordinator``: shares events with the receivers
     of other processes (see ``aio_classify.redis``). ``clock``: Unix seconds now (for tests).
+    ``meter_provider``: with ``opentelemetry-api`` installed, deliveries are counted by outcome
+    (``aio_classify.webhook.deliveries``) through it, or through the global one when ``None``.
     """
 
     def __init__(
@@ -213,6 +216,7 @@ class WebhookReceiver:
         body_timeout: float = BODY_TIMEOUT,
         coordinator: Coordinator | None = None,
         clock: Callable[[], float] = time.time,
+        meter_provider: Any = None,
     ) -> None:
         self._secrets = _secrets(secret)
         self._tolerance = None if tolerance is None else check_seconds(tolerance, "tolerance")
@@ -231,6 +235,7 @@ class WebhookReceiver:
         if coordinator is not None:
             self._bus = check_coordinator(coordinator).event_bus()
         self._sharing: set[asyncio.Task[None]] = set()
+        self._telemetry = build_telemetry(meter_provider=meter_provider)
 
     def __repr__(self) -> str:
         if self._secrets:
@@ -256,6 +261,15 @@ class WebhookReceiver:
         (rather than through waits) should deduplicate by ``event_id`` on its own. Await
         ``flush()`` before answering the delivery.
         """
+        try:
+            event = self._accept(body, headers)
+        except ValueError:
+            self._telemetry.delivery("refused")
+            raise
+        self._telemetry.delivery("duplicate" if event is None else "accepted")
+        return event
+
+    def _accept(self, body: bytes | str, headers: Mapping[str, str]) -> WebhookEvent | None:
         raw = _as_bytes(body, "body")
         if len(raw) > self._max_body_bytes:
             raise ValueError(f"not a webhook event: {len(raw)} bytes (> {self._max_body_bytes})")
@@ -332,10 +346,13 @@ class WebhookReceiver:
             async with asyncio.timeout(self._body_timeout):
                 body = await self._read_body(request)
         except _TooLarge:
+            self._telemetry.delivery("refused")
             return web.Response(status=413, text="webhook body too large")
         except TimeoutError:
+            self._telemetry.delivery("refused")
             return web.Response(status=408, text="webhook body not sent in time")
         except Exception:  # a reset connection, a broken chunked body: nothing to accept
+            self._telemetry.delivery("refused")
             return web.Response(status=400, text="unreadable webhook body")
         try:
             self.accept(body, request.headers)

@@ -1,8 +1,8 @@
 """Run the benchmarks and write ``docs/benchmarks.md`` with their tables, targets and plots
 (``docs/images/*.png``). ``nox -s bench`` runs this; matplotlib is installed there only.
 
-    python benchmarks/report.py [bench_list bench_batch bench_poll bench_handlers bench_scan
-                                 bench_create bench_webhooks bench_sync bench_workers
+    python benchmarks/report.py [bench_list bench_otel bench_batch bench_poll bench_handlers
+                                 bench_scan bench_create bench_webhooks bench_sync bench_workers
                                  bench_options]
 
 Naming some benchmarks runs only those, and the page then holds only their sections. Each
@@ -24,6 +24,7 @@ from pathlib import Path
 import bench_batch
 import bench_handlers
 import bench_list
+import bench_otel
 import bench_poll
 import bench_scan
 import bench_sync
@@ -59,6 +60,7 @@ def external(
 
 BENCHMARKS: dict[str, Callable[[], Section | str]] = {
     "bench_list": lambda: bench_list.measure(jobs=10_000, big=100_000, rounds=7),
+    "bench_otel": lambda: bench_otel.measure(jobs=10_000, rounds=15),
     "bench_batch": lambda: asyncio.run(
         bench_batch.collect(jobs=10_000, concurrency=8, latency=0.005, rounds=5)
     ),

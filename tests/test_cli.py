@@ -170,6 +170,18 @@ async def test_an_unreachable_server_exits_1_and_debug_adds_the_traceback() -> N
     assert "APIConnectionError" in stderr
 
 
+async def test_debug_shows_each_request_with_its_request_id(server: FakeClassifyServer) -> None:
+    server.seed_jobs(2)
+    server.fail_next(503, headers={"x-request-id": "req-cli-1"})
+    child = await start("--debug", "list", env=cli_env(server))
+    _, stderr = await child.communicate()
+    assert child.returncode == 0
+    requests = [line for line in stderr.decode().splitlines() if "GET /api/v2/classify ->" in line]
+    assert len(requests) == 2  # one line per request
+    assert re.search(r"-> 503 in [\d.]+ ms \(request id req-cli-1\)$", requests[0])
+    assert "-> 200 in" in requests[1]
+
+
 async def test_a_refused_connection_says_so_at_once_and_names_the_url() -> None:
     env = unreachable_env()
     code, _, stderr = await run_cli("list", "--max-retries", "1", env=env)

@@ -20,6 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("aio_classify._core.",),
     ("aio_classify._decode.",),
     ("aio_classify._validation",),
+    ("aio_classify._observe.",),
     ("aio_classify._http.",),
     ("aio_classify.webhooks",),
     ("aio_classify._jobs.",),

@@ -12,10 +12,8 @@ since its start says what went wrong.
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -23,13 +21,11 @@ import aiohttp
 from yarl import URL
 
 from .._core.errors import APIConnectionError, APIError, APITimeoutError, ResponseValidationError
-from .._core.sanitize import detached, one_line, redact
-from .protocol import Query, request_id
+from .._core.sanitize import detached, redact
+from .protocol import Query
 from .proxies import Proxy
 
 __all__ = ["ERROR_BODY_BYTES", "Reply", "Send", "send_request"]
-
-logger = logging.getLogger("aio_classify")
 
 ERROR_BODY_BYTES = 2**20
 """Of an error response, only this much is read: its start says what went wrong."""
@@ -57,10 +53,9 @@ async def send_request(
     body (``max_response_bytes`` at most, after decompression). No answer raises
     ``APIConnectionError`` (``APITimeoutError`` past ``client_timeout``), with ``secret`` and
     the proxy's password taken out of the message; a 2xx body over the cap raises
-    ``ResponseValidationError``. The debug line of each answer carries the service's request
-    id (also as the record's ``request_id`` attribute)."""
+    ``ResponseValidationError``. (The debug line of each attempt, with the service's request id,
+    is ``_observe``'s.)"""
     label = f"{method} {url.path}"
-    started = time.perf_counter()
     # Errors are built inside the handlers but raised outside them, with no chain: the
     # aiohttp exceptions hold the request, Authorization header included.
     error: APIError | None = None
@@ -91,16 +86,6 @@ async def send_request(
         )
     if error is not None:
         raise detached(error)
-    service_id = request_id(answer_headers)
-    shown_id = None if service_id is None else one_line(service_id, 100)
-    logger.debug(
-        "%s -> %d in %.1f ms (request id %s)",
-        label,
-        status,
-        (time.perf_counter() - started) * 1e3,
-        shown_id,
-        extra={"request_id": shown_id},
-    )
     if not complete and 200 <= status < 300:
         raise detached(
             ResponseValidationError(

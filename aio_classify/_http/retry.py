@@ -4,7 +4,8 @@ The first attempt goes out directly: most requests succeed at once, and building
 machinery for each of them cost about a tenth of a listing's CPU. Only after a retryable failure
 is a fresh ``AsyncRetrying`` built (one per request: it keeps its attempt state on itself, so one
 shared between concurrent tasks would mix their attempts up), and that failure is replayed to it as
-its first attempt, so counting, waits and logging are tenacity's, unchanged.
+its first attempt, so counting, waits and logging are tenacity's, unchanged (the log record
+of a retry is ``_observe.plain.log_retry``'s).
 
 With a ``Deadline`` (``total_timeout``), each attempt runs under it and retrying stops, with the
 last error, as soon as the next wait would leave no time for another attempt.
@@ -12,7 +13,6 @@ last error, as soon as the next wait would leave no time for another attempt.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -21,13 +21,12 @@ from attrs import Attribute, field, frozen
 from attrs.validators import ge
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential_jitter
 
+from .._observe.plain import log_retry
 from .._validation import check_number
 from .answers import classify
 from .deadline import Deadline
 
 __all__ = ["RetryPolicy"]
-
-logger = logging.getLogger("aio_classify")
 
 _T = TypeVar("_T")
 
@@ -78,10 +77,16 @@ class RetryPolicy:
     )
 
     async def call(
-        self, attempt: Callable[[], Awaitable[_T]], deadline: Deadline | None = None
+        self,
+        attempt: Callable[[], Awaitable[_T]],
+        deadline: Deadline | None = None,
+        *,
+        before_retry: Callable[[RetryCallState], None] = log_retry,
     ) -> _T:
         """``await attempt()``, retried per this policy; ``max_retries`` counts after the first.
-        With a ``deadline``, no attempt or wait runs past it."""
+        With a ``deadline``, no attempt or wait runs past it. ``before_retry`` is told of each
+        failed attempt that will be retried (tenacity's ``before_sleep``): it logs
+        (``log_retry``; the transport's ``RequestWatch.retrying``)."""
         if deadline is not None:
             attempt = partial(deadline.run, attempt)
         try:
@@ -98,9 +103,13 @@ class RetryPolicy:
                 raise failure
             return await attempt()
 
-        return await self.retrying(deadline)(replay_then_attempt)
+        return await self.retrying(deadline, before_retry)(replay_then_attempt)
 
-    def retrying(self, deadline: Deadline | None = None) -> AsyncRetrying:
+    def retrying(
+        self,
+        deadline: Deadline | None = None,
+        before_retry: Callable[[RetryCallState], None] = log_retry,
+    ) -> AsyncRetrying:
         """A fresh tenacity ``AsyncRetrying`` for one request (never share one between tasks);
         with a ``deadline``, it stops when the next wait leaves no time for an attempt."""
         attempts = stop_after_attempt(self.max_retries + 1)
@@ -115,7 +124,7 @@ class RetryPolicy:
             stop=stop,
             wait=self._wait,
             retry=self._should_retry,
-            before_sleep=_log_retry,
+            before_sleep=before_retry,
             reraise=True,
         )
 
@@ -139,9 +148,3 @@ class RetryPolicy:
             multiplier=self.initial_backoff, max=self.max_backoff, jitter=self.jitter
         )
         return min(float(backoff(state)), self.max_backoff + self.jitter)
-
-
-def _log_retry(state: RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome else None
-    sleep = state.next_action.sleep if state.next_action else 0.0
-    logger.info("attempt %d failed (%s); retrying in %.2fs", state.attempt_number, exc, sleep)

@@ -21,6 +21,7 @@ import aiohttp
 from yarl import URL
 
 from .._core.call_kinds import CallKind
+from .._observe import RequestWatch, Telemetry
 from .deadline import Deadline
 from .exchange import Reply, Send, send_request
 from .protocol import Query, decode_response
@@ -50,6 +51,7 @@ class Transport:
         default_headers: Mapping[str, str] | None = None,
         proxy: Proxy | None = None,
         send: Send | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.base_url = base_url
         self._prefix = str(base_url).rstrip("/")
@@ -60,7 +62,9 @@ class Transport:
         self._proxy = proxy
         self._session = session  # the caller's, if any
         self._sessions = LoopSessions(max_connections)  # ours, one per event loop
-        self._limiters = limiters
+        #: What each request reports (logs; spans and metrics with OpenTelemetry).
+        self.telemetry = telemetry or Telemetry(api_key)
+        self._limiters = self.telemetry.limiters(limiters)
         #: How each attempt is sent: over aiohttp unless a test gives another ``Send``.
         self._custom_send = send
         self._owns_sessions = True
@@ -106,7 +110,8 @@ class Transport:
         if options.extra_query:
             params = [*params, *options.extra_query]
         url = self.url(path)
-        send = partial(self._send_once, method, url, params, json, decode)
+        watch = self.telemetry.request(method, url, kind, params)
+        send = partial(self._send_once, watch, method, url, params, json, decode)
         limiter = self._limiters.get(kind)  # each attempt is sent in its turn, if it has one
         if limiter is None:
             attempt = send
@@ -116,7 +121,7 @@ class Transport:
         deadline = None
         if options.total_timeout is not None:
             deadline = Deadline(options.total_timeout, f"{method} {url.path}")
-        result: _T = await options.retry_policy.call(attempt, deadline)
+        result: _T = await options.retry_policy.call(attempt, deadline, before_retry=watch.retrying)
         return result
 
     def check_open(self) -> None:
@@ -129,11 +134,17 @@ class Transport:
         return URL(self._prefix + path, encoded=True)
 
     async def _send_once(
-        self, method: str, url: URL, params: Query, json: Any, decode: Callable[[bytes], Any]
+        self,
+        watch: RequestWatch,
+        method: str,
+        url: URL,
+        params: Query,
+        json: Any,
+        decode: Callable[[bytes], Any],
     ) -> Any:
         self.check_open()
-        send = self._custom_send or self._send_with_aiohttp
-        status, headers, body = await send(method, url, params, json)
+        send = partial(self._custom_send or self._send_with_aiohttp, method, url, params, json)
+        status, headers, body = await watch.exchange(send)
         return decode_response(
             status,
             headers,
@@ -150,7 +161,7 @@ class Transport:
             url,
             params=params,
             json=json,
-            headers=self._headers,
+            headers=self.telemetry.outgoing(self._headers),
             client_timeout=self._timeout,
             max_response_bytes=self._max_response_bytes,
             secret=self._api_key,

@@ -38,6 +38,7 @@ from .._core.errors import ClassifyError, JobFailedError, NotFoundError, Polling
 from .._core.models import ClassifyJob, JobStatus
 from .._core.sanitize import message
 from .._decode.status_page import Running
+from .._observe import Telemetry
 from .._validation import CheckedIds, check_poll_timing, check_seconds
 from ..webhooks import EventSubscription, WebhookReceiver
 from .batching import BatchLookup
@@ -254,6 +255,7 @@ async def poll_in_rounds(
     job_ids: Sequence[str],
     options: PollOptions,
     finished: dict[str, ClassifyJob],
+    telemetry: Telemetry,
 ) -> AsyncGenerator[ClassifyJob, None]:
     """Yield each of the distinct ``job_ids`` once, as soon as a look sees it terminal.
 
@@ -264,7 +266,8 @@ async def poll_in_rounds(
     return in a full round (unknown, or deleted meanwhile) would never end, so it raises
     ``NotFoundError`` after the jobs that round finished have been yielded, instead of waiting
     out the timeout. A look prompted by an event never raises for a missing id: an event naming
-    a job the service does not know proves nothing.
+    a job the service does not know proves nothing. Each look is a round of ``telemetry``
+    (a span over its batches, when traced).
     """
     deadline = asyncio.get_running_loop().time() + options.timeout
     pending = dict.fromkeys(job_ids)
@@ -276,16 +279,20 @@ async def poll_in_rounds(
             missing = dict.fromkeys(looked_at)
             # The deadline wraps each batch, not each job: a timeout scope per job cost more
             # CPU than the rest of the round.
-            async with aclosing(lookup.iter_batches(looked_at)) as batches:
-                while (
-                    jobs := await _by_deadline(deadline, anext(batches, None), finished, pending)
-                ) is not None:
-                    for job in jobs:
-                        missing.pop(job.id, None)
-                        if type(job) is ClassifyJob and job.id in pending:  # it has ended
-                            del pending[job.id]
-                            finished[job.id] = job
-                            yield job
+            with telemetry.watch_round(len(looked_at)) as round_:
+                async with aclosing(lookup.iter_batches(looked_at)) as batches:
+                    while (
+                        jobs := await _by_deadline(
+                            deadline, round_.run(anext(batches, None)), finished, pending
+                        )
+                    ) is not None:
+                        for job in jobs:
+                            missing.pop(job.id, None)
+                            if type(job) is ClassifyJob and job.id in pending:  # it has ended
+                                del pending[job.id]
+                                finished[job.id] = job
+                                yield job
+                round_.set_attribute("aio_classify.jobs.found", len(looked_at) - len(missing))
             if missing and named is None:
                 raise _not_found(list(missing))
             if pending:

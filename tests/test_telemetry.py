@@ -370,3 +370,48 @@ async def test_each_watch_round_is_a_span_over_its_batches(
         assert len(batches) == -(-looked_at // 2)
         assert round_.attributes["aio_classify.jobs.found"] == looked_at
     assert otel.counts("aio_classify.jobs.finished", "aio_classify.job.status") == {"COMPLETED": 4}
+
+
+async def test_without_an_sdk_nothing_is_reported_until_one_is_set(
+    server: FakeClassifyServer,
+) -> None:
+    """With the global providers still the API's proxies (no SDK configured), the client takes
+    the logs-only path: no span, no ``traceparent`` (this is what keeps the API's cost near
+    zero). Once an application sets a provider, the next call is traced, with no new client."""
+    script = textwrap.dedent(
+        f"""
+        import asyncio
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        from aio_classify import ClassifyClient
+
+        async def main():
+            async with ClassifyClient({API_KEY!r}, base_url={server.url!r}) as client:
+                await client.list_jobs(limit=1).first_page()
+                exporter = InMemorySpanExporter()
+                provider = TracerProvider()
+                provider.add_span_processor(SimpleSpanProcessor(exporter))
+                trace.set_tracer_provider(provider)
+                await client.list_jobs(limit=1).first_page()
+                print(sorted(span.name for span in exporter.get_finished_spans()))
+
+        asyncio.run(main())
+        """
+    )
+    server.seed_jobs(1)
+    done = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        script,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, err = await done.communicate()
+    assert done.returncode == 0, err.decode()
+    assert out.decode().strip() == "['GET', 'aio_classify list_jobs']"
+    before, after = server.requests
+    assert "traceparent" not in before.headers
+    assert "traceparent" in after.headers

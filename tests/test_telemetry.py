@@ -295,6 +295,22 @@ async def test_no_key_bearer_or_webhook_secret_is_ever_recorded(
             assert secret not in text
 
 
+async def run_child(script: str) -> str:
+    """Run ``script`` in a fresh Python (the event loop stays free for the fake it talks to);
+    its stripped stdout, once it has exited 0."""
+    done = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        script,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, err = await done.communicate()
+    assert done.returncode == 0, err.decode()
+    return out.decode().strip()
+
+
 async def test_the_client_without_the_opentelemetry_package(server: FakeClassifyServer) -> None:
     """With ``opentelemetry`` unimportable, the client works and imports nothing of it."""
     script = textwrap.dedent(
@@ -317,17 +333,8 @@ async def test_the_client_without_the_opentelemetry_package(server: FakeClassify
         """
     )
     server.seed_jobs(3)
-    done = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        script,
-        env=child_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    out, err = await done.communicate()
-    assert done.returncode == 0, err.decode()
-    assert out.decode().strip() == "loaded: []"
+    out = await run_child(script)
+    assert out == "loaded: []"
     assert len(server.requests) == 2
 
 
@@ -401,17 +408,8 @@ async def test_without_an_sdk_nothing_is_reported_until_one_is_set(
         """
     )
     server.seed_jobs(1)
-    done = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        script,
-        env=child_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    out, err = await done.communicate()
-    assert done.returncode == 0, err.decode()
-    assert out.decode().strip() == "['GET', 'aio_classify list_jobs']"
+    out = await run_child(script)
+    assert out == "['GET', 'aio_classify list_jobs']"
     before, after = server.requests
     assert "traceparent" not in before.headers
     assert "traceparent" in after.headers
